@@ -1,0 +1,4 @@
+"""Cross-cutting plain-Python infrastructure: settings, logging, clock.
+
+Nothing here imports the Bot Framework.
+"""

@@ -1,0 +1,130 @@
+"""The one settings object, read from the environment (and a `.env` file when present).
+
+Every setting is documented in `.env.example`. A bad value stops the start with one
+clear line naming the setting (`SettingsError`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+APP_TYPES = ("SingleTenant", "MultiTenant", "UserAssignedMSI")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 3978
+    app_id: str = ""
+    app_password: str = ""
+    app_tenant_id: str = ""
+    app_type: str = "SingleTenant"
+    allowed_tenant_ids: frozenset[str] = field(default_factory=frozenset)
+    database_url: str = ""
+    data_dir: Path = REPO_ROOT / "data"
+    log_level: str = "INFO"
+    retention_days: int = 2190
+
+    @property
+    def local_mode(self) -> bool:
+        """No app id: requests are accepted without a token (local clients only)."""
+        return not self.app_id
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'lncip.db'}"
+
+    def tenant_allowed(self, tenant_id: str | None) -> bool:
+        return not self.allowed_tenant_ids or (tenant_id or "") in self.allowed_tenant_ids
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _guid(env: Mapping[str, str], name: str) -> str:
+    raw = env.get(name, "").strip()
+    if raw:
+        try:
+            uuid.UUID(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a GUID like 00000000-0000-0000-0000-000000000000") from None
+    return raw
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip() or default
+    for choice in choices:
+        if raw.lower() == choice.lower():
+            return choice
+    raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Build and validate the settings; raises SettingsError naming the bad setting."""
+    env = os.environ if env is None else env
+    app_id = _guid(env, "MicrosoftAppId")
+    app_type = _choice(env, "MicrosoftAppType", "SingleTenant", APP_TYPES)
+    tenant_id = _guid(env, "MicrosoftAppTenantId")
+    password = env.get("MicrosoftAppPassword", "")
+    if app_id and app_type == "SingleTenant" and not tenant_id:
+        raise SettingsError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")
+    if app_id and app_type != "UserAssignedMSI" and not password:
+        raise SettingsError("MicrosoftAppPassword is required when MicrosoftAppId is set")
+    tenants = frozenset(t.strip() for t in env.get("ALLOWED_TENANT_IDS", "").split(",") if t.strip())
+    for tenant in tenants:
+        try:
+            uuid.UUID(tenant)
+        except ValueError:
+            raise SettingsError(f"ALLOWED_TENANT_IDS holds {tenant!r}, which is not a tenant GUID") from None
+    host = env.get("HOST", "").strip() or "127.0.0.1"
+    if not re.fullmatch(r"[A-Za-z0-9.:\-\[\]]+", host):
+        raise SettingsError(f"HOST must be a host name or IP address, not {host!r}")
+    database_url = env.get("DATABASE_URL", "").strip()
+    if database_url and not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise SettingsError("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    data_dir = Path(env.get("DATA_DIR", "").strip() or REPO_ROOT / "data")
+    return Settings(
+        host=host,
+        port=_int(env, "PORT", 3978, 1, 65535),
+        app_id=app_id,
+        app_password=password,
+        app_tenant_id=tenant_id,
+        app_type=app_type,
+        allowed_tenant_ids=tenants,
+        database_url=database_url,
+        data_dir=data_dir,
+        log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
+        retention_days=_int(env, "RETENTION_DAYS", 2190, 30, 36500),
+    )
+
+
+def load() -> Settings:
+    """Read `.env` (never overriding the real environment), then the environment."""
+    try:
+        from dotenv import load_dotenv
+    except ImportError:  # pragma: no cover - python-dotenv is in requirements
+        pass
+    else:
+        load_dotenv(REPO_ROOT / ".env", override=False)
+    return from_env()
