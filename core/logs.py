@@ -53,5 +53,11 @@ def new_correlation_id() -> str:
     return value
 
 
-def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
-    logger.log(level, event, extra=fields)
+def log_event(
+    logger: logging.Logger,
+    event: str,
+    level: int = logging.INFO,
+    exc_info: BaseException | None = None,
+    **fields: Any,
+) -> None:
+    logger.log(level, event, exc_info=exc_info, extra=fields)

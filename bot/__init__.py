@@ -1,0 +1,1 @@
+"""The Bot Framework edge: adapter, activity handler, cards, storage and proactive sender."""

@@ -1,0 +1,54 @@
+"""Reading incoming Teams activities and building outgoing ones, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+MAX_MESSAGE_CHARS = 4000
+
+
+def conversation_type(activity: Activity) -> str:
+    """personal, groupChat or channel (anything unknown counts as personal)."""
+    return (activity.conversation and activity.conversation.conversation_type) or "personal"
+
+
+def tenant_id(activity: Activity) -> str | None:
+    if activity.conversation and activity.conversation.tenant_id:
+        return str(activity.conversation.tenant_id)
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant")
+    return str(tenant["id"]) if isinstance(tenant, dict) and tenant.get("id") else None
+
+
+def mentions_bot(activity: Activity) -> bool:
+    bot_id = activity.recipient.id if activity.recipient else None
+    for mention in TurnContext.get_mentions(activity):
+        mentioned = (mention.additional_properties or {}).get("mentioned") or {}
+        if bot_id and mentioned.get("id") == bot_id:
+            return True
+    return False
+
+
+def message_text(activity: Activity) -> str:
+    """What the user asked: typed text without the @mention, or a card button's question."""
+    value = activity.value if isinstance(activity.value, dict) else None
+    if value and isinstance(value.get("question"), str):
+        raw = value["question"]
+    else:
+        raw = activity.text or ""
+        if activity.recipient and activity.recipient.id:
+            raw = TurnContext.remove_recipient_mention(activity) or ""
+    return " ".join(raw.replace("\u00a0", " ").split())[:MAX_MESSAGE_CHARS]
+
+
+def card_activity(card: dict[str, Any], summary: str | None = None) -> Activity:
+    """One message holding one Adaptive Card (text and card in one activity are split by Teams)."""
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)],
+        summary=summary,
+    )

@@ -1,0 +1,45 @@
+"""The command router: each feature registers its commands here in one line.
+
+`help` lists exactly what is registered, so it never advertises what does not work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from botbuilder.core import TurnContext
+
+CommandRun = Callable[[TurnContext, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: str
+    run: CommandRun
+    aliases: tuple[str, ...] = ()
+
+
+class CommandRouter:
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+        self._by_word: dict[str, Command] = {}
+
+    def register(self, command: Command) -> None:
+        for word in (command.name, *command.aliases):
+            key = word.lower()
+            if key in self._by_word:
+                raise ValueError(f"command word {word!r} is registered twice")
+            self._by_word[key] = command
+        self._commands[command.name] = command
+
+    def match(self, message: str) -> tuple[Command, str] | None:
+        """The command a message starts with (a whole word, any case), and the rest of it."""
+        word, _, rest = message.strip().partition(" ")
+        command = self._by_word.get(word.lower().strip("/!.?"))
+        return (command, rest.strip()) if command else None
+
+    @property
+    def listed(self) -> list[tuple[str, str]]:
+        return [(c.name, c.description) for c in self._commands.values()]

@@ -1,0 +1,67 @@
+"""HTTP routes: `POST /api/messages` (Bot Framework), `GET /healthz`, `GET /readyz`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from botbuilder.core import ActivityHandler
+from botbuilder.integration.aiohttp import CloudAdapter
+
+from core.logs import log_event
+
+log = logging.getLogger("lncip.web")
+
+ADAPTER: web.AppKey[CloudAdapter] = web.AppKey("adapter", CloudAdapter)
+BOT: web.AppKey[ActivityHandler] = web.AppKey("bot", ActivityHandler)
+READINESS: web.AppKey[list[Callable[[], Awaitable[bool]]]] = web.AppKey("readiness", list)
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _bad_request(reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=400)
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return web.json_response({"error": "Content-Type must be application/json"}, status=415)
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _bad_request("the body is not valid JSON")
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+        return _bad_request("the body must be a Bot Framework activity with a 'type'")
+    for field in ("conversation", "from", "recipient"):
+        if field in body and not isinstance(body[field], dict):
+            return _bad_request(f"'{field}' must be an object")
+    if body["type"] == "message" and not isinstance(body.get("serviceUrl"), str):
+        return _bad_request("a message activity needs a 'serviceUrl'")
+    response = await request.app[ADAPTER].process(request, request.app[BOT])
+    return response or web.Response(status=201)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    checks = request.app.get(READINESS, [])
+    for check in checks:
+        try:
+            if not await check():
+                return web.json_response({"status": "not ready"}, status=503)
+        except Exception as error:  # noqa: BLE001 - any failure means not ready
+            log_event(log, "not_ready", logging.WARNING, error_type=type(error).__name__)
+            return web.json_response({"status": "not ready"}, status=503)
+    if not checks:
+        return web.json_response({"status": "starting"}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)

@@ -1,0 +1,1 @@
+"""Tables: audit (being written)."""

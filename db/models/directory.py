@@ -1,0 +1,1 @@
+"""Tables: directory (being written)."""

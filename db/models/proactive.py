@@ -1,0 +1,1 @@
+"""Tables: proactive (being written)."""

@@ -1,0 +1,7 @@
+"""Shared fixtures; each fixture family lives in its own module under tests/fixtures."""
+
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.connector",
+    "tests.fixtures.bot_server",
+]
