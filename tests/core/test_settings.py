@@ -1,0 +1,55 @@
+"""Settings: defaults, validation with one clear line naming the setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.settings import SettingsError, from_env
+
+APP = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
+TENANT = "11111111-2222-3333-4444-555555555555"
+
+
+def test_defaults_are_local_mode_on_port_3978() -> None:
+    settings = from_env({})
+    assert settings.local_mode
+    assert settings.port == 3978
+    assert settings.app_type == "SingleTenant"
+    assert settings.effective_database_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_cloud_settings_are_read() -> None:
+    settings = from_env(
+        {"MicrosoftAppId": APP, "MicrosoftAppPassword": "secret", "MicrosoftAppTenantId": TENANT, "PORT": "8080"}
+    )
+    assert not settings.local_mode
+    assert settings.port == 8080
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"MicrosoftAppId": "not-a-guid"}, "MicrosoftAppId"),
+        ({"MicrosoftAppId": APP, "MicrosoftAppPassword": "x"}, "MicrosoftAppTenantId"),
+        ({"MicrosoftAppId": APP, "MicrosoftAppTenantId": TENANT}, "MicrosoftAppPassword"),
+        ({"MicrosoftAppType": "Everyone"}, "MicrosoftAppType"),
+        ({"ALLOWED_TENANT_IDS": "contoso"}, "ALLOWED_TENANT_IDS"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"RETENTION_DAYS": "1"}, "RETENTION_DAYS"),
+    ],
+)
+def test_a_bad_setting_is_named(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named) as error:
+        from_env(env)
+    assert "\n" not in str(error.value)
+
+
+def test_tenant_allow_list() -> None:
+    settings = from_env({"ALLOWED_TENANT_IDS": f" {TENANT} ,"})
+    assert settings.tenant_allowed(TENANT)
+    assert not settings.tenant_allowed("99999999-2222-3333-4444-555555555555")
+    assert not settings.tenant_allowed(None)
+    assert from_env({}).tenant_allowed(None)

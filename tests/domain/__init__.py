@@ -1,0 +1,1 @@
+"""Tests for the plain domain layer: policy, audit and the workflows."""
