@@ -1,0 +1,174 @@
+"""Where the bot can write to someone: conversation addresses, kept current from every activity.
+
+An address is plain data (no SDK types), stored one row per person's 1:1 chat (keyed by their
+Teams user id) and one per group chat or channel (keyed by conversation id), within a tenant
+and service URL. A send that fails for good (403, 404, repeated timeouts) marks the address
+stale; a stale address is not used again until a new activity from it refreshes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.engine import Database
+from db.models.proactive import ConversationRef
+
+PERSONAL = "personal"
+GROUP_CHAT = "groupChat"
+CHANNEL = "channel"
+CONVERSATION_TYPES = (PERSONAL, GROUP_CHAT, CHANNEL)
+
+
+@dataclass(frozen=True)
+class ConversationAddress:
+    """Everything needed to post into one Teams conversation; `address_id` once stored."""
+
+    channel_id: str
+    service_url: str
+    conversation_id: str
+    conversation_type: str
+    tenant_id: str
+    bot_id: str
+    bot_name: str
+    user_aad_object_id: str | None = None
+    user_id: str | None = None
+    channel: str | None = None
+    address_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.conversation_type not in CONVERSATION_TYPES:
+            raise ValueError(f"conversation_type must be one of {CONVERSATION_TYPES}")
+        if self.conversation_type == PERSONAL and not self.user_id:
+            raise ValueError("a personal conversation address needs the Teams user id")
+
+    @property
+    def key(self) -> str:
+        """The identity of the row this address lives in (within tenant and service URL)."""
+        if self.conversation_type == PERSONAL:
+            return f"user:{self.user_id}"
+        return f"conversation:{root_conversation_id(self.conversation_id)}"
+
+
+def root_conversation_id(conversation_id: str) -> str:
+    """A channel message's conversation id ends `;messageid=…` (its thread); drop that, so
+    one channel is one address and a proactive post starts a new thread, not a reply."""
+    return conversation_id.split(";messageid=", 1)[0]
+
+
+@asynccontextmanager
+async def unit_of_work(db: Database | AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Use the caller's open session as is, or open (and commit) a new one on the database."""
+    if isinstance(db, AsyncSession):
+        yield db
+    else:
+        async with db.session() as session:
+            yield session
+
+
+async def remember(
+    db: Database | AsyncSession, address: ConversationAddress, person_id: int | None, now: datetime
+) -> int:
+    """Insert or refresh the address (clearing any staleness); returns its row id.
+
+    A `person_id` of None keeps the person already linked, if any.
+    """
+    values = {
+        "tenant_id": address.tenant_id or "",
+        "service_url": address.service_url,
+        "address_key": address.key,
+        "channel_id": address.channel_id,
+        "conversation_id": root_conversation_id(address.conversation_id)
+        if address.conversation_type != PERSONAL
+        else address.conversation_id,
+        "conversation_type": address.conversation_type,
+        "bot_id": address.bot_id,
+        "bot_name": address.bot_name,
+        "user_aad_object_id": address.user_aad_object_id,
+        "user_id": address.user_id,
+        "channel": address.channel,
+        "person_id": person_id,
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "stale_at": None,
+        "stale_reason": None,
+    }
+    async with unit_of_work(db) as session:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        upsert = insert(ConversationRef).values(**values)
+        kept = {"first_seen_at", "address_key"} | ({"person_id"} if person_id is None else set())
+        refreshed = {k: upsert.excluded[k] for k in values if k not in kept}
+        statement = upsert.on_conflict_do_update(
+            index_elements=["tenant_id", "service_url", "address_key"], set_=refreshed
+        ).returning(ConversationRef.id)
+        return int((await session.execute(statement)).scalar_one())
+
+
+async def personal_address_for(db: Database | AsyncSession, person_id: int) -> ConversationAddress | None:
+    """The person's most recently seen, non-stale 1:1 chat, or None if the bot cannot reach them."""
+    async with unit_of_work(db) as session:
+        row = (
+            await session.execute(
+                select(ConversationRef)
+                .where(
+                    ConversationRef.person_id == person_id,
+                    ConversationRef.conversation_type == PERSONAL,
+                    ConversationRef.stale_at.is_(None),
+                )
+                .order_by(ConversationRef.last_seen_at.desc(), ConversationRef.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        return _address(row) if row else None
+
+
+async def address_by_id(db: Database | AsyncSession, address_id: int) -> ConversationAddress | None:
+    """The stored address, or None if it is unknown or stale."""
+    async with unit_of_work(db) as session:
+        row = await session.get(ConversationRef, address_id)
+        return _address(row) if row is not None and row.stale_at is None else None
+
+
+async def mark_stale(
+    db: Database | AsyncSession,
+    address_id: int,
+    reason: str,
+    now: datetime,
+    conversation_id: str | None = None,
+) -> bool:
+    """Stop using the address until a new activity refreshes it; True if it was marked.
+
+    Pass the `conversation_id` the failed send used: if an activity has meanwhile moved the
+    row to a new conversation, the row is current again and is left alone.
+    """
+    async with unit_of_work(db) as session:
+        statement = update(ConversationRef).where(ConversationRef.id == address_id, ConversationRef.stale_at.is_(None))
+        if conversation_id is not None:
+            statement = statement.where(ConversationRef.conversation_id == conversation_id)
+        result = await session.execute(
+            statement.values(stale_at=now, stale_reason=reason[:60]).execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _address(row: ConversationRef) -> ConversationAddress:
+    return ConversationAddress(
+        channel_id=row.channel_id,
+        service_url=row.service_url,
+        conversation_id=row.conversation_id,
+        conversation_type=row.conversation_type,
+        tenant_id=row.tenant_id,
+        bot_id=row.bot_id,
+        bot_name=row.bot_name,
+        user_aad_object_id=row.user_aad_object_id,
+        user_id=row.user_id,
+        channel=row.channel,
+        address_id=row.id,
+    )

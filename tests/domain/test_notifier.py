@@ -1,0 +1,451 @@
+"""The notifier: outbox rows, claims, retries, pauses, staleness and undeliverable messages."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from core.clock import ManualClock
+from db.engine import Database
+from db.models.proactive import ConversationRef, DeliveryAttempt, Notification
+from domain.conversations import ConversationAddress, personal_address_for, remember
+from domain.notifier import MAX_MESSAGE_BYTES, NotificationStatus, Notifier, RetryPolicy, SendResult
+from tests.domain.test_conversations import add_person, channel, personal
+from tests.domain.test_rate_limit import FakeSleep
+
+CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Referral received"}]}
+
+
+@dataclass
+class Posted:
+    address: ConversationAddress
+    card: dict[str, Any]
+    text: str
+    alert: bool
+    at: datetime
+
+
+@dataclass
+class FakeSender:
+    """Answers with the scripted results in order, then 201; records every send."""
+
+    clock: ManualClock
+    script: list[SendResult] = field(default_factory=list)
+    posted: list[Posted] = field(default_factory=list)
+
+    async def send(self, address: ConversationAddress, card: dict[str, Any], text: str, alert: bool) -> SendResult:
+        self.posted.append(Posted(address, card, text, alert, self.clock.now()))
+        await asyncio.sleep(0)  # let other tasks run, as a real send would
+        return self.script.pop(0) if self.script else SendResult(201)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def sleep(clock: ManualClock) -> FakeSleep:
+    return FakeSleep(clock)
+
+
+@pytest.fixture
+def sender(clock: ManualClock) -> FakeSender:
+    return FakeSender(clock)
+
+
+@pytest.fixture
+def notifier(database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep) -> Notifier:
+    return Notifier(database, sender, clock, sleep, jitter=lambda: 1.0)
+
+
+async def reachable_person(database: Database, clock: ManualClock, n: int = 1) -> int:
+    person = await add_person(database, f"person{n}@school.example")
+    await remember(database, personal(f"a:chat-{n}", f"29:user-{n}"), person, clock.now())
+    return person
+
+
+async def attempts_of(database: Database, notification_id: int) -> list[DeliveryAttempt]:
+    async with database.session() as session:
+        rows = await session.execute(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.notification_id == notification_id)
+            .order_by(DeliveryAttempt.id)
+        )
+        return list(rows.scalars())
+
+
+async def test_a_queued_message_is_sent_and_recorded(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
+) -> None:
+    person = await reachable_person(database, clock)
+    notification_id = await notifier.enqueue_to_person(
+        person, CARD, "A referral needs you", "referral.received", alert=True
+    )
+    assert (await notifier.delivery(notification_id)).status == NotificationStatus.PENDING
+
+    assert await notifier.run_due(10) == 1
+    [post] = sender.posted
+    assert (post.card, post.text, post.alert) == (CARD, "A referral needs you", True)
+    assert post.address.conversation_id == "a:chat-1"
+    delivery = await notifier.delivery(notification_id)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (NotificationStatus.SENT, 1, 201)
+    assert delivery.sent_at == clock.now()
+    [attempt] = await attempts_of(database, notification_id)
+    assert (attempt.outcome, attempt.status_code, attempt.address_id) == ("sent", 201, post.address.address_id)
+    assert await notifier.run_due(10) == 0  # sent once, never again
+
+
+async def test_a_person_the_bot_cannot_reach_is_undeliverable_at_once(
+    database: Database, notifier: Notifier, sender: FakeSender
+) -> None:
+    person = await add_person(database)
+    notification_id = await notifier.enqueue_to_person(person, CARD, "", "referral.received")
+    delivery = await notifier.delivery(notification_id)
+    assert (delivery.status, delivery.last_error) == (NotificationStatus.UNDELIVERABLE, "no_conversation")
+    assert await notifier.run_due(10) == 0
+    assert sender.posted == []
+
+
+async def test_enqueue_joins_the_callers_transaction(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
+) -> None:
+    person = await reachable_person(database, clock)
+
+    class Abandoned(Exception):
+        pass
+
+    with pytest.raises(Abandoned):
+        async with database.session() as session:
+            await notifier.enqueue_to_person(person, CARD, "rolled back", "test", session=session)
+            raise Abandoned
+    async with database.session() as session:
+        kept = await notifier.enqueue_to_person(person, CARD, "committed", "test", session=session)
+    await notifier.run_due(10)
+    assert [p.text for p in sender.posted] == ["committed"]
+    assert (await notifier.delivery(kept)).status == NotificationStatus.SENT
+
+
+async def test_retry_after_pauses_the_whole_sender(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
+) -> None:
+    first = await notifier.enqueue_to_person(await reachable_person(database, clock, 1), CARD, "one", "test")
+    second = await notifier.enqueue_to_person(await reachable_person(database, clock, 2), CARD, "two", "test")
+    sender.script = [SendResult(429, 3.0, "Throttled")]
+    start = clock.now()
+
+    assert await notifier.run_due(10) == 1
+    # The second message, to someone else, waits too: Teams throttles the bot, not one chat.
+    assert [p.text for p in sender.posted] == ["one"]
+    delivery = await notifier.delivery(first)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (NotificationStatus.RETRYING, 1, 429)
+    assert (await notifier.delivery(second)).status == NotificationStatus.PENDING
+
+    assert await notifier.run_due(10) == 2
+    assert sleep.waits == [3.0]
+    assert [(p.text, p.at - start) for p in sender.posted[1:]] == [
+        ("one", timedelta(seconds=3)),
+        ("two", timedelta(seconds=3)),
+    ]
+    assert (await notifier.delivery(first)).status == NotificationStatus.SENT
+    assert (await notifier.delivery(second)).attempts == 1  # the put-back was not an attempt
+
+
+async def test_server_errors_back_off_exponentially_then_fail(
+    database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
+) -> None:
+    notifier = Notifier(database, sender, clock, sleep, jitter=lambda: 0.0, policy=RetryPolicy(max_attempts=5))
+    notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    sender.script = [SendResult(503), SendResult(502), SendResult(504), SendResult(412), SendResult(503)]
+    gaps = []
+    for _ in range(5):
+        assert await notifier.run_due(10) == 1
+        delivery = await notifier.delivery(notification_id)
+        async with database.session() as session:
+            row = await session.get(Notification, notification_id)
+            assert row is not None
+            if row.next_attempt_at is not None:
+                gaps.append((row.next_attempt_at - clock.now()).total_seconds())
+                clock.advance(row.next_attempt_at - clock.now())
+    # Equal jitter at its low end: half of 2, 4, 8, 16 seconds.
+    assert gaps == [1.0, 2.0, 4.0, 8.0]
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (NotificationStatus.FAILED, 5, 503)
+    attempts = await attempts_of(database, notification_id)
+    assert [a.outcome for a in attempts] == ["retrying"] * 4 + ["failed"]
+    assert sleep.waits == []  # no Retry-After, so nothing paused the sender
+    assert await notifier.run_due(10) == 0
+
+
+def test_backoff_is_bounded_and_jittered() -> None:
+    policy = RetryPolicy(base_delay=2.0, max_delay=60.0)
+    assert policy.backoff(1, 0.0) == 1.0
+    assert policy.backoff(1, 1.0) == 2.0
+    assert policy.backoff(10, 1.0) == 60.0
+    assert policy.backoff(10, 0.0) == 30.0
+
+
+@pytest.mark.parametrize("status", [403, 404])
+async def test_blocked_or_gone_chats_are_final_and_go_stale(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock, status: int
+) -> None:
+    person = await reachable_person(database, clock)
+    notification_id = await notifier.enqueue_to_person(person, CARD, "", "test")
+    sender.script = [SendResult(status, None, "ConversationBlockedByUser" if status == 403 else "NotFound")]
+    await notifier.run_due(10)
+    delivery = await notifier.delivery(notification_id)
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+        NotificationStatus.UNDELIVERABLE,
+        1,
+        status,
+    )
+    assert await personal_address_for(database, person) is None
+    async with database.session() as session:
+        [ref] = (await session.execute(select(ConversationRef))).scalars()
+        assert ref.stale_reason == f"http_{status}"
+
+    # Until the person talks to the bot again, new messages are undeliverable at once...
+    later = await notifier.enqueue_to_person(person, CARD, "", "test")
+    assert (await notifier.delivery(later)).status == NotificationStatus.UNDELIVERABLE
+    # ...and after that they go again.
+    await remember(database, personal("a:chat-1", "29:user-1"), None, clock.now())
+    again = await notifier.enqueue_to_person(person, CARD, "", "test")
+    await notifier.run_due(10)
+    assert (await notifier.delivery(again)).status == NotificationStatus.SENT
+
+
+async def test_timeouts_are_retried_then_mark_the_chat_stale(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
+) -> None:
+    person = await reachable_person(database, clock)
+    notification_id = await notifier.enqueue_to_person(person, CARD, "", "test")
+    sender.script = [SendResult(0, None, "timeout"), SendResult(0, None, "timeout")]
+    await notifier.run_due(10)
+    assert (await notifier.delivery(notification_id)).status == NotificationStatus.RETRYING
+    clock.advance(timedelta(minutes=1))
+    await notifier.run_due(10)
+    delivery = await notifier.delivery(notification_id)
+    assert (delivery.status, delivery.last_error, delivery.last_status_code) == (
+        NotificationStatus.UNDELIVERABLE,
+        "timeout",
+        None,
+    )
+    assert await personal_address_for(database, person) is None
+
+
+async def test_a_hanging_sender_is_cut_off(database: Database, clock: ManualClock, sleep: FakeSleep) -> None:
+    class Hanging:
+        async def send(self, address: ConversationAddress, card: dict[str, Any], text: str, alert: bool) -> SendResult:
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+    notifier = Notifier(database, Hanging(), clock, sleep, send_timeout=0.01)
+    notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    await notifier.run_due(10)
+    delivery = await notifier.delivery(notification_id)
+    assert (delivery.status, delivery.last_error) == (NotificationStatus.RETRYING, "timeout")
+
+
+async def test_a_sender_that_raises_counts_as_a_failed_attempt(
+    database: Database, clock: ManualClock, sleep: FakeSleep
+) -> None:
+    class Broken:
+        async def send(self, address: ConversationAddress, card: dict[str, Any], text: str, alert: bool) -> SendResult:
+            raise ConnectionResetError("peer went away")
+
+    notifier = Notifier(database, Broken(), clock, sleep)
+    notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    await notifier.run_due(10)
+    delivery = await notifier.delivery(notification_id)
+    assert (delivery.status, delivery.last_error) == (NotificationStatus.RETRYING, "ConnectionResetError")
+
+
+async def test_a_client_error_is_final(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
+) -> None:
+    person = await reachable_person(database, clock)
+    notification_id = await notifier.enqueue_to_person(person, CARD, "", "test")
+    sender.script = [SendResult(400, None, "BadArgument")]
+    await notifier.run_due(10)
+    delivery = await notifier.delivery(notification_id)
+    assert (delivery.status, delivery.last_error) == (NotificationStatus.FAILED, "BadArgument")
+    assert await personal_address_for(database, person) is not None  # the chat itself is fine
+
+
+async def test_channel_messages_go_to_the_stored_channel(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
+) -> None:
+    address_id = await remember(database, channel("19:abc@thread.tacv2;messageid=9"), None, clock.now())
+    notification_id = await notifier.enqueue_to_channel(address_id, CARD, "Forum booked", "forum.booked")
+    await notifier.run_due(10)
+    [post] = sender.posted
+    assert post.address.conversation_id == "19:abc@thread.tacv2"
+    assert (await notifier.delivery(notification_id)).status == NotificationStatus.SENT
+
+
+async def test_an_unknown_channel_is_undeliverable(database: Database, notifier: Notifier, clock: ManualClock) -> None:
+    address_id = await remember(database, channel(), None, clock.now())
+    async with database.session() as session:
+        ref = await session.get(ConversationRef, address_id)
+        assert ref is not None
+        ref.stale_at = clock.now()
+    notification_id = await notifier.enqueue_to_channel(address_id, CARD, "", "forum.booked")
+    assert (await notifier.delivery(notification_id)).status == NotificationStatus.UNDELIVERABLE
+
+
+async def test_a_chat_that_goes_stale_while_queued_is_undeliverable(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
+) -> None:
+    person = await reachable_person(database, clock)
+    notification_id = await notifier.enqueue_to_person(person, CARD, "", "test")
+    async with database.session() as session:
+        for ref in (await session.execute(select(ConversationRef))).scalars():
+            ref.stale_at = clock.now()
+    assert await notifier.run_due(10) == 1
+    delivery = await notifier.delivery(notification_id)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        NotificationStatus.UNDELIVERABLE,
+        0,
+        "no_conversation",
+    )
+    assert sender.posted == []
+
+
+async def test_too_large_a_message_is_refused_at_enqueue(
+    database: Database, notifier: Notifier, clock: ManualClock
+) -> None:
+    person = await reachable_person(database, clock)
+    with pytest.raises(ValueError, match="over"):
+        await notifier.enqueue_to_person(person, CARD, "x" * MAX_MESSAGE_BYTES, "test")
+
+
+async def test_bursts_into_one_chat_keep_to_teams_limits(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
+) -> None:
+    person = await reachable_person(database, clock)
+    for n in range(10):
+        await notifier.enqueue_to_person(person, CARD, f"message {n}", "test")
+    start = clock.now()
+    sent = 0
+    while sent < 10:
+        sent += await notifier.run_due(20)
+    seconds = [(p.at - start).total_seconds() for p in sender.posted]
+    assert seconds == [0.0] * 7 + [1.0, 2.0, 2.0]  # 7 per second, 8 per 2 seconds
+    assert [p.text for p in sender.posted] == [f"message {n}" for n in range(10)]
+
+
+async def test_a_long_rate_limit_wait_puts_the_message_back_instead_of_blocking(
+    database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
+) -> None:
+    notifier = Notifier(database, sender, clock, sleep, max_wait_in_batch=0.5)
+    busy = await reachable_person(database, clock, 1)
+    other = await reachable_person(database, clock, 2)
+    for n in range(8):
+        await notifier.enqueue_to_person(busy, CARD, f"busy {n}", "test")
+    await notifier.enqueue_to_person(other, CARD, "other", "test")
+    assert await notifier.run_due(20) == 8  # the 8th to the busy chat would wait 1 s: put back
+    assert [p.text for p in sender.posted][-1] == "other"
+    assert sleep.waits == []
+    assert await notifier.run_due(20) == 0
+    clock.advance(timedelta(seconds=1))
+    assert await notifier.run_due(20) == 1
+
+
+async def test_two_instances_never_send_one_message_twice(
+    database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
+) -> None:
+    people = [await reachable_person(database, clock, n) for n in range(12)]
+    ids = [await Notifier(database, sender, clock, sleep).enqueue_to_person(p, CARD, f"to {p}", "test") for p in people]
+    one, two = Notifier(database, sender, clock, sleep), Notifier(database, sender, clock, sleep)
+    for _ in range(4):
+        await asyncio.gather(one.run_due(3), two.run_due(3), one.run_due(3), two.run_due(3))
+    texts = [p.text for p in sender.posted]
+    assert sorted(texts) == sorted(f"to {p}" for p in people)
+    for notification_id in ids:
+        assert (await one.delivery(notification_id)).attempts == 1
+
+
+async def test_a_claim_left_by_a_crashed_instance_is_taken_over_after_its_lease(
+    database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
+) -> None:
+    crashed = Notifier(database, sender, clock, sleep, lease=timedelta(minutes=5))
+    notification_id = await crashed.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    await crashed._claim(10)  # claimed, then the process died before sending
+    survivor = Notifier(database, sender, clock, sleep)
+    assert await survivor.run_due(10) == 0
+    clock.advance(timedelta(minutes=5))
+    assert await survivor.run_due(10) == 1
+    assert (await survivor.delivery(notification_id)).status == NotificationStatus.SENT
+
+
+async def test_a_slow_batch_hands_back_what_its_claim_no_longer_covers(
+    database: Database, clock: ManualClock, sleep: FakeSleep
+) -> None:
+    class Slow(FakeSender):
+        async def send(self, address: ConversationAddress, card: dict[str, Any], text: str, alert: bool) -> SendResult:
+            result = await super().send(address, card, text, alert)
+            clock.advance(timedelta(seconds=20))
+            return result
+
+    sender = Slow(clock)
+    notifier = Notifier(
+        database, sender, clock, sleep, lease=timedelta(minutes=1), send_timeout=30, max_wait_in_batch=5
+    )
+    ids = [
+        await notifier.enqueue_to_person(await reachable_person(database, clock, n), CARD, "", "test") for n in range(5)
+    ]
+    # A try needs 35 s of claim left: sends at 0 s and 20 s fit the 60 s lease, the one at 40 s would not.
+    assert await notifier.run_due(10) == 2
+    statuses = [(await notifier.delivery(i)).status for i in ids]
+    assert statuses == [NotificationStatus.SENT] * 2 + [NotificationStatus.PENDING] * 3
+    assert await notifier.run_due(10) == 2
+    assert await notifier.run_due(10) == 1
+
+
+async def test_run_forever_sends_until_stopped(database: Database, sender: FakeSender, clock: ManualClock) -> None:
+    stop = asyncio.Event()
+    naps: list[float] = []
+
+    async def nap(seconds: float) -> None:
+        naps.append(seconds)
+        clock.advance(timedelta(seconds=seconds))
+        if len(naps) >= 3:
+            stop.set()
+        await asyncio.sleep(0)
+
+    notifier = Notifier(database, sender, clock, nap, poll_interval=2.0)
+    person = await reachable_person(database, clock)
+    await notifier.enqueue_to_person(person, CARD, "first", "test")
+    sender.script = [SendResult(429, 10.0, "Throttled")]
+    await asyncio.wait_for(notifier.run_forever(stop), timeout=5)
+    assert [p.text for p in sender.posted] == ["first", "first"]
+    assert naps[0] == 10.0  # the Retry-After pause, then idle polls
+    assert naps[1:] == [2.0, 2.0]
+
+
+async def test_run_forever_survives_a_failing_pass(database: Database, sender: FakeSender, clock: ManualClock) -> None:
+    stop = asyncio.Event()
+    calls = 0
+
+    async def nap(seconds: float) -> None:
+        stop.set()
+
+    notifier = Notifier(database, sender, clock, nap)
+
+    async def broken(max_batch: int = 20) -> int:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("database unavailable")
+
+    notifier.run_due = broken  # type: ignore[method-assign]
+    await asyncio.wait_for(notifier.run_forever(stop), timeout=5)
+    assert calls == 1
+
+
+async def test_delivery_of_an_unknown_notification(notifier: Notifier) -> None:
+    with pytest.raises(LookupError):
+        await notifier.delivery(12345)
