@@ -1,0 +1,157 @@
+"""Command line for the LNCIP assistant's data: `python -m cli <command>`.
+
+    migrate                                   bring the database to the newest schema
+    import {schools,people,pupils} FILE       check a CSV file, then apply all of it or none
+    export {schools,people,pupils} FILE       write the directory as CSV ("-" for stdout)
+    demo-data                                 load the fictional demo partnership (idempotent)
+    erase-pupil --upn UPN --actor-email E --reason CODE
+                                              erase a pupil's personal data (audited)
+    retention-report                          pupils past RETENTION_DAYS, for erase-pupil
+
+The database is DATABASE_URL (else the SQLite file under DATA_DIR); every command first
+migrates it. Exit status: 0 done, 1 refused (a rejected file, a refused erasure), 2 bad
+arguments or settings (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from core.clock import SystemClock
+from core.logs import configure
+from core.settings import Settings, SettingsError, load
+from db.engine import Database
+from db.migrate import head_revision, upgrade_to_head
+from domain.demo_data import DEMO_USER_ENV, PLAYGROUND_USER_AAD_ID, load_demo_data
+from domain.directory import get_person_by_email, get_pupil_by_upn, get_school
+from domain.directory_csv import KINDS, Kind, export_csv, import_csv
+from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
+from domain.policy import Action, decide
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m cli", description="LNCIP assistant data commands.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command", parser_class=_Parser)
+    commands.add_parser("migrate", help="bring the database to the newest schema")
+    for verb, text in (("import", "check a CSV file and apply all of it or none"), ("export", "write CSV")):
+        sub = commands.add_parser(verb, help=text)
+        sub.add_argument("kind", choices=KINDS)
+        sub.add_argument("file", help="the CSV file" + (' ("-" for standard output)' if verb == "export" else ""))
+    commands.add_parser("demo-data", help="load the fictional demo partnership")
+    erase = commands.add_parser("erase-pupil", help="erase a pupil's personal data")
+    erase.add_argument("--upn", required=True)
+    erase.add_argument("--actor-email", required=True, help="the Partnership Director doing this")
+    erase.add_argument("--reason", required=True, choices=[r.value for r in ErasureReason])
+    commands.add_parser("retention-report", help="pupils past the retention period")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 1
+
+
+async def _import(database: Database, kind: Kind, file: str) -> int:
+    report = await import_csv(database, kind, Path(file).read_bytes())
+    print("\n".join(report.lines()), file=sys.stdout if report.accepted else sys.stderr)
+    return 0 if report.accepted else 1
+
+
+async def _export(database: Database, kind: Kind, file: str) -> int:
+    text = await export_csv(database, kind)
+    if file == "-":
+        sys.stdout.write(text.removeprefix("\ufeff"))
+    else:
+        Path(file).write_text(text, encoding="utf-8", newline="")
+        print(f"{kind}: written to {file}")
+    return 0
+
+
+async def _demo(database: Database) -> int:
+    aad = os.environ.get(DEMO_USER_ENV, "").strip() or PLAYGROUND_USER_AAD_ID
+    reports = await load_demo_data(database, today=SystemClock().now().date(), demo_user_aad_id=aad)
+    for report in reports.values():
+        print("\n".join(report.lines()))
+    print(f"Demo Partnership admin: Entra object id {aad} ({DEMO_USER_ENV} to change).")
+    return 0 if all(r.accepted for r in reports.values()) else 1
+
+
+async def _erase(database: Database, upn: str, actor_email: str, reason: str) -> int:
+    actor = await get_person_by_email(database, actor_email)
+    if actor is None or not actor.active:
+        return _fail(f"erase-pupil: no active person has the e-mail {actor_email}")
+    pupil = await get_pupil_by_upn(database, upn)
+    if pupil is None:
+        return _fail("erase-pupil: no pupil has that UPN")
+    decision = decide(actor.actor, Action.ERASE_PUPIL_DATA, pupil.target)
+    if not decision:
+        return _fail(f"erase-pupil: refused: {decision.reason}")
+    try:
+        await erase_pupil(database, pupil.id, actor.id, reason)
+    except ErasureRefused as refusal:
+        return _fail(f"erase-pupil: refused: {refusal}")
+    print(f"Pupil {pupil.id} erased; the record remains as an anonymous tombstone.")
+    return 0
+
+
+async def _retention(database: Database, settings: Settings) -> int:
+    now = SystemClock().now()
+    due = await pupils_past_retention(database, now, settings.retention_days)
+    print(f"Pupils who left provision more than {settings.retention_days} days ago: {len(due)}")
+    for pupil in due:
+        school = await get_school(database, pupil.school_id)
+        school_name = school.name if school else ""
+        print(f"  {pupil.upn}  left {pupil.left_provision_on}  year {pupil.year_group}  {school_name}")
+    if due:
+        print("Erase each with: python -m cli erase-pupil --upn UPN --actor-email E --reason retention_period_ended")
+    return 0
+
+
+async def run(arguments: argparse.Namespace, settings: Settings) -> int:
+    url = settings.effective_database_url
+    await upgrade_to_head(url)
+    if arguments.command == "migrate":
+        print(f"Database at revision {head_revision()}.")
+        return 0
+    database = Database(url)
+    try:
+        if arguments.command == "import":
+            return await _import(database, arguments.kind, arguments.file)
+        if arguments.command == "export":
+            return await _export(database, arguments.kind, arguments.file)
+        if arguments.command == "demo-data":
+            return await _demo(database)
+        if arguments.command == "erase-pupil":
+            return await _erase(database, arguments.upn, arguments.actor_email, arguments.reason)
+        return await _retention(database, settings)
+    finally:
+        await database.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.command == "import" and not Path(arguments.file).is_file():
+        parser.error(f"no such file: {arguments.file}")
+    try:
+        settings = load()
+    except SettingsError as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 2
+    configure(settings.log_level)
+    return asyncio.run(run(arguments, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Demo data: a fictional Loughborough and North Charnwood partnership for local trials.
+
+Six invented secondary schools (five members, one not), staff in every school role at
+each, the Partnership's own team, and pupils on the KS3 and KS4 offer:
+- Y7/Y8 KS3 programme, part time: 1 day at the LNCIP Centre, 2 at AP, 2 in school;
+- Y9 KS3 programme, full time: 2 days at the Centre, 3 at AP;
+- KS4 programmes, full time (Centre and AP every day) or part time (some school days);
+plus pupils with in-school support, pupils not (yet) on provision, and two former pupils
+past the retention period so `retention-report` has something to show.
+
+All names, e-mail addresses (example.org / example.com), URNs (99xxxx) and UPNs are
+invented; UPNs carry a valid DfE check letter under the Leicestershire LA number 855.
+Deterministic (seeded) for a given `today`, and idempotent: it goes through the CSV
+importer, so a second run finds everything unchanged.
+
+Local identity: Microsoft 365 Agents Playground sends its default user "Alex Wilber"
+with `from.aadObjectId` "00000000-0000-0000-0000-0000000000020" (its other users end in
+21..25). Alex is the demo Partnership admin; set DEMO_USER_AAD_ID to give that role to
+another Entra object id. The Playground's other users get a school DSL, SENCO and
+teacher and the Partnership Director and Coordinator, so group chats show several roles.
+The Bot Framework Emulator sends no aadObjectId, so its user resolves to nobody.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from db.engine import Database
+from domain.directory import upn_check_letter
+from domain.directory_csv import SPECS, ImportReport, Kind, format_timetable, import_csv
+from domain.roles import Role
+
+DEMO_USER_ENV = "DEMO_USER_AAD_ID"
+PLAYGROUND_USER_AAD_ID = "00000000-0000-0000-0000-0000000000020"
+LA_NUMBER = "855"  # Leicestershire
+PARTNERSHIP_DOMAIN = "lncip.example.org"
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    urn: str
+    name: str
+    town: str
+    member: bool
+    establishment: str  # the 4-digit DfE number used in its pupils' UPNs
+
+    @property
+    def domain(self) -> str:
+        return "".join(word[0] for word in self.name.lower().split()) + ".example.org"
+
+
+SCHOOLS = (
+    DemoSchool("990101", "Charnwood Vale Academy", "Loughborough", True, "4101"),
+    DemoSchool("990102", "Outwoods Edge Academy", "Loughborough", True, "4102"),
+    DemoSchool("990103", "Soar Meadows School", "Loughborough", True, "4103"),
+    DemoSchool("990104", "Shepshed Ridge College", "Shepshed", True, "4104"),
+    DemoSchool("990105", "Mountsorrel Brook Academy", "Mountsorrel", True, "4105"),
+    DemoSchool("990106", "Wolds Gate School", "Barrow upon Soar", False, "4106"),
+)
+SCHOOL_STAFF = (
+    Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.SENCO, Role.ATTENDANCE_LEAD, Role.HEAD_OF_YEAR, Role.TEACHER,
+)  # fmt: skip
+PARTNERSHIP_STAFF = (
+    Role.PARTNERSHIP_DIRECTOR, Role.PARTNERSHIP_SENCO, Role.COORDINATOR, Role.PARTNERSHIP_STAFF,
+    Role.PARTNERSHIP_STAFF, Role.PARTNERSHIP_STAFF, Role.PARTNERSHIP_ADMIN,
+)  # fmt: skip
+# Playground users (aadObjectId suffix, name, e-mail) -> the demo post they fill.
+PLAYGROUND_PEOPLE = {
+    (None, Role.PARTNERSHIP_ADMIN): ("20", "Alex Wilber", "alexw@example.com"),
+    ("990101", Role.DSL): ("21", "Megan Bowen", "meganb@example.com"),
+    ("990101", Role.SENCO): ("22", "Adele Vance", "adelev@example.com"),
+    ("990101", Role.TEACHER): ("23", "Isaiah Langer", "isaiahl@example.com"),
+    (None, Role.PARTNERSHIP_DIRECTOR): ("24", "Patti Fernandez", "pattif@example.com"),
+    (None, Role.COORDINATOR): ("25", "Lynne Robbins", "lynner@example.com"),
+}
+FIRST_NAMES = (
+    "Aisha", "Ben", "Chloe", "Daniel", "Ella", "Farhan", "Grace", "Harry", "Imani", "Jack", "Kiran", "Leah",
+    "Mason", "Nadia", "Oliver", "Priya", "Reuben", "Sophie", "Tomasz", "Una", "Vikram", "Willow", "Yusuf", "Zara",
+    "Callum", "Freya", "Jayden", "Lily", "Rhys", "Amelia", "Kacper", "Maya", "Noah", "Poppy", "Ravi", "Isla",
+)  # fmt: skip
+LAST_NAMES = (
+    "Ahmed", "Bennett", "Clarke", "Dawson", "Evans", "Fletcher", "Gill", "Harrison", "Iqbal", "Jones", "Kaur",
+    "Lewis", "Mistry", "Nowak", "Owen", "Patel", "Quinn", "Roberts", "Singh", "Turner", "Underwood", "Varley",
+    "Walsh", "Young", "Brooks", "Chauhan", "Hughes", "Kowalski", "Marsh", "Shaw",
+)  # fmt: skip
+# (year group, provision, programme time, settings for the week before shuffling)
+PUPIL_PLANS = (
+    (7, "ks3_programme", "part_time", ("centre", "ap", "ap", "school", "school")),
+    (9, "ks3_programme", "full_time", ("centre", "centre", "ap", "ap", "ap")),
+    (10, "ks4_programme", "full_time", ("centre", "centre", "ap", "ap", "ap")),
+    (10, "ks4_programme", "part_time", ("centre", "centre", "ap", "school", "school")),
+    (11, "ks4_programme", "full_time", ("centre", "centre", "centre", "ap", "ap")),
+    (11, "ks4_programme", "full_time", ("centre", "ap", "ap", "ap", "ap")),
+    (11, "ks4_programme", "part_time", ("centre", "ap", "ap", "school", "school")),
+    (8, "in_school_support", None, ()),
+    (10, "none", None, ()),
+)
+
+
+def academic_year_start(today: date) -> int:
+    return today.year if today.month >= 9 else today.year - 1
+
+
+def _csv(kind: Kind, rows: list[list[object]]) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(SPECS[kind].columns)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _name(rng: random.Random, used: set[str]) -> tuple[str, str]:
+    while True:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        if f"{first} {last}" not in used:
+            used.add(f"{first} {last}")
+            return first, last
+
+
+def _people(rng: random.Random, demo_user_aad_id: str) -> list[list[object]]:
+    rows: list[list[object]] = []
+    used = {name for _, name, _ in PLAYGROUND_PEOPLE.values()}
+    posts: list[tuple[str | None, Role, str]] = [(s.urn, role, s.domain) for s in SCHOOLS for role in SCHOOL_STAFF]
+    posts += [(None, role, PARTNERSHIP_DOMAIN) for role in PARTNERSHIP_STAFF]
+    for urn, role, domain in posts:
+        first, last = _name(rng, used)  # drawn for every post, so the sequence never shifts
+        if (urn, role) in PLAYGROUND_PEOPLE:
+            suffix, name, email = PLAYGROUND_PEOPLE[urn, role]
+            aad = demo_user_aad_id if suffix == "20" else f"00000000-0000-0000-0000-00000000000{suffix}"
+        else:
+            name, email, aad = f"{first} {last}", f"{first}.{last}@{domain}".lower(), ""
+        rows.append([email, name, urn or "", role.value, aad.lower(), "yes"])
+    return rows
+
+
+def _pupils(rng: random.Random, today: date) -> list[list[object]]:
+    start = academic_year_start(today)
+    rows: list[list[object]] = []
+    used: set[str] = set()
+    for school in (s for s in SCHOOLS if s.member):
+        plans: list[tuple[int, str, str | None, tuple[str, ...], date | None, int]] = [
+            (year + (rng.random() < 0.5 if year in (7, 10) else 0), provision, time, week, None, start)
+            for year, provision, time, week in PUPIL_PLANS
+        ]
+        if school.urn in ("990101", "990103"):  # a former pupil, gone more than six years
+            plans.append((11, "none", None, (), date(start - 6, 7, 20), start - 7))
+        for serial, (year, provision, time, week, left, year_start) in enumerate(plans, start=1):
+            first, last = _name(rng, used)
+            born = date(year_start - year - 5, 9, 1) + timedelta(days=rng.randrange(365))
+            body = f"{LA_NUMBER}{school.establishment}{(born.year + 5) % 100:02d}{serial:03d}"
+            days = list(week)
+            rng.shuffle(days)
+            timetable = dict(zip(("mon", "tue", "wed", "thu", "fri"), days, strict=False))
+            rows.append(
+                [upn_check_letter(body) + body, first, last, born.isoformat(), year, school.urn, provision,
+                 time or "", format_timetable(timetable), left.isoformat() if left else ""]
+            )  # fmt: skip
+    return rows
+
+
+def demo_files(today: date, demo_user_aad_id: str = PLAYGROUND_USER_AAD_ID, seed: int = 2024) -> dict[Kind, str]:
+    """The demo directory as the three CSV files the importer takes."""
+    rng = random.Random(seed)
+    schools: list[list[object]] = [[s.urn, s.name, "yes" if s.member else "no"] for s in SCHOOLS]
+    return {
+        "schools": _csv("schools", schools),
+        "people": _csv("people", _people(rng, demo_user_aad_id)),
+        "pupils": _csv("pupils", _pupils(rng, today)),
+    }
+
+
+async def load_demo_data(
+    database: Database, *, today: date, demo_user_aad_id: str = PLAYGROUND_USER_AAD_ID, seed: int = 2024
+) -> dict[Kind, ImportReport]:
+    """Fill (or refresh) the directory with the demo partnership; stops at a rejected file."""
+    reports: dict[Kind, ImportReport] = {}
+    for kind, text in demo_files(today, demo_user_aad_id.strip() or PLAYGROUND_USER_AAD_ID, seed).items():
+        reports[kind] = await import_csv(database, kind, text)
+        if not reports[kind].accepted:
+            break
+    return reports

@@ -1,0 +1,96 @@
+"""Erasing a pupil's personal data, and finding pupils past the retention period.
+
+Erasure overwrites the pupil row in place: names, date of birth and UPN become empty
+and `erased_at` is set. The row and its id stay as a tombstone, so records
+that point at the pupil (referrals, registers, audit entries) stay consistent and
+countable, but no longer say who it was. The year group, school, provision, timetable
+pattern and leaving date stay: on their own they identify nobody and keep the
+Partnership's figures whole.
+
+"Where the law allows": a pupil with a `retention_hold` (e.g. child-protection records
+that must be kept, or an IICSA instruction not to destroy; domain.md §3.5) is refused.
+Features that must keep records set the hold; clearing it is a deliberate act.
+
+Retention (RETENTION_DAYS in core.settings, 2190 days = 6 years by default) counts from
+`left_provision_on`; `pupils_past_retention` lists the pupils the erase command should
+act on. Who may erase is `domain.policy`'s decision (Action.ERASE_PUPIL_DATA), asked by
+the caller. Every erasure writes an audit entry in the same transaction. The reason is a
+code word (`ErasureReason`), never free text: the audit log is kept for good, so it must
+not hold words that could name the pupil.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from core.clock import Clock, SystemClock
+from db.engine import Database
+from db.models.directory import Pupil
+from domain.audit import AuditAction, record_audit
+from domain.directory import DatabaseOrSession, PupilRecord, pupil_record, unit_of_work
+
+
+class ErasureReason(StrEnum):
+    RETENTION_PERIOD_ENDED = "retention_period_ended"
+    ERASURE_REQUEST = "erasure_request"  # the right to erasure, UK GDPR art. 17
+    ENTERED_IN_ERROR = "entered_in_error"
+
+
+class ErasureRefused(Exception):
+    """The pupil may not be erased (unknown, or records must be kept)."""
+
+
+async def erase_pupil(
+    db: Database, pupil_id: int, actor_id: int | None, reason: ErasureReason | str, *, clock: Clock | None = None
+) -> PupilRecord:
+    """Overwrite the pupil's personal data, leaving a tombstone; audited. Erasing an
+    already erased pupil changes nothing and is not audited again."""
+    reason = ErasureReason(reason)
+    now = (clock or SystemClock()).now()
+    async with db.session() as session:
+        pupil = await session.scalar(select(Pupil).where(Pupil.id == pupil_id).with_for_update())
+        if pupil is None:
+            raise ErasureRefused(f"there is no pupil {pupil_id}")
+        if pupil.erased_at is not None:
+            return pupil_record(pupil)
+        if pupil.retention_hold:
+            raise ErasureRefused(f"pupil {pupil_id}'s records must be kept: {pupil.retention_hold}")
+        pupil.first_name = None
+        pupil.last_name = None
+        pupil.date_of_birth = None
+        pupil.upn = None
+        pupil.erased_at = now
+        await session.flush()
+        await record_audit(
+            session,
+            actor_id=actor_id,
+            action=AuditAction.ERASED,
+            record_type="pupil",
+            record_id=str(pupil_id),
+            detail={"reason": reason.value},
+            at=now,
+        )
+        return pupil_record(pupil)
+
+
+async def pupils_past_retention(
+    db: DatabaseOrSession, now: datetime | date, retention_days: int
+) -> list[PupilRecord]:
+    """Pupils who left provision more than `retention_days` ago, not yet erased and not
+    held; oldest leavers first."""
+    today = now.date() if isinstance(now, datetime) else now
+    cutoff = today - timedelta(days=retention_days)
+    query = (
+        select(Pupil)
+        .where(
+            Pupil.left_provision_on < cutoff,
+            Pupil.erased_at.is_(None),
+            Pupil.retention_hold.is_(None),
+        )
+        .order_by(Pupil.left_provision_on, Pupil.id)
+    )
+    async with unit_of_work(db) as session:
+        return [pupil_record(row) for row in await session.scalars(query)]

@@ -1,0 +1,92 @@
+"""Demo data: a realistic fictional partnership, deterministic and safe to load twice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from db.engine import Database
+from domain.demo_data import PLAYGROUND_USER_AAD_ID, SCHOOLS, demo_files, load_demo_data
+from domain.directory import dsl_for, list_people, list_schools, pupils_for_school, resolve_person
+from domain.directory_csv import KINDS, export_csv
+from domain.erasure import pupils_past_retention
+from domain.roles import PARTNERSHIP_ROLES, SCHOOL_ROLES, Role
+
+TODAY = date(2026, 1, 5)
+
+
+async def test_a_fresh_database_gets_a_whole_partnership(database: Database) -> None:
+    reports = await load_demo_data(database, today=TODAY)
+    assert all(report.accepted for report in reports.values())
+    schools = await list_schools(database)
+    assert len(schools) == 6 and sum(not s.is_member for s in schools) == 1
+    assert all(s.dfe_urn.startswith("99") for s in schools)
+    for school in schools:
+        held = set().union(*(p.roles for p in await list_people(database, school.id)))
+        assert held == SCHOOL_ROLES, school.name
+        assert await dsl_for(database, school.id)
+    partnership = set().union(*(p.roles for p in await list_people(database, partnership=True)))
+    assert partnership == PARTNERSHIP_ROLES
+
+
+async def test_pupils_follow_the_offer(database: Database) -> None:
+    await load_demo_data(database, today=TODAY)
+    pupils = [p for s in await list_schools(database) for p in await pupils_for_school(database, s.id)]
+    member_ids = {s.id for s in await list_schools(database, members_only=True)}
+    assert {p.school_id for p in pupils} == member_ids  # no pupils at the non-member school
+    by_provision = Counter(p.provision for p in pupils if p.left_provision_on is None)
+    assert by_provision["ks3_programme"] == 10 and by_provision["ks4_programme"] == 25
+    for pupil in pupils:
+        days = Counter(pupil.timetable.values())
+        if pupil.provision == "ks3_programme" and pupil.year_group in (7, 8):
+            assert days == {"centre": 1, "ap": 2, "school": 2} and pupil.programme_time == "part_time"
+        elif pupil.provision == "ks3_programme":
+            assert pupil.year_group == 9 and days == {"centre": 2, "ap": 3} and pupil.programme_time == "full_time"
+        elif pupil.provision == "ks4_programme":
+            assert pupil.year_group in (10, 11) and sum(days.values()) == 5
+            assert ("school" in days) == (pupil.programme_time == "part_time")
+        else:
+            assert not days and pupil.programme_time is None
+        # Age fits the year group in the academic year starting September 2025.
+        if pupil.left_provision_on is None:
+            assert pupil.date_of_birth is not None
+            born_from = date(2025 - pupil.year_group - 5, 9, 1)
+            assert born_from <= pupil.date_of_birth < born_from.replace(year=born_from.year + 1)
+
+
+async def test_loading_twice_duplicates_nothing(database: Database) -> None:
+    await load_demo_data(database, today=TODAY)
+    before = {kind: await export_csv(database, kind) for kind in KINDS}
+    reports = await load_demo_data(database, today=TODAY)
+    assert all(r.added == 0 and r.changed == 0 and r.unchanged > 0 for r in reports.values())
+    assert {kind: await export_csv(database, kind) for kind in KINDS} == before
+
+
+def test_deterministic() -> None:
+    assert demo_files(TODAY) == demo_files(TODAY)
+    assert demo_files(TODAY)["pupils"] != demo_files(TODAY, seed=7)["pupils"]
+    text = "\n".join(demo_files(TODAY).values())
+    assert "example.org" in text and "@" in text
+    assert len(SCHOOLS) == 6
+
+
+async def test_the_playground_user_is_the_demo_partnership_admin(database: Database) -> None:
+    await load_demo_data(database, today=TODAY)
+    alex = await resolve_person(database, PLAYGROUND_USER_AAD_ID)
+    assert alex is not None and alex.display_name == "Alex Wilber" and alex.roles == {Role.PARTNERSHIP_ADMIN}
+    megan = await resolve_person(database, "00000000-0000-0000-0000-0000000000021")
+    assert megan is not None and Role.DSL in megan.roles and megan.school_id is not None
+
+
+async def test_demo_user_id_can_be_chosen(database: Database) -> None:
+    mine = "12345678-90AB-CDEF-1234-567890ABCDEF"
+    await load_demo_data(database, today=TODAY, demo_user_aad_id=mine)
+    me = await resolve_person(database, mine)
+    assert me is not None and me.roles == {Role.PARTNERSHIP_ADMIN}
+    assert await resolve_person(database, PLAYGROUND_USER_AAD_ID) is None
+
+
+async def test_former_pupils_show_in_the_retention_report(database: Database) -> None:
+    await load_demo_data(database, today=TODAY)
+    due = await pupils_past_retention(database, TODAY, 2190)
+    assert len(due) == 2 and all(p.left_provision_on == date(2019, 7, 20) for p in due)
