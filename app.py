@@ -2,41 +2,76 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from botbuilder.core import ConversationState
 
 from bot.adapter import build_adapter
 from bot.handler import LncipBot
+from bot.proactive import BotFrameworkSender
+from bot.storage import DatabaseStorage
 from bot.web import ADAPTER, BOT, MAX_BODY_BYTES, READINESS, add_routes
 from core import logs
+from core.clock import Clock, SystemClock
 from core.logs import log_event
 from core.settings import Settings, SettingsError, load
+from db.engine import Database
+from db.migrate import upgrade_to_head
+from dialogs import people
+from domain.notifier import Notifier
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.app")
 
+DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
+NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier", Notifier)
 
-def create_app(settings: Settings) -> web.Application:
+
+def create_app(
+    settings: Settings, clock: Clock | None = None, knowledge: KnowledgeBase | None = None
+) -> web.Application:
+    clock = clock or SystemClock()
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[READINESS] = []
 
     async def services(app: web.Application) -> AsyncIterator[None]:
-        knowledge = KnowledgeBase.load()
-        app[ADAPTER] = build_adapter(settings)
-        app[BOT] = LncipBot(settings, knowledge)
-
-        async def knowledge_loaded() -> bool:
-            return bool(knowledge.welcome_examples())
-
-        app[READINESS].append(knowledge_loaded)
+        url = settings.effective_database_url
+        await upgrade_to_head(url)
+        database = Database(url)
+        kb = knowledge or KnowledgeBase.load()
+        adapter = build_adapter(settings)
+        people_command, people_dialog = people.command(database)
+        app[DATABASE] = database
+        app[ADAPTER] = adapter
+        app[BOT] = LncipBot(
+            settings,
+            kb,
+            database=database,
+            conversation_state=ConversationState(DatabaseStorage(database)),
+            dialogs=[people_dialog],
+            commands=[people_command],
+            clock=clock,
+        )
+        app[NOTIFIER] = Notifier(database, BotFrameworkSender(adapter, settings.app_id, clock=clock), clock)
+        app[READINESS].append(database.ping)
         log_event(log, "started", local_mode=settings.local_mode, port=settings.port)
         yield
+        await database.dispose()
         log_event(log, "stopped")
 
+    async def notifier_loop(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(app[NOTIFIER].run_forever(stop), name="notifier")
+        yield
+        stop.set()
+        await task
+
     app.cleanup_ctx.append(services)
+    app.cleanup_ctx.append(notifier_loop)
     add_routes(app)
     return app
 
@@ -55,7 +90,7 @@ def main() -> int:
             "Use this only on your own machine with a local client.",
             logging.WARNING,
         )
-    # run_app handles SIGINT and SIGTERM: it stops accepting, finishes cleanup contexts, then exits.
+    # run_app handles SIGINT and SIGTERM: it stops accepting, runs the cleanup contexts, then exits.
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 

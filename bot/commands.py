@@ -1,6 +1,7 @@
 """The command router: each feature registers its commands here in one line.
 
-`help` lists exactly what is registered, so it never advertises what does not work.
+`help` lists exactly the registered commands this person may use, so it never advertises
+what does not work for them.
 """
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from botbuilder.core import TurnContext
+from bot.turn import Turn
+from domain.policy import Action, Actor, decide
 
-CommandRun = Callable[[TurnContext, str], Awaitable[None]]
+CommandRun = Callable[[Turn], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,11 @@ class Command:
     description: str
     run: CommandRun
     aliases: tuple[str, ...] = ()
+    action: Action | None = None  # the policy action a person needs; None: anyone
+    personal_only: bool = False  # multi-step work happens in a private chat, not a channel
+
+    def allowed_for(self, actor: Actor | None) -> bool:
+        return self.action is None or decide(actor, self.action).allowed
 
 
 class CommandRouter:
@@ -40,6 +47,5 @@ class CommandRouter:
         command = self._by_word.get(word.lower().strip("/!.?"))
         return (command, rest.strip()) if command else None
 
-    @property
-    def listed(self) -> list[tuple[str, str]]:
-        return [(c.name, c.description) for c in self._commands.values()]
+    def listed_for(self, actor: Actor | None) -> list[tuple[str, str]]:
+        return [(c.name, c.description) for c in self._commands.values() if c.allowed_for(actor)]

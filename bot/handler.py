@@ -1,30 +1,59 @@
-"""The activity handler: routes each Teams activity to a command, a dialog or the Q&A."""
+"""The activity handler: who is talking, then a dialog, a command or the Q&A."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from botbuilder.core import ActivityHandler, TurnContext
-from botbuilder.schema import ChannelAccount
+from botbuilder.core import ActivityHandler, ConversationState, TurnContext
+from botbuilder.dialogs import Dialog, DialogSet
+from botbuilder.schema import ActivityTypes, ChannelAccount
 
-from bot.activities import card_activity, conversation_type, mentions_bot, message_text, tenant_id
+from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
 from bot.commands import Command, CommandRouter
+from bot.proactive import address_from_activity
 from bot.qa_cards import render_reply, render_welcome
 from bot.texts import text
+from bot.turn import PERSON_KEY, Turn
+from core.clock import Clock, SystemClock
 from core.logs import log_event, new_correlation_id
 from core.settings import Settings
+from db.engine import Database
+from domain.conversations import remember
+from domain.directory import PersonRecord, get_school, resolve_person
+from domain.policy import decide
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.turn")
+CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind"})
 
 
 class LncipBot(ActivityHandler):
-    def __init__(self, settings: Settings, knowledge: KnowledgeBase, commands: CommandRouter | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        knowledge: KnowledgeBase,
+        database: Database | None = None,
+        conversation_state: ConversationState | None = None,
+        dialogs: list[Dialog] | None = None,
+        commands: list[Command] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.settings = settings
         self.knowledge = knowledge
-        self.commands = commands or CommandRouter()
+        self.database = database
+        self.clock = clock or SystemClock()
+        self.conversation_state = conversation_state
+        self.dialog_set: DialogSet | None = None
+        if conversation_state is not None:
+            self.dialog_set = DialogSet(conversation_state.create_property("DialogState"))
+            for dialog in dialogs or []:
+                self.dialog_set.add(dialog)
+        self.commands = CommandRouter()
         self.commands.register(Command("help", "What I can do", self._help, aliases=("hi", "hello", "start", "menu")))
+        self.commands.register(Command("me", "Who I think you are", self._me, aliases=("whoami",)))
+        for command in commands or []:
+            self.commands.register(command)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         new_correlation_id()
@@ -38,23 +67,61 @@ class LncipBot(ActivityHandler):
             # Another organisation's tenant: no service, and nothing about the request kept.
             log_event(log, "tenant_refused", logging.WARNING, **fields)
             return
-        log_event(log, "turn", **fields)
+        person = await self._identify(turn_context)
+        log_event(log, "turn", person_id=person.id if person else None, **fields)
         await super().on_turn(turn_context)
+        if self.conversation_state is not None:
+            await self.conversation_state.save_changes(turn_context)
+
+    async def _identify(self, turn_context: TurnContext) -> PersonRecord | None:
+        """Resolve the sender to a person and keep their conversation address current."""
+        activity = turn_context.activity
+        person = None
+        if self.database is not None:
+            aad = activity.from_property.aad_object_id if activity.from_property else None
+            person = await resolve_person(self.database, aad) if aad else None
+            if activity.type in (ActivityTypes.message, ActivityTypes.conversation_update, "installationUpdate"):
+                try:
+                    address = address_from_activity(activity)
+                except (ValueError, TypeError, AttributeError):
+                    address = None  # not addressable (e.g. no user id): nothing to remember
+                if address is not None:
+                    await remember(self.database, address, person.id if person else None, self.clock.now())
+        turn_context.turn_state[PERSON_KEY] = person
+        return person
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        if conversation_type(activity) != "personal" and not mentions_bot(activity):
+        personal = conversation_type(activity) == "personal"
+        if not personal and not mentions_bot(activity):
             return  # in group chats and channels the bot speaks only when @mentioned
         question = message_text(activity)
+        turn = Turn(turn_context, turn_context.turn_state.get(PERSON_KEY), await self._dialog_context(turn_context))
+        if turn.dialogs is not None and turn.dialogs.active_dialog is not None:
+            if question.lower() in CANCEL_WORDS:
+                await turn.dialogs.cancel_all_dialogs()
+                await turn.say(text("cancelled"))
+            else:
+                await turn.dialogs.continue_dialog()
+            return
         if not question:
-            await turn_context.send_activity(text("empty_message"))
+            await turn.say(text("empty_message"))
             return
         routed = self.commands.match(question)
-        if routed:
-            command, rest = routed
-            await command.run(turn_context, rest)
+        if routed is None:
+            await self._answer(turn, question)
             return
-        await self._answer(turn_context, question)
+        command, turn.args = routed
+        decision = decide(turn.actor, command.action) if command.action else None
+        if decision is not None and not decision.allowed:
+            await turn.say(text("not_allowed", reason=decision.reason, known=turn.person is not None))
+        elif command.personal_only and not personal:
+            await turn.say(text("personal_only"))
+        else:
+            await command.run(turn)
+
+    async def _dialog_context(self, turn_context: TurnContext) -> Any:
+        return await self.dialog_set.create_context(turn_context) if self.dialog_set else None
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
@@ -63,14 +130,25 @@ class LncipBot(ActivityHandler):
             member.id != bot_id for member in members_added
         )
         if bot_added or user_added_to_personal_chat:
-            await self._help(turn_context, "")
+            turn = Turn(turn_context, turn_context.turn_state.get(PERSON_KEY), None)
+            await self._help(turn)
 
-    async def _help(self, turn_context: TurnContext, _rest: str) -> None:
-        rendered = render_welcome(self.knowledge.welcome_examples(), commands=self.commands.listed)
-        await turn_context.send_activity(card_activity(rendered.card, rendered.text))
+    async def _help(self, turn: Turn) -> None:
+        rendered = render_welcome(self.knowledge.welcome_examples(), commands=self.commands.listed_for(turn.actor))
+        await turn.send_card(rendered)
 
-    async def _answer(self, turn_context: TurnContext, question: str) -> None:
+    async def _me(self, turn: Turn) -> None:
+        if turn.person is None:
+            await turn.say(text("unknown_person"))
+            return
+        school = None
+        if turn.person.school_id is not None and self.database is not None:
+            found = await get_school(self.database, turn.person.school_id)
+            school = found.name if found else None
+        roles = ", ".join(sorted(role.label for role in turn.person.roles))
+        await turn.say(text("me", name=turn.person.display_name, school=school, roles=roles))
+
+    async def _answer(self, turn: Turn, question: str) -> None:
         reply = self.knowledge.reply(question)
         log_event(log, "answered", kind=reply.kind, entry_id=reply.entry.id if reply.entry else None)
-        rendered = render_reply(reply)
-        await turn_context.send_activity(card_activity(rendered.card, rendered.text))
+        await turn.send_card(render_reply(reply))

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
+import jwt
 from aiohttp import web
 from botbuilder.core import ActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -39,7 +40,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
             return _bad_request(f"'{field}' must be an object")
     if body["type"] == "message" and not isinstance(body.get("serviceUrl"), str):
         return _bad_request("a message activity needs a 'serviceUrl'")
-    response = await request.app[ADAPTER].process(request, request.app[BOT])
+    try:
+        response = await request.app[ADAPTER].process(request, request.app[BOT])
+    except jwt.PyJWTError:
+        # A malformed or forged token: the SDK lets the decoder's error escape.
+        raise web.HTTPUnauthorized() from None
     return response or web.Response(status=201)
 
 

@@ -1,0 +1,40 @@
+"""What one turn knows beyond the activity: who is talking and their dialog context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import DialogContext
+
+from bot.activities import card_activity
+from bot.cards import RenderedCard
+from domain.directory import PersonRecord
+from domain.policy import Actor
+
+
+@dataclass
+class Turn:
+    context: TurnContext
+    person: PersonRecord | None
+    dialogs: DialogContext | None
+    args: str = ""
+
+    @property
+    def actor(self) -> Actor | None:
+        return self.person.actor if self.person else None
+
+    async def send_card(self, rendered: RenderedCard) -> None:
+        await self.context.send_activity(card_activity(rendered.card, rendered.text))
+
+    async def say(self, message: str) -> None:
+        await self.context.send_activity(message)
+
+
+PERSON_KEY = "lncip.person"
+
+
+def person_of(context: TurnContext) -> PersonRecord | None:
+    """The directory person the handler resolved for this turn (None: not in the directory)."""
+    person = context.turn_state.get(PERSON_KEY)
+    return person if isinstance(person, PersonRecord) else None

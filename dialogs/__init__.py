@@ -1,0 +1,1 @@
+"""Multi-turn conversations (botbuilder-dialogs). Each feature's dialog registers its command."""

@@ -1,0 +1,176 @@
+"""Out-of-scope detection: does the question ask for something the offer does not give?
+
+The offer has no dates, times, names, phone numbers, emails, addresses, prices or pupil records,
+and staff will ask for them anyway. Each kind of gap is data (`knowledge/gaps.yaml`): how to
+recognise it and the words for "I can't find … in the offer". A question can be partly in scope
+("when is the next IF and is it on Teams?"): `Scope.search_text` is the question without the
+out-of-scope words, so the policy can answer the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from knowledge.entries import DATA_DIR, KnowledgeDataError
+from knowledge.text import Analysis
+
+# Words that name a kind of school; a capitalised or unknown word before one is a school's name.
+_SCHOOL_NAME = re.compile(
+    r"\b((?:[a-z][\w-]* ){1,3})(academy|college|high school|school|high|grammar|community college)\b", re.IGNORECASE
+)
+_NOT_A_NAME = frozenset(
+    "the a an our my your their home roll another this that mainstream special partnership each every any secondary "
+    "primary own new base main local sixth fe further of at in to from for same other different".split()
+)
+_ASKS_FOR_SOMEONE = re.compile(
+    r"\b(who|whom|whos|name|names|contact|email|e-mail|phone|number|dsl|senco|sendco|head|headteacher|teacher|staff|"
+    r"attendance officer|details)\b",
+    re.IGNORECASE,
+)
+# After "is/has/how is <Name>": the shape of a question about one pupil ("is jayden in today").
+_ABOUT_SOMEONE = re.compile(
+    r"\b(?:is|has|was|did|does|will|hows|how is|how has|for|about|check on)\s+([a-z]+)\s+"
+    r"(in|at|attending|attended|coming|doing|getting|been|going|ok|okay|safe|present|absent|here|there|still|on|back|"
+    r"allowed|eligible|due|settling|settled|behaving)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_START = re.compile(r"(^|[.!?]\s+)$")
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One kind of thing the offer doesn't give."""
+
+    id: str
+    missing: str
+    hard: bool
+    note: str | None
+    patterns: tuple[re.Pattern[str], ...]
+    pointers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a question asks that the offer can't answer."""
+
+    gaps: tuple[Gap, ...]
+    search_text: str  # the question without the out-of-scope words
+
+    @property
+    def hard(self) -> bool:
+        return any(gap.hard for gap in self.gaps)
+
+    @property
+    def missing(self) -> str | None:
+        """'a phone number or an email address' for all the gaps found."""
+        words = list(dict.fromkeys(gap.missing for gap in self.gaps))
+        if not words:
+            return None
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+    @property
+    def note(self) -> str | None:
+        return next((gap.note for gap in self.gaps if gap.note), None)
+
+    @property
+    def pointers(self) -> frozenset[str]:
+        """Entries that may answer the in-scope part (all soft gaps must allow them)."""
+        sets = [frozenset(gap.pointers) for gap in self.gaps]
+        return frozenset.intersection(*sets) if sets else frozenset()
+
+
+def load_gaps(path: Path | None = None) -> tuple[Gap, ...]:
+    path = path or DATA_DIR / "gaps.yaml"
+    try:
+        raw_items = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise KnowledgeDataError(f"{path}: cannot read ({error})") from None
+    if not isinstance(raw_items, list):
+        raise KnowledgeDataError(f"{path.name}: expected a list of gaps")
+    gaps: list[Gap] = []
+    for index, raw in enumerate(raw_items):
+        where = f"{path.name}: gap #{index + 1}"
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("missing"), str):
+            raise KnowledgeDataError(f"{where}: fields 'id' and 'missing' must be text")
+        where = f"{path.name}: gap '{raw['id']}'"
+        try:
+            patterns = tuple(re.compile(p, re.IGNORECASE) for p in raw.get("patterns") or ())
+        except re.error as error:
+            raise KnowledgeDataError(f"{where}: field 'patterns' has a bad pattern ({error})") from None
+        hard = raw.get("hard")
+        if not isinstance(hard, bool):
+            raise KnowledgeDataError(f"{where}: field 'hard' must be true or false")
+        pointers = tuple(raw.get("pointers") or ())
+        if not hard and not pointers:
+            raise KnowledgeDataError(f"{where}: field 'pointers' is required when 'hard' is false")
+        gaps.append(Gap(raw["id"], raw["missing"], hard, raw.get("note"), patterns, pointers))
+    return tuple(gaps)
+
+
+def clean(question: str) -> str:
+    """The question as the gap patterns read it: plain quotes, no apostrophes."""
+    text = unicodedata.normalize("NFKC", question)
+    return re.sub(r"['’‘`]", "", text)
+
+
+class ScopeDetector:
+    """Finds the gaps in a question."""
+
+    def __init__(self, gaps: tuple[Gap, ...]) -> None:
+        self.gaps = {gap.id: gap for gap in gaps}
+
+    def detect(self, question: str, analysis: Analysis) -> Scope:
+        text = clean(question)
+        found: list[Gap] = []
+        spans: list[tuple[int, int]] = []
+        for gap in self.gaps.values():
+            hit = False
+            for pattern in gap.patterns:
+                for match in pattern.finditer(text):
+                    hit = True
+                    group = "t" if "t" in pattern.groupindex else 0
+                    spans.append(match.span(group))
+            if hit:
+                found.append(gap)
+        for gap_id in self._named(text, analysis):
+            if gap_id in self.gaps and self.gaps[gap_id] not in found:
+                found.append(self.gaps[gap_id])
+        return Scope(gaps=tuple(found), search_text=_without(text, spans))
+
+    @staticmethod
+    def _named(text: str, analysis: Analysis) -> list[str]:
+        """Gaps recognised from names: a named school's staff, or one pupil by name."""
+        unknown = set(analysis.unknown_words)
+        found: list[str] = []
+        for match in _SCHOOL_NAME.finditer(text):
+            words = match.group(1).split()
+            # Acronyms ("the DSL at ...") are not names; capitalised or unknown words are.
+            name_words = [w for w in words if w.lower() not in _NOT_A_NAME and not w.isupper()]
+            named = name_words and all(w[:1].isupper() or w.lower() in unknown for w in name_words)
+            if named and _ASKS_FOR_SOMEONE.search(text):
+                found.append("school_staff")
+        for match in _ABOUT_SOMEONE.finditer(text):
+            if match.group(1).lower() in unknown:
+                found.append("pupil")
+        # A capitalised unknown word mid-sentence is someone's name (schools are caught above).
+        for match in re.finditer(r"\b([A-Z][a-z]+)\b(?!\s+(academy|college|school|high|grammar)\b)", text, re.IGNORECASE):
+            word = match.group(1)
+            title_case = word[0].isupper() and word[1:].islower()  # "Jayden", not "CAMHS"
+            if title_case and word.lower() in unknown and not _SENTENCE_START.search(text[: match.start()]):
+                found.append("pupil")
+        return found
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return text
+    keep = [True] * len(text)
+    for start, end in spans:
+        for i in range(start, end):
+            keep[i] = False
+    return "".join(c if k else " " for c, k in zip(text, keep, strict=True))

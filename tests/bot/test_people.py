@@ -1,0 +1,173 @@
+"""The Partnership admin adds or changes a person from Teams; the dialog survives a restart."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.card_text import visible_text
+from core.settings import Settings
+from db.engine import Database
+from db.migrate import upgrade_to_head
+from domain.audit import read_audit
+from domain.directory import get_person_by_email, list_schools
+from domain.directory_csv import import_csv
+from domain.roles import Role
+from tests.fixtures.bot_server import BotClient, Conversation, make_settings, start_app
+from tests.fixtures.connector import ConnectorStandIn
+
+ADMIN_AAD = "aad-admin"
+TEACHER_AAD = "aad-teacher"
+SCHOOLS = "urn,name,member\n100001,Charnwood Vale Academy,yes\n"
+PEOPLE = (
+    "email,display_name,school_urn,roles,aad_object_id,active\n"
+    f"admin@lncip.example.org,Pat Admin,,partnership_admin,{ADMIN_AAD},yes\n"
+    f"teacher@cva.example.org,Tam Teacher,100001,teacher,{TEACHER_AAD},yes\n"
+)
+
+
+async def seed(settings: Settings) -> None:
+    await upgrade_to_head(settings.effective_database_url)
+    database = Database(settings.effective_database_url)
+    try:
+        assert (await import_csv(database, "schools", SCHOOLS)).accepted
+        assert (await import_csv(database, "people", PEOPLE)).accepted
+    finally:
+        await database.dispose()
+
+
+async def lookup(settings: Settings, email: str) -> Any:
+    database = Database(settings.effective_database_url)
+    try:
+        return await get_person_by_email(database, email)
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def seeded_settings(tmp_path: Path) -> Settings:
+    settings = make_settings(tmp_path)
+    await seed(settings)
+    return settings
+
+
+@pytest.fixture
+async def seeded_bot(seeded_settings: Settings, connector: ConnectorStandIn) -> AsyncIterator[BotClient]:
+    runner, url = await start_app(seeded_settings)
+    async with aiohttp.ClientSession() as session:
+        try:
+            yield BotClient(url, session, connector)
+        finally:
+            await runner.cleanup()
+
+
+def form(sent: list[dict[str, Any]]) -> dict[str, Any]:
+    cards = [a["content"] for s in sent for a in s.get("attachments") or []]
+    assert len(cards) == 1, sent
+    return cards[0]
+
+
+def form_values(card: dict[str, Any]) -> dict[str, str]:
+    return {e["id"]: e.get("value", "") for e in card["body"] if e["type"].startswith("Input.")}
+
+
+def save_data(card: dict[str, Any]) -> dict[str, Any]:
+    (save,) = [a for a in card["actions"] if a["title"] == "Save"]
+    return dict(save["data"])
+
+
+async def submit(chat: Conversation, value: dict[str, Any]) -> list[dict[str, Any]]:
+    before = len(chat.client.connector.sent)
+    assert await chat.submit(value) in (200, 201)
+    return [s.activity for s in chat.client.connector.sent[before:]]
+
+
+async def test_admin_adds_a_person_through_the_form(seeded_bot: BotClient, seeded_settings: Settings) -> None:
+    admin = seeded_bot.conversation(aad_object_id=ADMIN_AAD)
+    assert "email" in visible_text(await admin.ask("people")).lower()
+    card = form(await admin.ask("New.Person@CVA.example.org"))
+    assert "Add a new person" in visible_text([{"attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}])
+    database = Database(seeded_settings.effective_database_url)
+    school_id = str((await list_schools(database))[0].id)
+    await database.dispose()
+    value = save_data(card) | {"display_name": "Nia Person", "school": school_id, "roles": "senco,dsl", "active": "true"}
+    reply = visible_text(await submit(admin, value))
+    assert "Added Nia Person" in reply
+    person = await lookup(seeded_settings, "new.person@cva.example.org")
+    assert person.roles == frozenset({Role.SENCO, Role.DSL})
+    assert str(person.school_id) == school_id
+    database = Database(seeded_settings.effective_database_url)
+    async with database.session() as session:
+        entries = await read_audit(session, record_type="person", record_id=str(person.id))
+    await database.dispose()
+    assert [e.action for e in entries] == ["created"]
+
+
+async def test_a_bad_form_comes_back_with_the_problem_and_saves_nothing(
+    seeded_bot: BotClient, seeded_settings: Settings
+) -> None:
+    admin = seeded_bot.conversation(aad_object_id=ADMIN_AAD)
+    await admin.ask("people someone@cva.example.org")
+    card = form([seeded_bot.connector.sent[-1].activity])
+    value = save_data(card) | {"display_name": "Someone", "school": "partnership", "roles": "teacher", "active": "true"}
+    again = form(await submit(admin, value))
+    assert again["body"][2]["color"] == "Attention"  # the problems block
+    assert form_values(again)["display_name"] == "Someone"  # what they typed is kept
+    assert await lookup(seeded_settings, "someone@cva.example.org") is None
+
+
+async def test_cancel_stops_without_saving(seeded_bot: BotClient, seeded_settings: Settings) -> None:
+    admin = seeded_bot.conversation(aad_object_id=ADMIN_AAD)
+    await admin.ask("people")
+    await admin.ask("x@cva.example.org")
+    reply = visible_text(await admin.ask("cancel")).lower()
+    assert "stopped" in reply
+    assert "Added" not in visible_text(await admin.ask("help"))
+    assert await lookup(seeded_settings, "x@cva.example.org") is None
+
+
+async def test_only_the_admin_may_manage_people(seeded_bot: BotClient) -> None:
+    teacher = seeded_bot.conversation(aad_object_id=TEACHER_AAD)
+    assert "Only the Partnership admin" in visible_text(await teacher.ask("people"))
+    stranger = seeded_bot.conversation(aad_object_id="aad-nobody")
+    reply = visible_text(await stranger.ask("people"))
+    assert "ask the Partnership admin to add you" in reply
+
+
+async def test_help_lists_people_only_for_the_admin(seeded_bot: BotClient) -> None:
+    assert "people" in visible_text(await seeded_bot.conversation(aad_object_id=ADMIN_AAD).ask("help"))
+    assert "people" not in visible_text(await seeded_bot.conversation(aad_object_id=TEACHER_AAD).ask("help"))
+
+
+async def test_me_says_who_you_are_or_how_to_be_added(seeded_bot: BotClient) -> None:
+    assert "Tam Teacher" in visible_text(await seeded_bot.conversation(aad_object_id=TEACHER_AAD).ask("me"))
+    assert "Charnwood Vale Academy" in visible_text(await seeded_bot.conversation(aad_object_id=TEACHER_AAD).ask("me"))
+    assert "don't know who you are" in visible_text(await seeded_bot.conversation(aad_object_id="aad-x").ask("me"))
+
+
+async def test_people_in_a_channel_asks_for_a_private_chat(seeded_bot: BotClient) -> None:
+    channel = seeded_bot.conversation(aad_object_id=ADMIN_AAD, type="channel", id="19:c@thread.tacv2")
+    assert "private chat" in visible_text(await channel.ask("people", mention=True))
+
+
+async def test_the_dialog_carries_on_after_a_restart(seeded_settings: Settings, connector: ConnectorStandIn) -> None:
+    async with aiohttp.ClientSession() as session:
+        runner, url = await start_app(seeded_settings)
+        admin = BotClient(url, session, connector).conversation(aad_object_id=ADMIN_AAD)
+        await admin.ask("people")
+        card = form(await admin.ask("restart.test@lncip.example.org"))
+        await runner.cleanup()  # the bot stops between two turns of the dialog
+
+        runner, url = await start_app(seeded_settings)
+        try:
+            admin.client = BotClient(url, session, connector)
+            value = save_data(card) | {"display_name": "Rae Start", "school": "partnership", "roles": "coordinator"}
+            reply = visible_text(await submit(admin, value | {"active": "true"}))
+        finally:
+            await runner.cleanup()
+    assert "Added Rae Start" in reply
+    assert (await lookup(seeded_settings, "restart.test@lncip.example.org")).roles == frozenset({Role.COORDINATOR})
