@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.database",
     "tests.fixtures.connector",
     "tests.fixtures.bot_server",
+    "tests.fixtures.directory",
 ]

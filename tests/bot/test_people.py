@@ -2,67 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from bot.card_text import visible_text
 from core.settings import Settings
 from db.engine import Database
-from db.migrate import upgrade_to_head
 from domain.audit import read_audit
-from domain.directory import get_person_by_email, list_schools
-from domain.directory_csv import import_csv
+from domain.directory import list_schools
 from domain.roles import Role
-from tests.fixtures.bot_server import BotClient, Conversation, make_settings, start_app
+from tests.fixtures.bot_server import BotClient, Conversation, start_app
 from tests.fixtures.connector import ConnectorStandIn
-
-ADMIN_AAD = "aad-admin"
-TEACHER_AAD = "aad-teacher"
-SCHOOLS = "urn,name,member\n100001,Charnwood Vale Academy,yes\n"
-PEOPLE = (
-    "email,display_name,school_urn,roles,aad_object_id,active\n"
-    f"admin@lncip.example.org,Pat Admin,,partnership_admin,{ADMIN_AAD},yes\n"
-    f"teacher@cva.example.org,Tam Teacher,100001,teacher,{TEACHER_AAD},yes\n"
-)
-
-
-async def seed(settings: Settings) -> None:
-    await upgrade_to_head(settings.effective_database_url)
-    database = Database(settings.effective_database_url)
-    try:
-        assert (await import_csv(database, "schools", SCHOOLS)).accepted
-        assert (await import_csv(database, "people", PEOPLE)).accepted
-    finally:
-        await database.dispose()
-
-
-async def lookup(settings: Settings, email: str) -> Any:
-    database = Database(settings.effective_database_url)
-    try:
-        return await get_person_by_email(database, email)
-    finally:
-        await database.dispose()
-
-
-@pytest.fixture
-async def seeded_settings(tmp_path: Path) -> Settings:
-    settings = make_settings(tmp_path)
-    await seed(settings)
-    return settings
-
-
-@pytest.fixture
-async def seeded_bot(seeded_settings: Settings, connector: ConnectorStandIn) -> AsyncIterator[BotClient]:
-    runner, url = await start_app(seeded_settings)
-    async with aiohttp.ClientSession() as session:
-        try:
-            yield BotClient(url, session, connector)
-        finally:
-            await runner.cleanup()
+from tests.fixtures.directory import ADMIN_AAD, TEACHER_AAD, lookup
 
 
 def form(sent: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,7 +14,12 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from bot.adapter import build_adapter
-from bot.proactive import BotFrameworkSender, address_from_activity, reference_for, retry_after_seconds
+from bot.proactive import (
+    BotFrameworkSender,
+    address_from_activity,
+    reference_for,
+    retry_after_seconds,
+)
 from core.clock import ManualClock
 from core.settings import Settings
 from db.engine import Database

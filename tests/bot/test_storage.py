@@ -8,7 +8,13 @@ import multiprocessing
 from collections.abc import AsyncIterator
 
 import pytest
-from botbuilder.core import ConversationState, MemoryStorage, MessageFactory, StoreItem, TurnContext
+from botbuilder.core import (
+    ConversationState,
+    MemoryStorage,
+    MessageFactory,
+    StoreItem,
+    TurnContext,
+)
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.dialogs import (
     Dialog,

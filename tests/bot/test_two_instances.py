@@ -19,10 +19,15 @@ import pytest
 from core.settings import Settings
 from db.engine import Database
 from domain.directory import list_people
-from tests.bot.test_people import ADMIN_AAD, form, save_data, seed, submit
+from tests.bot.test_people import form, save_data, submit
 from tests.fixtures.bot_server import BotClient, make_settings
 from tests.fixtures.connector import ConnectorStandIn
-from tests.fixtures.database import create_postgres_database, drop_postgres_database, run_sync
+from tests.fixtures.database import (
+    create_postgres_database,
+    drop_postgres_database,
+    run_sync,
+)
+from tests.fixtures.directory import ADMIN_AAD, seed
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
