@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,8 +77,8 @@ async def _export(database: Database, kind: Kind, file: str) -> int:
     return 0
 
 
-async def _demo(database: Database) -> int:
-    aad = os.environ.get(DEMO_USER_ENV, "").strip() or PLAYGROUND_USER_AAD_ID
+async def _demo(database: Database, settings: Settings) -> int:
+    aad = settings.demo_user_aad_id or PLAYGROUND_USER_AAD_ID
     reports = await load_demo_data(database, today=SystemClock().now().date(), demo_user_aad_id=aad)
     for report in reports.values():
         print("\n".join(report.lines()))
@@ -131,7 +130,7 @@ async def run(arguments: argparse.Namespace, settings: Settings) -> int:
         if arguments.command == "export":
             return await _export(database, arguments.kind, arguments.file)
         if arguments.command == "demo-data":
-            return await _demo(database)
+            return await _demo(database, settings)
         if arguments.command == "erase-pupil":
             return await _erase(database, arguments.upn, arguments.actor_email, arguments.reason)
         return await _retention(database, settings)

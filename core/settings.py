@@ -35,6 +35,7 @@ class Settings:
     data_dir: Path = REPO_ROOT / "data"
     log_level: str = "INFO"
     retention_days: int = 2190
+    demo_user_aad_id: str = ""  # demo data only: who becomes Partnership admin
 
     @property
     def local_mode(self) -> bool:
@@ -116,6 +117,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
         retention_days=_int(env, "RETENTION_DAYS", 2190, 30, 36500),
+        demo_user_aad_id=env.get("DEMO_USER_AAD_ID", "").strip(),
     )
 
 
