@@ -43,7 +43,7 @@ def configure(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # The SDK's own loggers are chatty and may include activity content at DEBUG.
-    for noisy in ("aiohttp.access", "msrest", "botbuilder", "urllib3"):
+    for noisy in ("aiohttp.access", "msrest", "botbuilder", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
