@@ -1,0 +1,260 @@
+"""Runs the turn benchmark: starts each target in turn, drives it, and collects the figures.
+
+Order per target: start and wait for readiness (start-up time), then for each scenario and
+concurrency level a warm-up and a measured phase, then the distinct-conversations phase.
+Every target is stopped before the next one starts, so each has both cores to itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from bench.activities import VirtualUser
+from bench.connector import StandInConnector
+from bench.figures import ConversationFigures, LevelFigures, Results, StartFigures
+from bench.load import REPLY_TIMEOUT_S, Turn, TurnClient, TurnError, drive, percentile_ms
+from bench.postgres import fresh_database
+from bench.proc import cpu_seconds, per_turn_ms, rss_mb
+from bench.scenarios import DIALOG_OPENING, DIALOG_STARTED, DIALOG_STEP, ECHO, Scenario, bot_scenarios
+from bench.targets import RunningTarget, TargetError, TargetSpec, bot_spec, echo_spec, raw_spec, start, stop
+
+TARGETS = ("raw", "echo", "bot")
+SCENARIOS = ("qa", "help", "dialog")
+WARMUP_MAX_S = 10.0
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    targets: tuple[str, ...] = TARGETS
+    levels: tuple[int, ...] = (1, 8, 64)
+    turns: int = 2000
+    seconds: float = 30.0
+    warmup: int = 100
+    scenarios: tuple[str, ...] = SCENARIOS
+    conversations: int = 10000
+    conversations_seconds: float = 300.0
+    dialog_opening: str = DIALOG_OPENING
+    dialog_step: str = DIALOG_STEP
+    dialog_started: str = DIALOG_STARTED
+    postgres_url: str | None = None  # BENCH_POSTGRES_URL: also run the bot on a fresh PostgreSQL database
+    start_timeout: float = 60.0
+    json_path: Path | None = None
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+async def run(options: Options, progress: Progress = _stderr) -> Results:
+    results = Results(machine=machine(), options=_public(options))
+    # One persistent session for all load; its pool holds every concurrent user's connection.
+    pool = aiohttp.TCPConnector(limit=max(64, *options.levels) + 8, limit_per_host=0)
+    timeout = aiohttp.ClientTimeout(total=REPLY_TIMEOUT_S)
+    with tempfile.TemporaryDirectory(prefix="lncip-bench-") as tmp:
+        async with aiohttp.ClientSession(connector=pool, timeout=timeout) as session, StandInConnector() as connector:
+            bench = _Bench(options, session, connector, Path(tmp), results, progress)
+            scenarios = bot_scenarios(options.dialog_opening, options.dialog_step, options.dialog_started)
+            chosen = [scenarios[name] for name in options.scenarios]
+            for name in options.targets:
+                if name == "raw":
+                    await bench.target(raw_spec(), [ECHO])
+                elif name == "echo":
+                    await bench.target(echo_spec(), [ECHO])
+                elif name == "bot":
+                    await bench.target(bot_spec("bot", bench.data_dir("bot-sqlite"), ""), chosen)
+                    if options.postgres_url:
+                        await bench.postgres_target(options.postgres_url, chosen)
+    return results
+
+
+class _Bench:
+    def __init__(
+        self,
+        options: Options,
+        session: aiohttp.ClientSession,
+        connector: StandInConnector,
+        work_dir: Path,
+        results: Results,
+        progress: Progress,
+    ) -> None:
+        self.options = options
+        self.session = session
+        self.connector = connector
+        self.work_dir = work_dir
+        self.results = results
+        self.progress = progress
+        self.run_id = secrets.token_hex(3)
+
+    async def target(self, spec: TargetSpec, scenarios: Sequence[Scenario]) -> None:
+        self.progress(f"{spec.name}: starting {' '.join(spec.argv[1:])}")
+        try:
+            target = await start(spec, self.work_dir, self.session, self.options.start_timeout)
+        except TargetError as error:
+            self.progress(f"{spec.name}: did not start: {error}\n{error.log}")
+            self.results.failures.append(f"{spec.name}: did not start: {error}: {error.last_line}")
+            return
+        try:
+            self.results.starts.append(StartFigures(spec.name, target.startup_s, rss_mb(target.pid)))
+            self.progress(f"{spec.name}: ready in {target.startup_s:.2f} s")
+            client = TurnClient(self.session, target.url, self.connector)
+            measured: list[Scenario] = []
+            for scenario in scenarios:
+                if scenario.opening is not None and not await self._dialog_available(client, spec.name, scenario):
+                    continue
+                measured.append(scenario)
+                for level in self.options.levels:
+                    if not self._alive(target):
+                        return
+                    self.results.levels.append(await self._level(target, client, scenario, level))
+            plain = [s for s in measured if s.opening is None]
+            if self.options.conversations and plain and self._alive(target):
+                self.results.conversations.append(await self._conversations(target, client, plain[0]))
+        finally:
+            await stop(target)
+
+    def data_dir(self, name: str) -> Path:
+        """A fresh, empty DATA_DIR for one run of the bot."""
+        path = self.work_dir / name
+        path.mkdir()
+        return path
+
+    async def postgres_target(self, server_url: str, scenarios: Sequence[Scenario]) -> None:
+        try:
+            async with fresh_database(server_url) as database_url:
+                await self.target(bot_spec("bot-pg", self.data_dir("bot-pg"), database_url), scenarios)
+        except (OSError, asyncpg.PostgresError) as error:
+            self.results.failures.append(f"bot-pg: no database from BENCH_POSTGRES_URL: {type(error).__name__}: {error}")
+
+    def _alive(self, target: RunningTarget) -> bool:
+        if target.process.poll() is None:
+            return True
+        self.results.failures.append(f"{target.spec.name}: exited during the run (code {target.process.returncode})")
+        return False
+
+    async def _dialog_available(self, client: TurnClient, target: str, scenario: Scenario) -> bool:
+        """Send the opening once and look for a dialog prompt in what the bot sent back."""
+        assert scenario.encoded_opening is not None and scenario.started is not None
+        user = VirtualUser.numbered(f"{self.run_id}-{target}-probe", 0)
+        sent = self.connector.capture(user.conversation_id)
+        try:
+            await client.turn(user, scenario.encoded_opening)
+            replies = b"\n".join(sent).decode("utf-8", "replace")
+        except TurnError as error:
+            replies, why = "", f"no reply to {scenario.opening!r}: {error}"
+        else:
+            why = f"the reply to {scenario.opening!r} is no dialog prompt (no match for /{scenario.started.pattern}/)"
+        finally:
+            self.connector.release(user.conversation_id)
+        if scenario.started.search(replies):
+            return True
+        line = f"{target} {scenario.name}: not available yet: {why}"
+        self.results.notes.append(line)
+        self.progress(line)
+        return False
+
+    async def _level(
+        self, target: RunningTarget, client: TurnClient, scenario: Scenario, level: int
+    ) -> LevelFigures:
+        users = [VirtualUser.numbered(f"{self.run_id}-{target.spec.name}-{scenario.name}-c{level}", i) for i in range(level)]
+        opening = scenario.encoded_opening
+
+        def plan(worker: int, n: int) -> Turn:
+            return Turn(users[worker], scenario.message(worker + n), opening)
+
+        options = self.options
+        # Warm-up: every user has at least one turn before the clock starts.
+        await drive(client, level, max(options.warmup, level), min(options.seconds, WARMUP_MAX_S), plan)
+        cpu_before, load_before = cpu_seconds(target.pid), time.process_time()
+        phase = await drive(client, level, options.turns, options.seconds, plan)
+        cpu_after, load_after = cpu_seconds(target.pid), time.process_time()
+        latencies = sorted(phase.latencies_s)
+        figures = LevelFigures(
+            target=target.spec.name,
+            scenario=scenario.name,
+            level=level,
+            turns=phase.turns,
+            measured=len(latencies),
+            errors=phase.errors,
+            seconds=phase.elapsed_s,
+            turns_per_s=phase.turns / phase.elapsed_s if phase.elapsed_s else 0.0,
+            p50_ms=percentile_ms(latencies, 0.50),
+            p95_ms=percentile_ms(latencies, 0.95),
+            p99_ms=percentile_ms(latencies, 0.99),
+            cpu_ms_per_turn=per_turn_ms(cpu_before, cpu_after, phase.turns),
+            load_cpu_ms_per_turn=per_turn_ms(load_before, load_after, phase.turns),
+            rss_mb=rss_mb(target.pid),
+            first_error=phase.first_error,
+        )
+        self.progress(
+            f"{figures.target} {figures.scenario} c={level}: {figures.turns} turns, {figures.errors} errors, "
+            f"{figures.turns_per_s:.1f} turns/s, p50 {_ms(figures.p50_ms)} ms"
+            + (f" (first error: {phase.first_error})" if phase.first_error else "")
+        )
+        return figures
+
+    async def _conversations(self, target: RunningTarget, client: TurnClient, scenario: Scenario) -> ConversationFigures:
+        """One turn in each of many new conversations: what does the target keep per conversation?"""
+        numbers = itertools.count()
+        prefix = f"{self.run_id}-{target.spec.name}-new"
+
+        def plan(worker: int, n: int) -> Turn:
+            return Turn(VirtualUser.numbered(prefix, next(numbers)), scenario.message(worker + n))
+
+        options = self.options
+        self.progress(f"{target.spec.name}: {options.conversations} new conversations")
+        rss_before, cpu_before = rss_mb(target.pid), cpu_seconds(target.pid)
+        phase = await drive(client, max(options.levels), options.conversations, options.conversations_seconds, plan)
+        return ConversationFigures(
+            target=target.spec.name,
+            scenario=scenario.name,
+            conversations=phase.turns,
+            errors=phase.errors,
+            seconds=phase.elapsed_s,
+            turns_per_s=phase.turns / phase.elapsed_s if phase.elapsed_s else 0.0,
+            cpu_ms_per_turn=per_turn_ms(cpu_before, cpu_seconds(target.pid), phase.turns),
+            rss_before_mb=rss_before,
+            rss_after_mb=rss_mb(target.pid),
+        )
+
+
+def machine() -> dict[str, Any]:
+    versions: dict[str, str | None] = {}
+    for package in ("botbuilder-core", "aiohttp", "msrest", "SQLAlchemy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+    }
+
+
+def _public(options: Options) -> dict[str, Any]:
+    values = asdict(options)
+    values["json_path"] = str(options.json_path) if options.json_path else None
+    if options.postgres_url:
+        values["postgres_url"] = "set"  # never write a password to the JSON
+    return values
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
