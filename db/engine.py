@@ -1,4 +1,5 @@
-"""The async engine and session factory for one database URL (SQLite or PostgreSQL)."""
+"""The async engine and session factory for one database URL (SQLite or PostgreSQL), and
+`unit_of_work`, which lets a query join the caller's session or open its own."""
 
 from __future__ import annotations
 
@@ -41,6 +42,19 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+DatabaseOrSession = Database | AsyncSession
+
+
+@asynccontextmanager
+async def unit_of_work(db: DatabaseOrSession) -> AsyncIterator[AsyncSession]:
+    """Join the caller's open session as it is, or open (and commit) a new one on the database."""
+    if isinstance(db, AsyncSession):
+        yield db
+    else:
+        async with db.session() as session:
+            yield session
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -21,8 +21,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.base import utcnow
 from db.engine import Database
-from db.models.directory import utcnow
 from db.models.state import StoredState
 
 ANY_ETAG = "*"

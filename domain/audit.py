@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -124,10 +124,11 @@ async def record_audit(
     checked = _checked_detail(detail or {})
     when = at if at is not None else SystemClock().now()
     if when.tzinfo is None:
+        # The column refuses it too, but only at flush; say so here, where the caller is.
         raise ValueError("audit time must carry a timezone")
     session.add(
         AuditLogRow(
-            at=when.astimezone(timezone.utc),
+            at=when,
             actor_id=actor_id,
             action=str(action),
             record_type=record_type,
@@ -164,12 +165,9 @@ async def read_audit(
 
 
 def _entry(row: AuditLogRow) -> AuditEntry:
-    at = row.at
-    if at.tzinfo is None:  # SQLite hands back the stored UTC time without its offset
-        at = at.replace(tzinfo=timezone.utc)
     return AuditEntry(
         id=row.id,
-        at=at,
+        at=row.at,
         actor_id=row.actor_id,
         action=row.action,
         record_type=row.record_type,

@@ -8,16 +8,13 @@ stale; a stale address is not used again until a new activity from it refreshes 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.engine import Database
+from db.engine import DatabaseOrSession, unit_of_work
 from db.models.proactive import ConversationRef
 
 PERSONAL = "personal"
@@ -62,18 +59,8 @@ def root_conversation_id(conversation_id: str) -> str:
     return conversation_id.split(";messageid=", 1)[0]
 
 
-@asynccontextmanager
-async def unit_of_work(db: Database | AsyncSession) -> AsyncIterator[AsyncSession]:
-    """Use the caller's open session as is, or open (and commit) a new one on the database."""
-    if isinstance(db, AsyncSession):
-        yield db
-    else:
-        async with db.session() as session:
-            yield session
-
-
 async def remember(
-    db: Database | AsyncSession, address: ConversationAddress, person_id: int | None, now: datetime
+    db: DatabaseOrSession, address: ConversationAddress, person_id: int | None, now: datetime
 ) -> int:
     """Insert or refresh the address (clearing any staleness); returns its row id.
 
@@ -111,7 +98,7 @@ async def remember(
         return int((await session.execute(statement)).scalar_one())
 
 
-async def personal_address_for(db: Database | AsyncSession, person_id: int) -> ConversationAddress | None:
+async def personal_address_for(db: DatabaseOrSession, person_id: int) -> ConversationAddress | None:
     """The person's most recently seen, non-stale 1:1 chat, or None if the bot cannot reach them."""
     async with unit_of_work(db) as session:
         row = (
@@ -129,7 +116,7 @@ async def personal_address_for(db: Database | AsyncSession, person_id: int) -> C
         return _address(row) if row else None
 
 
-async def address_by_id(db: Database | AsyncSession, address_id: int) -> ConversationAddress | None:
+async def address_by_id(db: DatabaseOrSession, address_id: int) -> ConversationAddress | None:
     """The stored address, or None if it is unknown or stale."""
     async with unit_of_work(db) as session:
         row = await session.get(ConversationRef, address_id)
@@ -137,7 +124,7 @@ async def address_by_id(db: Database | AsyncSession, address_id: int) -> Convers
 
 
 async def mark_stale(
-    db: Database | AsyncSession,
+    db: DatabaseOrSession,
     address_id: int,
     reason: str,
     now: datetime,

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from db.engine import Database
-from domain.directory import upn_check_letter
 from domain.directory_csv import SPECS, ImportReport, Kind, format_timetable, import_csv
+from domain.directory_rules import upn_check_letter
 from domain.roles import Role
 
 DEMO_USER_ENV = "DEMO_USER_AAD_ID"

@@ -2,40 +2,29 @@
 resolution and validated changes.
 
 Everything returns plain frozen dataclasses. Functions take a `Database` (they open
-their own unit of work) or an `AsyncSession` (they join the caller's). The field rules
-(URN, UPN with its DfE check letter, e-mail, roles, provision and timetable) are at the
-end; the admin dialog (`upsert_person`), CSV import and demo data all apply them.
-Error messages never quote a pupil's data. Bulk changes: `domain.directory_csv`.
+their own unit of work) or an `AsyncSession` (they join the caller's). Changes are
+checked by the field rules in `domain.directory_rules` and refused with its
+`DirectoryError`. Bulk changes: `domain.directory_csv`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Literal, TypeVar
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.engine import Database
-from db.models.directory import PROGRAMME_TIMES, PROVISIONS, SETTINGS, WEEKDAYS, Person, PersonRole, Pupil, School
+from db.engine import DatabaseOrSession, unit_of_work
+from db.models.directory import Person, PersonRole, Pupil, School
+from domain.directory_rules import DirectoryError, collect_problems, normalise_email, parse_roles, person_problems
 from domain.policy import Actor, Target
-from domain.roles import PARTNERSHIP_ROLES, ROLE_LABELS, SCHOOL_ROLES, Role
+from domain.roles import Role
 
 Outcome = Literal["added", "changed", "unchanged"]
-DatabaseOrSession = Database | AsyncSession
-
-
-class DirectoryError(ValueError):
-    """A change the directory refuses; `problems` lists every reason ("field: problem")."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 class _Keep(Enum):
@@ -108,16 +97,6 @@ class PupilRecord:
     def target(self) -> Target:
         """This pupil as `domain.policy` sees them."""
         return Target("pupil", school_id=self.school_id, placed_with_partnership=self.placed_with_partnership)
-
-
-@asynccontextmanager
-async def unit_of_work(db: DatabaseOrSession) -> AsyncIterator[AsyncSession]:
-    """Join the caller's session, or open (and commit) one on the database."""
-    if isinstance(db, AsyncSession):
-        yield db
-    else:
-        async with db.session() as session:
-            yield session
 
 
 def _school(row: School) -> SchoolRecord:
@@ -287,8 +266,8 @@ async def save_person(
 ) -> tuple[PersonRecord, Outcome]:
     """`upsert_person` in the caller's session, also saying what happened."""
     problems: list[str] = []
-    email = _collect(problems, normalise_email, email, "")
-    wanted: frozenset[Role] = _collect(problems, parse_roles, roles, frozenset())
+    email = collect_problems(problems, normalise_email, email, "")
+    wanted: frozenset[Role] = collect_problems(problems, parse_roles, roles, frozenset())
     display_name = " ".join(display_name.split())
     aad = (aad_object_id.strip().lower() or None) if isinstance(aad_object_id, str) else aad_object_id
     if school_id is not None and await session.get(School, school_id) is None:
@@ -362,125 +341,3 @@ async def get_pupil_by_upn(db: DatabaseOrSession, upn: str) -> PupilRecord | Non
     async with unit_of_work(db) as session:
         row = await session.scalar(select(Pupil).where(Pupil.upn == upn.strip().upper()))
         return pupil_record(row) if row else None
-
-
-# --- field rules -----------------------------------------------------------------------
-
-T = TypeVar("T")
-V = TypeVar("V")
-
-
-def _collect(problems: list[str], check: Callable[[V], T], value: V, fallback: T) -> T:
-    """Run one field check, adding its problems to the list instead of stopping."""
-    try:
-        return check(value)
-    except DirectoryError as error:
-        problems += error.problems
-        return fallback
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-_UPN = re.compile(r"[A-HJ-NP-RT-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]")
-_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # DfE: I, O and S are never used
-_ROLE_NAMES = {
-    name.lower(): role for role in Role for name in (role.value, role.value.replace("_", " "), ROLE_LABELS[role])
-}
-
-
-def upn_check_letter(body: str) -> str:
-    """The DfE check letter for the 12 characters after it: weights 2..13, modulo 23;
-    a temporary UPN's final letter counts as its position in the check alphabet."""
-    total = sum(
-        weight * (int(char) if char.isdigit() else _CHECK_LETTERS.index(char))
-        for weight, char in enumerate(body, start=2)
-    )
-    return _CHECK_LETTERS[total % 23]
-
-
-def normalise_upn(raw: str) -> str:
-    upn = raw.strip().upper()
-    if not _UPN.fullmatch(upn):
-        raise DirectoryError(["upn: a UPN is 13 characters: a letter, 11 digits, then a digit or letter"])
-    if upn_check_letter(upn[1:]) != upn[0]:
-        raise DirectoryError(["upn: the check letter does not match the rest of the UPN"])
-    return upn
-
-
-def normalise_urn(raw: str) -> str:
-    urn = raw.strip()
-    if not re.fullmatch(r"[1-9][0-9]{5}", urn):
-        raise DirectoryError(["urn: a school URN is 6 digits"])
-    return urn
-
-
-def normalise_email(raw: str) -> str:
-    email = raw.strip().lower()
-    if len(email) > 320 or not _EMAIL.fullmatch(email):
-        raise DirectoryError([f"email: {raw.strip()!r} is not an e-mail address"])
-    return email
-
-
-def parse_roles(raw: Iterable[Role | str] | str) -> frozenset[Role]:
-    """Roles from Role values or labels, any case; a string may hold several, split by ";"."""
-    names = raw.split(";") if isinstance(raw, str) else [str(r) for r in raw]
-    roles: set[Role] = set()
-    unknown: list[str] = []
-    for name in filter(None, (n.strip() for n in names)):
-        role = _ROLE_NAMES.get(name.lower())
-        if role is None:
-            unknown.append(name)
-        else:
-            roles.add(role)
-    if unknown:
-        raise DirectoryError([f"roles: unknown role {name!r}" for name in unknown])
-    return frozenset(roles)
-
-
-def person_problems(display_name: str, roles: frozenset[Role], school_id: int | None) -> list[str]:
-    problems = [] if display_name else ["display_name: a person needs a name"]
-    if not roles:
-        problems.append("roles: a person needs at least one role")
-    elif school_id is None and roles - PARTNERSHIP_ROLES:
-        wrong = ", ".join(sorted(ROLE_LABELS[r] for r in roles - PARTNERSHIP_ROLES))
-        problems.append(f"roles: {wrong} is a school role: give the person's school")
-    elif school_id is not None and roles - SCHOOL_ROLES:
-        wrong = ", ".join(sorted(ROLE_LABELS[r] for r in roles - SCHOOL_ROLES))
-        problems.append(f"roles: {wrong} is a Partnership role: leave the school empty")
-    return problems
-
-
-def pupil_problems(
-    first_name: str, last_name: str, year_group: int, provision: str, programme_time: str | None,
-    timetable: Mapping[str, str],
-) -> list[str]:  # fmt: skip
-    """Consistency with the offer: KS3 programmes are for Y7-9, KS4 for Y10-11; a
-    programme is full or part time and has a setting for every weekday, with no school
-    day when full time and at least one when part time; other pupils have no timetable."""
-    problems = [f"{n}: missing" for n, v in (("first_name", first_name), ("last_name", last_name)) if not v]
-    if not 7 <= year_group <= 11:
-        problems.append("year_group: must be 7 to 11")
-    if provision not in PROVISIONS:
-        return problems + [f"provision: must be one of {', '.join(PROVISIONS)}"]
-    if programme_time is not None and programme_time not in PROGRAMME_TIMES:
-        return problems + [f"programme_time: must be one of {', '.join(PROGRAMME_TIMES)}"]
-    if provision == "ks3_programme" and year_group > 9 or provision == "ks4_programme" and year_group < 10:
-        problems.append(f"provision: {provision} does not fit year {year_group}")
-    bad = [f"{day}={place}" for day, place in timetable.items() if day not in WEEKDAYS or place not in SETTINGS]
-    if bad:
-        problems.append("timetable: use mon..fri = centre, ap or school")
-    elif provision in ("ks3_programme", "ks4_programme"):
-        days = list(timetable.values())
-        if programme_time is None:
-            problems.append("programme_time: a programme is full_time or part_time")
-        if set(timetable) != set(WEEKDAYS):
-            problems.append("timetable: a programme needs a setting for every weekday")
-        elif programme_time == "full_time" and "school" in days:
-            problems.append("timetable: a full-time programme has no days in school")
-        elif programme_time == "part_time" and "school" not in days:
-            problems.append("timetable: a part-time programme has at least one day in school")
-    else:
-        if programme_time is not None:
-            problems.append("programme_time: only for programmes")
-        if timetable:
-            problems.append("timetable: only for programmes")
-    return problems

@@ -32,20 +32,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.engine import Database
+from db.engine import Database, DatabaseOrSession, unit_of_work
 from db.models.directory import PROGRAMME_TIMES, PROVISIONS, WEEKDAYS, Person, Pupil, School
-from domain.directory import (
-    KEEP,
-    DatabaseOrSession,
+from domain.directory import KEEP, Outcome, save_person
+from domain.directory_rules import (
     DirectoryError,
-    Outcome,
     normalise_email,
     normalise_upn,
     normalise_urn,
     parse_roles,
     pupil_problems,
-    save_person,
-    unit_of_work,
 )
 from domain.roles import Role
 

@@ -27,10 +27,10 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from core.clock import Clock, SystemClock
-from db.engine import Database
+from db.engine import Database, DatabaseOrSession, unit_of_work
 from db.models.directory import Pupil
 from domain.audit import AuditAction, record_audit
-from domain.directory import DatabaseOrSession, PupilRecord, pupil_record, unit_of_work
+from domain.directory import PupilRecord, pupil_record
 
 
 class ErasureReason(StrEnum):

@@ -1,6 +1,6 @@
 """The one way to send a proactive message: an outbox in the database and a sender loop.
 
-`enqueue_*` writes a `notifications` row (in the caller's transaction when given a session),
+`enqueue_*` writes an outbox row (in the caller's transaction when given a session),
 so a message is never lost to a crash. `run_due` claims due rows, sends each through the
 `Sender` under Teams' rate limits, and records every attempt and outcome:
 
@@ -12,10 +12,8 @@ so a message is never lost to a crash. `run_due` claims due rows, sends each thr
   the address is marked stale and the notification is undeliverable.
 - No usable address (person never talked to the bot, or stale): undeliverable, at once.
 
-Claiming: PostgreSQL selects due rows `FOR UPDATE SKIP LOCKED`; SQLite (one writer at a time)
-claims with one conditional UPDATE. A claim carries a token and a lease; a row whose lease
-ran out (its instance died mid-send) is due again, so delivery is at least once; a batch
-hands back the rows its lease no longer covers rather than race another instance for them.
+The rows, their claims and leases are `domain.outbox`'s; a batch hands back the rows its
+lease no longer covers rather than race another instance for them.
 """
 
 from __future__ import annotations
@@ -25,27 +23,19 @@ import json
 import logging
 import random
 import time
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.logs import log_event
-from db.engine import Database
-from db.models.proactive import DeliveryAttempt, Notification
-from domain.conversations import (
-    ConversationAddress,
-    address_by_id,
-    mark_stale,
-    personal_address_for,
-    unit_of_work,
-)
+from db.engine import Database, DatabaseOrSession, unit_of_work
+from domain import outbox
+from domain.conversations import ConversationAddress, address_by_id, mark_stale, personal_address_for
+from domain.outbox import Attempt, ClaimedNotification, Delivery, NotificationStatus
 from domain.rate_limit import RateLimiter, Sleep
 
 logger = logging.getLogger(__name__)
@@ -54,15 +44,6 @@ MAX_MESSAGE_BYTES = 80_000  # Teams accepts about 100 KB per message; keep a mar
 NO_RESPONSE = 0  # SendResult.status when no HTTP response came back.
 TIMEOUT = "timeout"
 NO_CONVERSATION = "no_conversation"
-
-
-class NotificationStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    RETRYING = "retrying"
-    UNDELIVERABLE = "undeliverable"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -98,33 +79,6 @@ class RetryPolicy:
         """Exponential, with 'equal jitter' (half fixed, half random) so instances spread out."""
         ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempts - 1))
         return ceiling / 2 + jitter * ceiling / 2
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """Where a notification stands, for the caller that enqueued it."""
-
-    notification_id: int
-    status: NotificationStatus
-    attempts: int
-    last_status_code: int | None
-    last_error: str | None
-    sent_at: datetime | None
-
-
-@dataclass
-class _Claimed:
-    id: int
-    person_id: int | None
-    address_id: int | None
-    kind: str
-    card: dict[str, Any]
-    text: str
-    alert: bool
-    attempts: int
-    token: str
-    claimed_until: datetime
-    recent_outcomes: list[str] = field(default_factory=list)
 
 
 class Notifier:
@@ -178,9 +132,7 @@ class Notifier:
         commits). If the bot has no usable chat with the person, the row is stored at once as
         undeliverable (`delivery()` shows it) rather than dropped.
         """
-        async with unit_of_work(session if session is not None else self.db) as work:
-            reachable = await personal_address_for(work, person_id) is not None
-            return await self._enqueue(work, card, text, kind, alert, reachable, person_id=person_id)
+        return await self._enqueue(card, text, kind, alert, session, person_id=person_id)
 
     async def enqueue_to_channel(
         self,
@@ -193,57 +145,38 @@ class Notifier:
         session: AsyncSession | None = None,
     ) -> int:
         """Queue a message to a stored group chat or channel address; returns the id."""
-        async with unit_of_work(session if session is not None else self.db) as work:
-            reachable = await address_by_id(work, address_id) is not None
-            return await self._enqueue(work, card, text, kind, alert, reachable, address_id=address_id)
+        return await self._enqueue(card, text, kind, alert, session, address_id=address_id)
 
     async def delivery(self, notification_id: int) -> Delivery:
         """Where a notification stands (e.g. undeliverable because the person has no chat)."""
-        async with self.db.session() as session:
-            row = await session.get(Notification, notification_id)
-            if row is None:
-                raise LookupError(f"no notification {notification_id}")
-            return Delivery(
-                row.id, NotificationStatus(row.status), row.attempts, row.last_status_code, row.last_error, row.sent_at
-            )
+        return await outbox.delivery(self.db, notification_id)
 
     async def _enqueue(
         self,
-        session: AsyncSession,
         card: dict[str, Any],
         text: str,
         kind: str,
         alert: bool,
-        reachable: bool,
+        session: AsyncSession | None,
         *,
         person_id: int | None = None,
         address_id: int | None = None,
     ) -> int:
         if len(json.dumps(card).encode()) + len(text.encode()) > MAX_MESSAGE_BYTES:
             raise ValueError(f"a {kind} notification is over {MAX_MESSAGE_BYTES} bytes; Teams would refuse it")
-        now = self.clock.now()
-        row = Notification(
-            person_id=person_id,
-            address_id=address_id,
-            kind=kind,
-            card=card,
-            text=text,
-            alert=alert,
-            created_at=now,
-            updated_at=now,
-            status=NotificationStatus.PENDING if reachable else NotificationStatus.UNDELIVERABLE,
-            attempts=0,
-            next_attempt_at=now if reachable else None,
-            last_error=None if reachable else NO_CONVERSATION,
-        )
-        session.add(row)
-        await session.flush()
-        if not reachable:
-            log_event(
-                logger, "notification.undeliverable", logging.WARNING,
-                notification_id=row.id, kind=kind, person_id=person_id, address_id=address_id, reason=NO_CONVERSATION,
+        async with unit_of_work(session if session is not None else self.db) as work:
+            reachable = await _address_for(work, person_id, address_id) is not None
+            notification_id = await outbox.add(
+                work, person_id=person_id, address_id=address_id, kind=kind, card=card, text=text, alert=alert,
+                now=self.clock.now(), undeliverable_because=None if reachable else NO_CONVERSATION,
             )  # fmt: skip
-        return row.id
+            if not reachable:
+                log_event(
+                    logger, "notification.undeliverable", logging.WARNING,
+                    notification_id=notification_id, kind=kind, person_id=person_id, address_id=address_id,
+                    reason=NO_CONVERSATION,
+                )  # fmt: skip
+            return notification_id
 
     # ---- the sender loop -----------------------------------------------------------------
 
@@ -267,7 +200,9 @@ class Notifier:
         """Claim up to `max_batch` due notifications and try each once; returns how many
         were tried (rows put back because of a pause or a rate limit are not counted)."""
         await self._wait_out_pause()
-        claimed = await self._claim(max_batch)
+        claimed = await outbox.claim_due(
+            self.db, self.clock.now(), lease=self.lease, max_batch=max_batch, history=self.policy.stale_after_timeouts
+        )
         tried = 0
         # Stop while the claim still covers a whole try, so no other instance can take a row
         # this one is still sending (a slow batch hands the rest back instead).
@@ -275,109 +210,18 @@ class Notifier:
         for position, job in enumerate(claimed):
             if self._pause_left() > 0:
                 assert self._paused_until is not None
-                await self._release(claimed[position:], self._paused_until)
+                await outbox.release(self.db, claimed[position:], self._paused_until)
                 break
             if self.clock.now() + one_try >= job.claimed_until:
-                await self._release(claimed[position:], self.clock.now())
+                await outbox.release(self.db, claimed[position:], self.clock.now())
                 break
             if await self._deliver(job):
                 tried += 1
         return tried
 
-    async def _claim(self, max_batch: int) -> list[_Claimed]:
-        now = self.clock.now()
-        token = uuid.uuid4().hex
-        due = or_(
-            and_(
-                Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.RETRYING]),
-                Notification.next_attempt_at <= now,
-            ),
-            and_(Notification.status == NotificationStatus.SENDING, Notification.claimed_until <= now),
-        )
-        oldest_first = select(Notification.id).where(due).order_by(Notification.next_attempt_at, Notification.id)
-        claim = {"status": NotificationStatus.SENDING, "claim_token": token, "claimed_until": now + self.lease}
-        async with self.db.session() as session:
-            if self.db.is_sqlite:
-                # SQLite lets one writer in at a time, so this single UPDATE is the claim.
-                await session.execute(
-                    update(Notification)
-                    .where(Notification.id.in_(oldest_first.limit(max_batch)), due)
-                    .values(**claim)
-                    .execution_options(synchronize_session=False)
-                )
-            else:
-                ids = list(
-                    (await session.execute(oldest_first.limit(max_batch).with_for_update(skip_locked=True))).scalars()
-                )
-                if not ids:
-                    return []
-                await session.execute(
-                    update(Notification)
-                    .where(Notification.id.in_(ids))
-                    .values(**claim)
-                    .execution_options(synchronize_session=False)
-                )
-            rows = (
-                await session.execute(
-                    select(Notification)
-                    .where(Notification.claim_token == token)
-                    .order_by(Notification.next_attempt_at, Notification.id)
-                )
-            ).scalars()
-            jobs = [
-                _Claimed(
-                    r.id,
-                    r.person_id,
-                    r.address_id,
-                    r.kind,
-                    r.card,
-                    r.text,
-                    r.alert,
-                    r.attempts,
-                    token,
-                    now + self.lease,
-                )
-                for r in rows
-            ]
-            for job in jobs:
-                job.recent_outcomes = await self._recent_outcomes(session, job.id)
-            return jobs
-
-    async def _recent_outcomes(self, session: AsyncSession, notification_id: int) -> list[str]:
-        """The last few attempts' outcomes, newest first (for the repeated-timeout rule)."""
-        rows = await session.execute(
-            select(DeliveryAttempt.outcome, DeliveryAttempt.error_code)
-            .where(DeliveryAttempt.notification_id == notification_id)
-            .order_by(DeliveryAttempt.id.desc())
-            .limit(self.policy.stale_after_timeouts)
-        )
-        return [TIMEOUT if error == TIMEOUT else outcome for outcome, error in rows]
-
-    async def _release(self, jobs: Sequence[_Claimed], when: datetime) -> None:
-        """Put claimed rows back untried, due at `when` (not counted as attempts)."""
-        async with self.db.session() as session:
-            for job in jobs:
-                await session.execute(
-                    update(Notification)
-                    .where(Notification.id == job.id, Notification.claim_token == job.token)
-                    .values(
-                        status=NotificationStatus.RETRYING if job.attempts else NotificationStatus.PENDING,
-                        next_attempt_at=when,
-                        claim_token=None,
-                        claimed_until=None,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-
-    async def _deliver(self, job: _Claimed) -> bool:
+    async def _deliver(self, job: ClaimedNotification) -> bool:
         """Try one claimed notification once; False if it was put back untried."""
-        async with self.db.session() as session:
-            if job.person_id is not None:
-                address = await personal_address_for(session, job.person_id)
-            elif job.address_id is not None:
-                address = await address_by_id(session, job.address_id)
-            else:
-                address = None
+        address = await _address_for(self.db, job.person_id, job.address_id)
         if address is None:
             await self._finish(job, None, None, NotificationStatus.UNDELIVERABLE, NO_CONVERSATION, 0)
             return True
@@ -385,7 +229,7 @@ class Notifier:
         wait = self.limiter.delay(conversation, address.tenant_id)
         if wait > self.max_wait_in_batch:
             # A busy conversation must not hold up everyone else's messages behind it.
-            await self._release([job], self.clock.now() + timedelta(seconds=wait))
+            await outbox.release(self.db, [job], self.clock.now() + timedelta(seconds=wait))
             return False
         await self.limiter.acquire(conversation, address.tenant_id)
         started = time.perf_counter()
@@ -399,11 +243,13 @@ class Notifier:
         await self._settle(job, address, result, duration_ms)
         return True
 
-    async def _settle(self, job: _Claimed, address: ConversationAddress, result: SendResult, duration_ms: int) -> None:
+    async def _settle(
+        self, job: ClaimedNotification, address: ConversationAddress, result: SendResult, duration_ms: int
+    ) -> None:
         attempts = job.attempts + 1
         now = self.clock.now()
         retryable = result.status in self.policy.retry_statuses or result.status == NO_RESPONSE
-        timeouts = 1 + len(_leading(job.recent_outcomes, TIMEOUT))
+        timeouts = 1 + len(_leading(job.recent_errors, TIMEOUT))
         if result.ok:
             await self._finish(job, address, result, NotificationStatus.SENT, None, duration_ms)
         elif result.status in self.policy.gone_statuses or (
@@ -411,8 +257,7 @@ class Notifier:
         ):
             reason = result.error_code if result.error_code == TIMEOUT else f"http_{result.status}"
             assert address.address_id is not None
-            async with self.db.session() as session:
-                await mark_stale(session, address.address_id, reason, now, address.conversation_id)
+            await mark_stale(self.db, address.address_id, reason, now, address.conversation_id)
             await self._finish(
                 job, address, result, NotificationStatus.UNDELIVERABLE, result.error_code or reason, duration_ms
             )
@@ -432,7 +277,7 @@ class Notifier:
 
     async def _finish(
         self,
-        job: _Claimed,
+        job: ClaimedNotification,
         address: ConversationAddress | None,
         result: SendResult | None,
         status: NotificationStatus,
@@ -440,44 +285,19 @@ class Notifier:
         duration_ms: int,
         next_attempt_at: datetime | None = None,
     ) -> None:
-        """Record the attempt (if one was made) and the notification's new state."""
-        now = self.clock.now()
-        attempts = job.attempts + (1 if result is not None else 0)
-        status_code = None if result is None or result.status == NO_RESPONSE else result.status
-        async with self.db.session() as session:
-            if result is not None:
-                session.add(
-                    DeliveryAttempt(
-                        notification_id=job.id,
-                        address_id=address.address_id if address else None,
-                        at=now,
-                        status_code=status_code,
-                        outcome=str(status),
-                        error_code=result.error_code[:100] if result.error_code else None,
-                        duration_ms=duration_ms,
-                    )
-                )
-            changed = await session.execute(
-                update(Notification)
-                .where(Notification.id == job.id, Notification.claim_token == job.token)
-                .values(
-                    status=status,
-                    attempts=attempts,
-                    next_attempt_at=next_attempt_at,
-                    claim_token=None,
-                    claimed_until=None,
-                    updated_at=now,
-                    sent_at=now if status == NotificationStatus.SENT else None,
-                    last_status_code=status_code,
-                    last_error=error[:100] if error else None,
-                )
-                .execution_options(synchronize_session=False)
-            )
-        lost_claim = not changed.rowcount  # type: ignore[attr-defined]
+        """Record the attempt (if one was made) and the notification's new state, and log it."""
+        attempt: Attempt | None = None
+        if result is not None:
+            status_code = None if result.status == NO_RESPONSE else result.status
+            attempt = Attempt(address.address_id if address else None, status_code, result.error_code, duration_ms)
+        kept_claim = await outbox.finish(
+            self.db, job, status, self.clock.now(), attempt=attempt, error=error, next_attempt_at=next_attempt_at
+        )
         log_event(
             logger, "notification." + str(status), logging.WARNING if status in _BAD else logging.INFO,
-            notification_id=job.id, kind=job.kind, attempts=attempts, status_code=status_code,
-            error_code=error, duration_ms=duration_ms, lost_claim=lost_claim or None,
+            notification_id=job.id, kind=job.kind, attempts=job.attempts + (1 if attempt else 0),
+            status_code=attempt.status_code if attempt else None,
+            error_code=error, duration_ms=duration_ms, lost_claim=None if kept_claim else True,
         )  # fmt: skip
 
     # ---- pausing -------------------------------------------------------------------------
@@ -509,9 +329,21 @@ class Notifier:
 _BAD = frozenset({NotificationStatus.UNDELIVERABLE, NotificationStatus.FAILED, NotificationStatus.RETRYING})
 
 
-def _leading(items: Sequence[str], value: str) -> list[str]:
+async def _address_for(
+    db: DatabaseOrSession, person_id: int | None, address_id: int | None
+) -> ConversationAddress | None:
+    """Where a notification goes: the person's 1:1 chat or the stored group chat or channel,
+    if the bot can still reach it."""
+    if person_id is not None:
+        return await personal_address_for(db, person_id)
+    if address_id is not None:
+        return await address_by_id(db, address_id)
+    return None
+
+
+def _leading(items: Sequence[str | None], value: str) -> list[str | None]:
     """The run of `value` at the start of `items`."""
-    run: list[str] = []
+    run: list[str | None] = []
     for item in items:
         if item != value:
             break

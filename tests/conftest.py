@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.connector",
     "tests.fixtures.bot_server",
     "tests.fixtures.directory",
+    "tests.fixtures.fakes",
 ]

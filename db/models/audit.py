@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, String
+from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base
+from db.base import Base, UtcDateTime
 
 
 class AuditLogRow(Base):
@@ -26,8 +26,7 @@ class AuditLogRow(Base):
     __table_args__ = (Index("ix_audit_log_record", "record_type", "record_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Stored in UTC; SQLite keeps no offset, so domain.audit converts on the way in and out.
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     actor_id: Mapped[int | None] = mapped_column(index=True)
     action: Mapped[str] = mapped_column(String(32))
     record_type: Mapped[str] = mapped_column(String(64))

@@ -7,23 +7,19 @@ pupil is a tombstone: names, date of birth, UPN and timetable are gone, ids rema
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, SmallInteger, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.base import Base
+from db.base import Base, UtcDateTime, utcnow
 
 # Allowed values, kept here so the table's CHECK constraints and the domain agree.
 PROVISIONS = ("none", "in_school_support", "ks3_programme", "ks4_programme")
 PROGRAMME_TIMES = ("full_time", "part_time")
 SETTINGS = ("centre", "ap", "school")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class School(Base):
@@ -33,8 +29,8 @@ class School(Base):
     name: Mapped[str] = mapped_column(String(200))
     dfe_urn: Mapped[str] = mapped_column(String(6), unique=True)
     is_member: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Person(Base):
@@ -48,8 +44,8 @@ class Person(Base):
     aad_object_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     roles: Mapped[list[PersonRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="PersonRole.role"
@@ -101,6 +97,6 @@ class Pupil(Base):
     left_provision_on: Mapped[date | None] = mapped_column(Date)
     # Why the record must be kept (e.g. an IICSA instruction); erasure refuses while set.
     retention_hold: Mapped[str | None] = mapped_column(String(500))
-    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -6,17 +6,13 @@ dialog. Each write gets a new `etag` for optimistic concurrency (see db/state_st
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from db.base import Base, UtcDateTime, utcnow
 
 
 class StoredState(Base):
@@ -25,4 +21,4 @@ class StoredState(Base):
     key: Mapped[str] = mapped_column(String(1024), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     etag: Mapped[str] = mapped_column(String(32))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, onupdate=_utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

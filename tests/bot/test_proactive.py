@@ -24,10 +24,11 @@ from core.clock import ManualClock
 from core.settings import Settings
 from db.engine import Database
 from domain.conversations import ConversationAddress, personal_address_for, remember
-from domain.notifier import NotificationStatus, Notifier, SendResult
-from tests.domain.test_conversations import add_person
-from tests.domain.test_rate_limit import FakeSleep
+from domain.notifier import Notifier, SendResult
+from domain.outbox import NotificationStatus
 from tests.fixtures.connector import ConnectorStandIn
+from tests.fixtures.directory_rows import add_person
+from tests.fixtures.fakes import FakeSleep
 
 CARD = {
     "type": "AdaptiveCard",

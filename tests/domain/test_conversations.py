@@ -10,54 +10,10 @@ from sqlalchemy import func, select
 
 from core.clock import ManualClock
 from db.engine import Database
-from db.models.directory import Person
 from db.models.proactive import ConversationRef
-from domain.conversations import (
-    ConversationAddress,
-    address_by_id,
-    mark_stale,
-    personal_address_for,
-    remember,
-)
-
-TENANT = "11111111-2222-3333-4444-555555555555"
-SERVICE = "https://smba.trafficmanager.net/uk/"
-
-
-def personal(conversation_id: str = "a:chat-1", user_id: str = "29:user-1") -> ConversationAddress:
-    return ConversationAddress(
-        channel_id="msteams",
-        service_url=SERVICE,
-        conversation_id=conversation_id,
-        conversation_type="personal",
-        tenant_id=TENANT,
-        bot_id="28:bot",
-        bot_name="LNCIP assistant",
-        user_aad_object_id="aad-1",
-        user_id=user_id,
-    )
-
-
-def channel(conversation_id: str = "19:abc@thread.tacv2") -> ConversationAddress:
-    return ConversationAddress(
-        channel_id="msteams",
-        service_url=SERVICE,
-        conversation_id=conversation_id,
-        conversation_type="channel",
-        tenant_id=TENANT,
-        bot_id="28:bot",
-        bot_name="LNCIP assistant",
-        user_id="29:user-1",
-        channel="19:abc@thread.tacv2",
-    )
-
-
-async def add_person(database: Database, email: str = "sam@school.example") -> int:
-    async with database.session() as session:
-        person = Person(display_name="Sam Teacher", email=email)
-        session.add(person)
-        await session.flush()
-        return person.id
+from domain.conversations import address_by_id, mark_stale, personal_address_for, remember
+from tests.fixtures.conversations import channel, personal
+from tests.fixtures.directory_rows import add_person
 
 
 async def count_refs(database: Database) -> int:

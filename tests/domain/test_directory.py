@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime, timezone
 
 import pytest
 
 from db.engine import Database
-from db.models.directory import Pupil, School
 from domain.directory import (
     KEEP,
-    DirectoryError,
     dsl_for,
     get_person,
     get_person_by_email,
@@ -20,50 +18,24 @@ from domain.directory import (
     link_aad_object_id,
     list_people,
     list_schools,
+    pupils_for_school,
+    resolve_person,
+    upsert_person,
+)
+from domain.directory_rules import (
+    DirectoryError,
     normalise_email,
     normalise_upn,
     normalise_urn,
     parse_roles,
     pupil_problems,
-    pupils_for_school,
-    resolve_person,
-    upn_check_letter,
-    upsert_person,
 )
 from domain.policy import Action, decide
 from domain.roles import Role
+from tests.fixtures.directory_rows import add_pupil, add_school, upn
 
 AAD_A = "11111111-2222-3333-4444-555555555555"
 AAD_B = "99999999-2222-3333-4444-555555555555"
-
-
-def upn(body: str) -> str:
-    return upn_check_letter(body) + body
-
-
-async def add_school(database: Database, urn: str = "990101", name: str = "Charnwood Vale Academy") -> int:
-    async with database.session() as session:
-        school = School(dfe_urn=urn, name=name, is_member=True)
-        session.add(school)
-        await session.flush()
-        return school.id
-
-
-async def add_pupil(database: Database, school_id: int, body: str, **fields: object) -> int:
-    values: dict[str, object] = {
-        "first_name": "Sam",
-        "last_name": "Taylor",
-        "date_of_birth": date(2012, 10, 1),
-        "year_group": 8,
-        "school_id": school_id,
-        "upn": upn(body),
-        **fields,
-    }
-    async with database.session() as session:
-        pupil = Pupil(**values)
-        session.add(pupil)
-        await session.flush()
-        return pupil.id
 
 
 # --- field rules -----------------------------------------------------------------------
@@ -293,7 +265,7 @@ async def test_pupils_for_school_leaves_out_erased_pupils_unless_asked(database:
     kept = await add_pupil(database, school, "855400125001", last_name="Adams")
     await add_pupil(
         database, school, "855400125002", first_name=None, last_name=None, date_of_birth=None, upn=None,
-        erased_at=date(2026, 1, 1),
+        erased_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
     )  # fmt: skip
     assert [p.id for p in await pupils_for_school(database, school)] == [kept]
     everyone = await pupils_for_school(database, school, include_erased=True)

@@ -8,15 +8,12 @@ from datetime import date
 import pytest
 
 from db.engine import Database
-from domain.directory import get_person_by_email, get_pupil_by_upn, list_people, list_schools, upn_check_letter
+from domain.directory import get_person_by_email, get_pupil_by_upn, list_people, list_schools
 from domain.directory_csv import ImportReport, Problem, export_csv, import_csv, parse_date, parse_timetable
 from domain.roles import Role
+from tests.fixtures.directory_rows import upn
 
 SCHOOLS = "urn,name,member\r\n990101,Charnwood Vale Academy,yes\r\n990102,Outwoods Edge Academy,no\r\n"
-
-
-def upn(body: str) -> str:
-    return upn_check_letter(body) + body
 
 
 UPN_1, UPN_2, UPN_3 = upn("855400125001"), upn("855400125002"), upn("855400126003")

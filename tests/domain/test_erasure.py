@@ -13,7 +13,7 @@ from db.models.directory import Pupil
 from domain.audit import read_audit
 from domain.directory import get_pupil, get_pupil_by_upn, pupils_for_school
 from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
-from tests.domain.test_directory import add_pupil, add_school, upn
+from tests.fixtures.directory_rows import add_pupil, add_school, upn
 
 CLOCK = ManualClock(datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc))
 

@@ -13,10 +13,13 @@ from sqlalchemy import select
 from core.clock import ManualClock
 from db.engine import Database
 from db.models.proactive import ConversationRef, DeliveryAttempt, Notification
+from domain import outbox
 from domain.conversations import ConversationAddress, personal_address_for, remember
-from domain.notifier import MAX_MESSAGE_BYTES, NotificationStatus, Notifier, RetryPolicy, SendResult
-from tests.domain.test_conversations import add_person, channel, personal
-from tests.domain.test_rate_limit import FakeSleep
+from domain.notifier import MAX_MESSAGE_BYTES, Notifier, RetryPolicy, SendResult
+from domain.outbox import NotificationStatus
+from tests.fixtures.conversations import channel, personal
+from tests.fixtures.directory_rows import add_person
+from tests.fixtures.fakes import FakeSleep
 
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Referral received"}]}
 
@@ -42,16 +45,6 @@ class FakeSender:
         self.posted.append(Posted(address, card, text, alert, self.clock.now()))
         await asyncio.sleep(0)  # let other tasks run, as a real send would
         return self.script.pop(0) if self.script else SendResult(201)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def sleep(clock: ManualClock) -> FakeSleep:
-    return FakeSleep(clock)
 
 
 @pytest.fixture
@@ -374,7 +367,8 @@ async def test_a_claim_left_by_a_crashed_instance_is_taken_over_after_its_lease(
 ) -> None:
     crashed = Notifier(database, sender, clock, sleep, lease=timedelta(minutes=5))
     notification_id = await crashed.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
-    await crashed._claim(10)  # claimed, then the process died before sending
+    # Claimed, then the process died before sending.
+    await outbox.claim_due(database, clock.now(), lease=crashed.lease, max_batch=10, history=2)
     survivor = Notifier(database, sender, clock, sleep)
     assert await survivor.run_due(10) == 0
     clock.advance(timedelta(minutes=5))

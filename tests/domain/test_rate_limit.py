@@ -8,28 +8,7 @@ import pytest
 
 from core.clock import ManualClock
 from domain.rate_limit import PER_CONVERSATION, PER_TENANT, RateLimiter, SlidingWindows, Window
-
-
-class FakeSleep:
-    """Moves the clock instead of waiting; remembers how long each wait was."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        self.clock = clock
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.clock.advance(timedelta(seconds=seconds))
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def sleep(clock: ManualClock) -> FakeSleep:
-    return FakeSleep(clock)
+from tests.fixtures.fakes import FakeSleep
 
 
 def offsets(times: list[datetime]) -> list[float]:
