@@ -1,12 +1,17 @@
 """Renders Adaptive Cards from the jinja2 templates under `bot/templates/<feature>/`.
 
 Values go into the JSON with `tojson`, never hand-quoted, so user input cannot break a card.
+Buttons that ask something are plain `Action.Submit`s whose data carries the verb and the
+question (`{"action": "ask", "question": …}`), so any instance can handle a press after a
+restart. (An `msteams` imBack would echo the question into the chat in Teams, but Agents
+Playground drops such presses, so we do not rely on it.)
 Each rendered card carries a plain-text `fallbackText` built from its visible strings.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +22,6 @@ from bot.card_text import card_strings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_CARD_BYTES = 80_000  # Teams accepts about 100 KB a message; stay well under
-TEAMS_DATA_KEY = "msTeams"  # Teams reads this key of an Action.Submit's data (imBack posts `value`)
 
 env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -36,10 +40,17 @@ class RenderedCard:
     text: str
 
 
-def render_card(template: str, **values: Any) -> RenderedCard:
-    source = env.get_template(template).render(teams_key=TEAMS_DATA_KEY, **values)
-    card: dict[str, Any] = json.loads(source)
-    text = "\n".join(s for s in card_strings(card.get("body", [])) if s)
+def body_text(card: dict[str, Any]) -> str:
+    """The default plain-text version of a card: the visible strings of its body."""
+    return "\n".join(s for s in card_strings(card.get("body", [])) if s)
+
+
+def render_card(
+    template: str, summary: Callable[[dict[str, Any]], str] = body_text, **values: Any
+) -> RenderedCard:
+    """Render `template` with `values`; `summary` turns the card into its plain-text version."""
+    card: dict[str, Any] = json.loads(env.get_template(template).render(**values))
+    text = summary(card)
     card["fallbackText"] = text
     if len(json.dumps(card).encode()) > MAX_CARD_BYTES:
         raise ValueError(f"{template} rendered a card over {MAX_CARD_BYTES} bytes")

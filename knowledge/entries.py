@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.text import Lexicon, Rule, compile_form
+from knowledge.text import Lexicon, Rule
 
 DATA_DIR = Path(__file__).resolve().parent
 
@@ -154,12 +154,13 @@ def _slug(text: str) -> str:
 
 
 def _glossary_phrasings(term: str, stands_for: str) -> tuple[str, ...]:
-    # Short names first: "What does SENA mean?" is the button text other entries link with.
+    # Short names first: "What does SENA stand for?" is the button text other entries link with.
+    # ("What is SENA?" and "what does it mean" need no phrasing: the policy spots definitions itself.)
     short = re.sub(r"\s*\(.*?\)", "", term).strip()
     names = list(dict.fromkeys([short, stands_for, *re.findall(r"\((.*?)\)", term)]))
-    phrasings = [f"What does {short} mean?"]
+    phrasings = [f"What does {short} stand for?"]
     for name in names:
-        phrasings += [f"what is {name}", f"what does {name} stand for", f"{name} meaning", f"define {name}"]
+        phrasings += [f"meaning of {name}", f"{name} explained", f"define {name}", f"what's {name} short for"]
     return tuple(dict.fromkeys(phrasings))
 
 
@@ -184,9 +185,10 @@ def _glossary(path: Path) -> tuple[list[Entry], list[Rule], list[Rule], dict[str
         for field_name, target in (("forms", rules), ("case_forms", case_rules)):
             for form in fields.texts(field_name, required=field_name == "forms"):
                 try:
-                    target.append(Rule(compile_form(form), token))
+                    target.append(Rule.of(form, token))
                 except re.error as error:
-                    raise KnowledgeDataError(f"{where}: field '{field_name}' has a bad pattern {form!r} ({error})") from None
+                    message = f"{where}: field '{field_name}' has a bad pattern {form!r} ({error})"
+                    raise KnowledgeDataError(message) from None
         tokens[token] = entry_id
         title = term if stands_for.lower() in term.lower() else f"{term} ({stands_for})"
         entries.append(
@@ -217,16 +219,16 @@ def _lexicon(path: Path, glossary_rules: list[Rule], case_rules: list[Rule]) -> 
         raise KnowledgeDataError(f"{path.name}: field 'concepts' must be a list")
     for index, item in enumerate(concepts):
         fields = _Fields(item, f"{path.name}: concept #{index + 1}")
-        token = str(item.get("token", "")).strip() if isinstance(item, dict) else ""
-        if not token:
-            raise KnowledgeDataError(f"{path.name}: concept #{index + 1}: field 'token' must be non-empty text")
+        token = item.get("token") if isinstance(item, dict) else None
+        if not isinstance(token, str):  # '' is allowed: the words are dropped
+            raise KnowledgeDataError(f"{path.name}: concept #{index + 1}: field 'token' must be text")
         for form in fields.texts("forms"):
             try:
-                rules.append(Rule(compile_form(form), token))
+                rules.append(Rule.of(form, token))
             except re.error as error:
                 raise KnowledgeDataError(f"{path.name}: concept '{token}': bad pattern {form!r} ({error})") from None
     words: dict[str, frozenset[str]] = {}
-    for name in ("stopwords", "known_words"):
+    for name in ("stopwords", "known_words", "weak_words"):
         values = raw.get(name)
         if not isinstance(values, list):
             raise KnowledgeDataError(f"{path.name}: field '{name}' must be a list of words")
@@ -237,6 +239,7 @@ def _lexicon(path: Path, glossary_rules: list[Rule], case_rules: list[Rule]) -> 
         rules=tuple(rules),
         stopwords=words["stopwords"],
         known_words=words["known_words"],
+        weak_words=words["weak_words"],
     )
 
 

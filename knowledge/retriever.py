@@ -9,7 +9,7 @@ more than one that only appears in the answer.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +21,9 @@ from knowledge.text import Analysis, Analyzer
 
 # Words of the question that say "what does X mean": glossary entries only compete with the
 # offer's own entries when one of these is present.
-DEFINITION_CUES = frozenset({"mean", "meaning", "stand", "stands", "define", "definition", "acronym", "abbreviation", "short"})
+DEFINITION_CUES = frozenset(
+    {"mean", "meaning", "stand", "stands", "define", "definition", "acronym", "abbreviation", "short"}
+)
 _KEY_STAGES = frozenset({"ks3", "ks4"})
 
 
@@ -46,9 +48,13 @@ class Weights:
     answer: float = 0.5
     corrected_query_term: float = 0.8  # a typo-corrected word is slightly weaker evidence
     key_stage_query_term: float = 0.5  # "year 9" routes more than it ranks
+    weak_query_term: float = 0.2  # "LNCIP", "offer": in nearly every question, telling little
     glossary_without_cue: float = 0.55
     other_key_stage: float = 0.15  # a KS4 entry for a KS3 question (and vice versa)
-    unknown_term_share: float = 0.7  # an unknown word counts 70% of the rarest known word
+    unasked_key_stage: float = 0.75  # a KS3 or KS4 entry for a question naming neither
+    both_key_stages: float = 1.3  # a side-by-side entry for a question naming both
+    unknown_term_share: float = 0.7  # an unknown word counts 70% of the rarest known word...
+    unknown_term_share_confidence: float = 0.4  # ...but only 40% towards confidence
     unknown_number_share: float = 0.25
     score_scale: float = 4.0  # score at which strength is 0.5
     title_match: float = 0.3  # bonus for the share of the entry's title the question contains
@@ -59,6 +65,7 @@ class Retriever:
 
     def __init__(self, entries: Sequence[Entry], analyzer: Analyzer, weights: Weights | None = None) -> None:
         self.entries = tuple(entries)
+        self._index = {entry.id: i for i, entry in enumerate(self.entries)}
         self.analyzer = analyzer
         self.w = weights or Weights()
         self._is_glossary = np.array([e.is_glossary for e in self.entries])
@@ -77,8 +84,8 @@ class Retriever:
             tf = np.array([doc.get(term, 0.0) for doc in docs], dtype=np.float64)
             self._vectors[term] = idf * tf * (self.w.k1 + 1) / (tf + norm)
 
-    def _document(self, entry: Entry) -> Counter[str]:
-        counts: Counter[str] = Counter()
+    def _document(self, entry: Entry) -> dict[str, float]:
+        counts: dict[str, float] = defaultdict(float)
         fields = ((self.w.title, (entry.title,)), (self.w.phrasing, entry.phrasings), (self.w.answer, (entry.answer,)))
         for weight, texts in fields:
             for text in texts:
@@ -87,7 +94,7 @@ class Retriever:
         return counts
 
     @staticmethod
-    def _idf(docs: Sequence[Counter[str]], epsilon: float = 0.25) -> dict[str, float]:
+    def _idf(docs: Sequence[dict[str, float]], epsilon: float = 0.25) -> dict[str, float]:
         # rank_bm25.BM25Okapi's idf: very common terms get a small positive floor, not a negative idf.
         n = len(docs)
         df: Counter[str] = Counter(term for doc in docs for term in doc)
@@ -95,14 +102,16 @@ class Retriever:
         floor = epsilon * sum(idf.values()) / max(len(idf), 1)
         return {term: (value if value > 0 else floor) for term, value in idf.items()}
 
-    def query_weights(self, analysis: Analysis) -> Counter[str]:
-        weights: Counter[str] = Counter()
+    def query_weights(self, analysis: Analysis) -> dict[str, float]:
+        weights: dict[str, float] = defaultdict(float)
         for token in analysis.tokens:
             weight = 1.0
             if token in analysis.corrected:
                 weight *= self.w.corrected_query_term
             if token in _KEY_STAGES:
                 weight *= self.w.key_stage_query_term
+            if token in self.analyzer.lexicon.weak_words:
+                weight *= self.w.weak_query_term
             weights[token] += weight
         return weights
 
@@ -121,32 +130,48 @@ class Retriever:
         if not DEFINITION_CUES.intersection(analysis.tokens):
             total[self._is_glossary] *= self.w.glossary_without_cue
         stages = analysis.key_stages
-        if len(stages) == 1:
+        if not stages:
+            # No key stage named: prefer the answer that gives both over either one alone.
+            total[(self._stage == "ks3") | (self._stage == "ks4")] *= self.w.unasked_key_stage
+        elif len(stages) == 2:
+            # Both key stages named: the side-by-side answers fit best.
+            total[self._stage == "compare"] *= self.w.both_key_stages
+        elif len(stages) == 1:
             # Answer the key stage that was asked: never the other one's figures.
             other = "ks4" if "ks3" in stages else "ks3"
             total[(self._stage == other) | (self._stage == "compare")] *= self.w.other_key_stage
         return total
 
-    def coverage(self, analysis: Analysis, entry_index: int) -> float:
-        """Share of the question's meaning (idf-weighted) that the entry contains."""
-        weights = self.query_weights(analysis)
-        terms = self.doc_terms[entry_index]
+    def index(self, entry: Entry) -> int:
+        return self._index[entry.id]
+
+    def coverage(
+        self, analysis: Analysis, entry_index: int | Sequence[int], unknown_share: float | None = None
+    ) -> float:
+        """Share of the question's meaning (idf-weighted) that the entry contains.
+
+        A word no entry uses counts `unknown_share` of the rarest known word: it may be a sign the
+        question is about something else. A number is only a detail ("6 weeks"), so it counts less.
+        """
+        share = self.w.unknown_term_share if unknown_share is None else unknown_share
+        indices = [entry_index] if isinstance(entry_index, int) else entry_index
+        terms = frozenset().union(*(self.doc_terms[i] for i in indices))
         matched = total = 0.0
-        for term, weight in weights.items():
-            # A word no entry uses is a sign the question is about something else; a number is
-            # only a detail ("6 weeks"), so it weighs less.
-            share = self.w.unknown_number_share if term[:1].isdigit() else self.w.unknown_term_share
-            idf = self.idf.get(term, share * self.max_idf)
+        for term, weight in self.query_weights(analysis).items():
+            unknown = (self.w.unknown_number_share if term[:1].isdigit() else share) * self.max_idf
+            idf = self.idf.get(term, unknown)
             total += weight * idf
             if term in terms:
                 matched += weight * idf
         return matched / total if total else 0.0
 
     def match(self, analysis: Analysis, entry_index: int, score: float) -> Match:
-        """Confidence = coverage, damped when the BM25 score itself is weak (few or common words)."""
-        coverage = self.coverage(analysis, entry_index)
+        """Confidence: coverage (forgiving unknown words: staff add their own), damped when the BM25
+        score is weak. `Match.coverage` is the strict reading, for saying what wasn't found."""
+        forgiving = self.coverage(analysis, entry_index, self.w.unknown_term_share_confidence)
         strength = score / (score + self.w.score_scale)
-        return Match(self.entries[entry_index], score, round(coverage * (0.4 + 0.6 * strength), 4), round(coverage, 4))
+        confidence = round(forgiving * (0.4 + 0.6 * strength), 4)
+        return Match(self.entries[entry_index], score, confidence, round(self.coverage(analysis, entry_index), 4))
 
     def search(self, analysis: Analysis, k: int = 5) -> list[Match]:
         scores = self.scores(analysis)

@@ -27,19 +27,25 @@ _NOT_A_NAME = frozenset(
     "the a an our my your their home roll another this that mainstream special partnership each every any secondary "
     "primary own new base main local sixth fe further of at in to from for same other different".split()
 )
+# Asking for someone (or their details) just before a school's name: "who is the DSL at …",
+# "the head's email at …". Not "I'm the SENCO at …, how do I refer?".
 _ASKS_FOR_SOMEONE = re.compile(
-    r"\b(who|whom|whos|name|names|contact|email|e-mail|phone|number|dsl|senco|sendco|head|headteacher|teacher|staff|"
-    r"attendance officer|details)\b",
+    r"(\bwho(s|\s+is|\s+are)?\b|\b(name|names|contact details|email|e-mail|phone|number|mobile)\b)[^.?!]{0,50}$",
     re.IGNORECASE,
 )
-# After "is/has/how is <Name>": the shape of a question about one pupil ("is jayden in today").
+# One pupil: "is jayden in today", "how is tyler getting on", "has kai been attending".
 _ABOUT_SOMEONE = re.compile(
-    r"\b(?:is|has|was|did|does|will|hows|how is|how has|for|about|check on)\s+([a-z]+)\s+"
-    r"(in|at|attending|attended|coming|doing|getting|been|going|ok|okay|safe|present|absent|here|there|still|on|back|"
-    r"allowed|eligible|due|settling|settled|behaving)\b",
+    r"\b(?:is|has|was|did|does|will|hows|how is|how has|check on)\s+([a-z]+)\s+"
+    r"(?:(doing|getting on|settling|settled|behaving|coping|attending|attended|been)\b"
+    r"|(?=.*\b(today|yesterday|this week|this morning|right now|at the moment|lately|recently)\b))",
     re.IGNORECASE,
+)
+# Where a name is the speaker's own ("I'm Sarah, SENCO at …"), not a pupil's.
+_SELF = re.compile(
+    r"\b(i am|im|my name is|this is|it is|its|from|hi|hello|hey|thanks|cheers|regards|dear)\s+$", re.IGNORECASE
 )
 _SENTENCE_START = re.compile(r"(^|[.!?]\s+)$")
+_WORD_NOT_BEFORE_SCHOOL = re.compile(r"\b([a-z]+)\b(?!\s+(academy|college|school|high|grammar)\b)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,16 +72,22 @@ class Scope:
         return any(gap.hard for gap in self.gaps)
 
     @property
+    def deciding(self) -> tuple[Gap, ...]:
+        """The gaps that decide the reply: the hard ones if any (they decline the whole question)."""
+        hard = tuple(gap for gap in self.gaps if gap.hard)
+        return hard or self.gaps
+
+    @property
     def missing(self) -> str | None:
-        """'a phone number or an email address' for all the gaps found."""
-        words = list(dict.fromkeys(gap.missing for gap in self.gaps))
+        """'a phone number or an email address' for the deciding gaps."""
+        words = list(dict.fromkeys(gap.missing for gap in self.deciding))
         if not words:
             return None
         return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
     @property
     def note(self) -> str | None:
-        return next((gap.note for gap in self.gaps if gap.note), None)
+        return next((gap.note for gap in self.deciding if gap.note), None)
 
     @property
     def pointers(self) -> frozenset[str]:
@@ -152,16 +164,22 @@ class ScopeDetector:
             # Acronyms ("the DSL at ...") are not names; capitalised or unknown words are.
             name_words = [w for w in words if w.lower() not in _NOT_A_NAME and not w.isupper()]
             named = name_words and all(w[:1].isupper() or w.lower() in unknown for w in name_words)
-            if named and _ASKS_FOR_SOMEONE.search(text):
+            if named and _ASKS_FOR_SOMEONE.search(text[: match.start()]):
                 found.append("school_staff")
         for match in _ABOUT_SOMEONE.finditer(text):
             if match.group(1).lower() in unknown:
                 found.append("pupil")
-        # A capitalised unknown word mid-sentence is someone's name (schools are caught above).
-        for match in re.finditer(r"\b([A-Z][a-z]+)\b(?!\s+(academy|college|school|high|grammar)\b)", text, re.IGNORECASE):
-            word = match.group(1)
+        # A capitalised unknown word mid-sentence is someone's name (schools are caught above),
+        # unless it is the speaker's own.
+        for match in _WORD_NOT_BEFORE_SCHOOL.finditer(text):
+            word, before = match.group(1), text[: match.start()]
             title_case = word[0].isupper() and word[1:].islower()  # "Jayden", not "CAMHS"
-            if title_case and word.lower() in unknown and not _SENTENCE_START.search(text[: match.start()]):
+            if (
+                title_case
+                and word.lower() in unknown
+                and not _SENTENCE_START.search(before)
+                and not _SELF.search(before)
+            ):
                 found.append("pupil")
         return found
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
@@ -21,6 +21,8 @@ _NUMBER_UNITS = frozenset(
     "day days fte teacher teachers ta tas places place hours weeks week months terms pupils students "
     "kids staff ks3 ks4 years year".split()
 )
+# ... nor after these ("key stage 4", "year 2").
+_NUMBER_BEFORE = frozenset("stage ks year yr y years yrs key".split())
 _WORD = re.compile(r"[a-z0-9£_]+(?:[.:'\-/][a-z0-9]+)*")
 _SPACES = re.compile(r" {2,}")
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|\.[0-9]+")
@@ -40,22 +42,32 @@ _CONTRACTIONS = (
 
 @dataclass(frozen=True)
 class Rule:
-    """One rewrite: a compiled pattern and the concept token(s) it becomes."""
+    """One rewrite: a surface-form pattern and the concept token(s) it becomes."""
 
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # the form at word boundaries
     replacement: str
+    # The bare form, without the boundary look-arounds: several times faster to search (the regex
+    # engine can scan for its literal prefix), so it cheaply rules out the ~500 forms that can't match.
+    probe: re.Pattern[str] | None = None
+    _marked: str = field(init=False, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, form: str, replacement: str) -> Rule:
+        return cls(compile_form(form), replacement, re.compile(form))
+
+    def __post_init__(self) -> None:
+        # Tokens a rule makes start with "_", so no later rule rewrites them (see compile_form).
+        object.__setattr__(self, "_marked", " " + " ".join(f"_{w}" for w in self.replacement.split()) + " ")
 
     def apply(self, text: str) -> str:
+        if self.probe is not None and self.probe.search(text) is None:
+            return text
         if "t" in self.pattern.groupindex:
             new = self.pattern.sub(self._replace_group, text)
         else:
             new = self.pattern.sub(self._marked, text)
         # Single spaces keep the next rules' patterns ("sits on the inclusionforum") simple.
-        return new if new is text or new == text else _SPACES.sub(" ", new)
-
-    @property
-    def _marked(self) -> str:
-        return " " + " ".join(f"_{word}" for word in self.replacement.split()) + " "
+        return new if new == text else _SPACES.sub(" ", new)
 
     def _replace_group(self, match: re.Match[str]) -> str:
         # Only the named group `t` becomes the token; the context around it stays for later rules.
@@ -78,6 +90,7 @@ class Lexicon:
     rules: tuple[Rule, ...]
     stopwords: frozenset[str]
     known_words: frozenset[str]
+    weak_words: frozenset[str] = frozenset()
 
     @property
     def concept_tokens(self) -> frozenset[str]:
@@ -103,12 +116,12 @@ def stem(word: str) -> str:
         return word
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
-    elif word.endswith("ing") and len(word) > 5:
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) > 5:
         word = word[:-3]
     elif word.endswith("ed") and len(word) > 4:
         word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
     if word.endswith("e") and len(word) > 3:
         word = word[:-1]
     return word
@@ -136,9 +149,13 @@ class Analyzer:
         self._concepts = lexicon.concept_tokens
         # Targets for typo correction: words that really occur in the entries (a typo of a word no
         # entry uses would not help retrieval anyway), never stopwords (too short and too common).
-        targets = {w for w in corpus_words if w.isalpha() and len(w) >= 3} - lexicon.stopwords
+        # Long stopwords stay targets: "partnerhsip" should vanish like "partnership", not count as
+        # an unknown word.
+        targets = {w for w in corpus_words if w.isalpha() and len(w) >= 3}
+        targets -= {w for w in lexicon.stopwords if len(w) < 7}
         self._targets: tuple[str, ...] = tuple(sorted(targets))
         self._known = frozenset(targets) | lexicon.known_words | lexicon.stopwords | frozenset(lexicon.textspeak)
+        self._rules_with_probes = tuple(r for r in lexicon.rules if r.probe is not None)
         # Staff ask the same things again and again; both caches are bounded.
         self.analyse = lru_cache(maxsize=4096)(self._analyse)
         self.correct = lru_cache(maxsize=8192)(self._correct)
@@ -152,7 +169,13 @@ class Analyzer:
         out: list[str] = []
         for i, word in enumerate(words):
             following = words[i + 1] if i + 1 < len(words) else ""
-            if word in ("2", "4") and following not in _NUMBER_UNITS and not following.isdigit():
+            previous = words[i - 1] if i else ""
+            if (
+                word in ("2", "4")
+                and following.isalpha()
+                and following not in _NUMBER_UNITS
+                and previous not in _NUMBER_BEFORE
+            ):
                 out.append("to" if word == "2" else "for")
             elif word == "y" and not following[:1].isdigit():
                 out.append("why")
@@ -164,14 +187,21 @@ class Analyzer:
         """The entry word this unknown word is a typo of, or None."""
         if len(word) < 4 or not word.isalpha():
             return None
+        padded = f" {word} "
+        if any(rule.pattern.search(padded) for rule in self._rules_with_probes if rule.probe.search(padded)):  # type: ignore[union-attr]
+            return None  # a word the synonym rules understand ("charging") is not a typo
         # Short words need a closer match: one slip in a short word is a large share of it, and
         # "sits" is not a typo of "visits".
         short = len(word) <= 5
         found = process.extractOne(word, self._targets, scorer=fuzz.ratio, score_cutoff=86 if short else 80)
         if found is None:
             return None
-        # A candidate of very different length is a different word, not a typo.
-        return found[0] if abs(len(found[0]) - len(word)) <= (1 if short else 2) else None
+        # A candidate of very different length, or starting with another letter, is a different
+        # word ("signed" is not "design"): slips rarely hit the first letter.
+        guess: str = found[0]
+        if abs(len(guess) - len(word)) > (1 if short else 2) or guess[0] != word[0]:
+            return None
+        return guess
 
     def _analyse(self, text: str) -> Analysis:
         original = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)

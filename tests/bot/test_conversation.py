@@ -44,7 +44,7 @@ async def test_welcome_on_install_offers_three_example_questions(bot: BotClient)
     assert card["version"] == "1.5"
     questions = [b["data"]["question"] for b in submit_buttons(card)]
     assert len(questions) == 3
-    assert all(b["data"]["msTeams"]["type"] == "imBack" for b in submit_buttons(card))
+    assert all(b["data"] == {"action": "ask", "question": b["title"]} for b in submit_buttons(card))
 
 
 async def test_help_shows_the_same_welcome_and_lists_help(bot: BotClient) -> None:

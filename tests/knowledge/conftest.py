@@ -1,0 +1,31 @@
+"""Fixtures for the knowledge tests: one loaded knowledge base, and the eval question files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from knowledge import KnowledgeBase
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXTRA_EVAL = Path(__file__).resolve().parent / "qa_extra.yaml"
+# The shared folder sits beside the checkout (here and in CI); LNCIP_SHARED_DIR can point elsewhere.
+SHARED_DIR = Path(os.environ.get("LNCIP_SHARED_DIR", REPO_ROOT.parent / "shared"))
+PUBLIC_EVAL = SHARED_DIR / "eval" / "qa_public.yaml"
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return KnowledgeBase.load()
+
+
+def eval_items(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        pytest.skip(f"{path} is not here (set LNCIP_SHARED_DIR to the shared folder)")
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(items, list)
+    return items

@@ -1,0 +1,214 @@
+"""The answering policy: bands, honest declines, partial answers, one key stage at a time."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.card_text import card_strings
+from bot.qa_cards import render_reply
+from knowledge import KnowledgeBase, Reply
+from knowledge.entries import CONTACT_PAGE
+from knowledge.policy import Policy, Thresholds
+
+DECLINED = re.compile(r"can['’]t find|not sure|contact")
+
+
+def said(reply: Reply) -> str:
+    rendered = render_reply(reply)
+    return "\n".join([rendered.text, *card_strings(rendered.card)]).lower()
+
+
+def test_high_confidence_answers(kb: KnowledgeBase) -> None:
+    reply = kb.reply("How many KS4 places does the partnership aim to offer?")
+    assert reply.kind == "answer" and reply.entry is not None and reply.entry.id == "ks4-places"
+    assert reply.source == "LNCIP offer 2023-24 · KS4 out-of-school support"
+    assert 2 <= len(reply.follow_ups) <= 3
+    assert reply.confidence >= kb.policy.t.answer
+
+
+def test_middle_confidence_suggests_up_to_three_entries(kb: KnowledgeBase) -> None:
+    question = "is there a waiting list?"
+    confidence = kb.search(question, 1)[0].confidence
+    thresholds = Thresholds(answer=confidence + 0.01, suggest=0.0)
+    policy = Policy(kb.retriever, kb.policy.scope, kb.data.glossary_tokens, thresholds)
+    reply = policy.reply(question)
+    assert reply.kind == "suggest" and 1 <= len(reply.suggestions) <= 3
+    assert len({e.id for e in reply.suggestions}) == len(reply.suggestions)
+    assert "not sure" in said(reply) and CONTACT_PAGE in said(reply)
+
+
+def test_bands_follow_the_thresholds(kb: KnowledgeBase) -> None:
+    question = "how long is the key stage 4 programme"
+    confidence = kb.search(question, 1)[0].confidence
+
+    def kind(answer: float, suggest: float) -> str:
+        thresholds = Thresholds(answer=answer, suggest=suggest)
+        policy = Policy(kb.retriever, kb.policy.scope, kb.data.glossary_tokens, thresholds)
+        return policy.reply(question).kind
+
+    assert kind(confidence - 0.01, confidence - 0.02) == "answer"
+    assert kind(confidence + 0.01, confidence - 0.01) == "suggest"
+    assert kind(confidence + 0.02, confidence + 0.01) == "decline"
+
+
+def test_low_confidence_declines_with_the_contact_page(kb: KnowledgeBase) -> None:
+    reply = kb.reply("is there a sensory room at the centre?")
+    assert reply.kind == "decline" and reply.link == CONTACT_PAGE
+    assert "https://www.leicsseips.org/about_us" in said(reply)
+    assert "https://www.lncip-cit.co.uk/" in said(reply)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "who is the DSL at Rawlins Academy",
+        "who's the head of year 9 at Humphrey Perkins School?",
+        "what's the phone number for the partnership",
+        "can I have Mrs Jones's mobile",
+        "what's the postcode for the LNCIP centre?",
+        "where is the lncip centre",
+        "how do i reset my teams password",
+        "whats the weather tomorrow",
+        "is Tyler in today?",
+        "how is jayden getting on at the centre",
+        "does the partnership run a minibus to the centre",
+        "how many pupils did LNCIP get back into school last year",
+    ],
+)
+def test_out_of_scope_questions_are_declined(kb: KnowledgeBase, question: str) -> None:
+    reply = kb.reply(question)
+    assert reply.kind == "decline", (question, reply.entry)
+    assert DECLINED.search(said(reply))
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id", "forbidden"),
+    [
+        ("when is the next IF?", "if-frequency", r"\b\d{1,2}(st|nd|rd|th)\b|monday|tuesday|wednesday|thursday|friday"),
+        ("when's the next core group meeting?", "core-group-dates", r"\b\d{1,2}(st|nd|rd|th)\b"),
+        ("how much is a KS4 place in £ per day?", "cost-place", r"£"),
+        ("what's the name of the partnership director?", "staff-director", r"\b(mr|mrs|ms|dr)\.? (?!teams\b)[a-z]{2,}"),
+        ("what time do inclusion forums start", "if-frequency", r"\b\d{1,2}[:.]\d{2}|\b\d{1,2}\s?(am|pm)\b"),
+    ],
+)
+def test_partly_answerable_questions_answer_the_part_and_decline_the_rest(
+    kb: KnowledgeBase, question: str, entry_id: str, forbidden: str
+) -> None:
+    reply = kb.reply(question)
+    assert reply.kind == "answer" and reply.entry is not None and reply.entry.id == entry_id
+    text = said(reply)
+    assert reply.missing and "can't find" in text and CONTACT_PAGE in text
+    assert not re.search(forbidden, text)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "KS3 places?", "how many places for year 7 and 8", "how many y9 places", "ks3 numbers", "lower school capacity",
+        "how long do ks3 placements last", "how much is a ks3 place", "who teaches ks3 pupils", "what's the ks3 offer",
+        "how many places is that for years 7 to 9", "number of places for yr 8",
+    ],
+)  # fmt: skip
+def test_ks3_answers_never_carry_the_ks4_figure(kb: KnowledgeBase, question: str) -> None:
+    assert not re.search(r"\b26\b", said(kb.reply(question)))
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["KS4 places?", "how many places for year 10", "how many yr11 places", "ks4 numbers", "upper school capacity",
+     "how much is a ks4 place", "what's the ks4 offer", "how many year 10 and 11 pupils can you take"],
+)  # fmt: skip
+def test_ks4_answers_never_carry_the_ks3_figure(kb: KnowledgeBase, question: str) -> None:
+    assert not re.search(r"(?<!year )(?<!yr )\b(9|nine) places", said(kb.reply(question)))
+
+
+def test_follow_ups_stay_in_the_key_stage_asked(kb: KnowledgeBase) -> None:
+    reply = kb.reply("how many ks3 places")
+    assert reply.follow_ups and not any("KS4" in q for q in reply.follow_ups)
+
+
+def test_placement_length_is_never_invented(kb: KnowledgeBase) -> None:
+    for question in ["how many weeks is a ks4 placement", "is a ks3 placement 6 weeks?", "how long do placements last"]:
+        text = said(kb.reply(question))
+        assert "review" in text
+        assert not re.search(r"\b\d+ (weeks?|months?|terms?)\b", text), question
+
+
+def test_definitions_answer_from_the_glossary(kb: KnowledgeBase) -> None:
+    reply = kb.reply("wat does SENA stand for")
+    assert reply.entry is not None and reply.entry.id == "glossary-sena"
+    assert "special educational needs assessment" in said(reply)
+    # Naming a term is not asking what it means.
+    assert kb.reply("what does the engagement officer do?").entry.id == "engagement-officer"  # type: ignore[union-attr]
+
+
+def test_greetings_offer_example_questions(kb: KnowledgeBase) -> None:
+    reply = kb.reply("hi")
+    assert reply.kind == "suggest"
+    assert [e.question for e in reply.suggestions] == kb.welcome_examples()
+
+
+def test_welcome_examples_are_three_questions(kb: KnowledgeBase) -> None:
+    examples = kb.welcome_examples()
+    assert len(examples) == 3 and all(q.endswith("?") for q in examples)
+    for question in examples:
+        assert kb.reply(question).kind == "answer"
+
+
+def test_every_entry_answers_its_own_first_question(kb: KnowledgeBase) -> None:
+    for entry in kb.entries:
+        reply = kb.reply(entry.question)
+        assert reply.kind == "answer" and reply.entry is not None, entry.id
+        assert reply.entry.id == entry.id, (entry.id, reply.entry.id)
+
+
+def test_reply_is_frozen(kb: KnowledgeBase) -> None:
+    reply = kb.reply("KS3 places?")
+    with pytest.raises(AttributeError):
+        reply.kind = "decline"  # type: ignore[misc]
+
+
+def test_a_question_asking_two_things_gets_both_answers(kb: KnowledgeBase) -> None:
+    reply = kb.reply("how many ks3 places and what does a place cost")
+    assert reply.entry is not None and reply.entry.id == "ks3-places"
+    assert [e.id for e in reply.also] == ["cost-place"]
+    text = said(reply)
+    assert "9 places" in text and "pro rata" in text and not re.search(r"\b26\b", text)
+    assert not set(reply.follow_ups) & {reply.entry.question, reply.also[0].question}
+
+
+def test_a_part_too_short_to_stand_alone_is_not_answered_on_its_own(kb: KnowledgeBase) -> None:
+    # "who delivers it" means in-school support here, not whatever "delivers" matches best.
+    reply = kb.reply("is in-school support free and who delivers it")
+    assert reply.entry is not None and reply.entry.id == "iss-cost" and reply.also == ()
+
+
+def test_an_answer_that_misses_part_of_the_question_says_so(kb: KnowledgeBase) -> None:
+    reply = kb.reply("are the APs ofsted registered?")
+    assert reply.kind == "answer" and reply.missing == "more than this"
+    assert "i can't find more than this in the offer" in said(reply)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        # A school's or the speaker's name is not a question about a named person.
+        ("I'm Sarah, the SENCO at Rawlins Academy - how do I make a referral?", "referral-how"),
+        # Talking about a pupil in general is not asking about one pupil's record.
+        ("Who monitors his attendance while he's at the centre?", "school-attendance"),
+        # A date mentioned in passing is not a question about dates.
+        ("Our pupil starts at the centre next week - what do we need to do?", "school-role"),
+        # "email us" is not "what's the email address".
+        ("Will you email us the daily attendance?", "school-attendance"),
+        # The asking sentence outweighs the story around it.
+        ("For a student in year 8 with autism and SEMH, could the IF help us?", "if-purpose"),
+        # A short topic label before a dash belongs to the question.
+        ("ofsted inspection - what's our responsibility for pupils at LNCIP?", "school-ofsted"),
+    ],
+)
+def test_context_and_names_do_not_trigger_a_decline(kb: KnowledgeBase, question: str, entry_id: str) -> None:
+    reply = kb.reply(question)
+    assert reply.kind == "answer" and reply.entry is not None, (question, reply.kind)
+    assert reply.entry.id == entry_id

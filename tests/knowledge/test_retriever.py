@@ -1,0 +1,96 @@
+"""Ranking: synonyms, acronyms, typos, key-stage routing, and BM25 that agrees with rank_bm25."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from knowledge import KnowledgeBase
+from knowledge.retriever import Retriever, Weights
+
+
+def top(kb: KnowledgeBase, question: str) -> str:
+    matches = kb.search(question, 1)
+    assert matches, question
+    return matches[0].entry.id
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("how often does the inclusion forum get together", "if-frequency"),
+        ("how often does the IF get together", "if-frequency"),
+        ("do we need a purchase order", "referral-po"),
+        ("do we need a PO", "referral-po"),
+        ("does the kid have to be semh", "referral-who"),
+        ("does the child have to have social emotional and mental health needs", "referral-who"),
+        ("what does a place cost us", "cost-place"),
+        ("how much do we pay for a place", "cost-place"),
+        ("what's the price of a place", "cost-place"),
+        ("do you send them out full time in year 10", "ks4-offer"),
+        ("who is the designated safeguarding lead contact for", "school-safeguarding"),
+    ],
+)
+def test_synonyms_and_acronyms_find_the_entry(kb: KnowledgeBase, question: str, entry_id: str) -> None:
+    assert top(kb, question) == entry_id
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("how do i make a refferal", "referral-how"),
+        ("is there a engagment oficer", "engagement-officer"),
+        ("who monitors attendence at the center", "school-attendance"),
+        ("wots da cost of a plcement", "cost-place"),
+    ],
+)
+def test_typos_still_find_the_entry(kb: KnowledgeBase, question: str, entry_id: str) -> None:
+    assert top(kb, question) == entry_id
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        ("how many places for year 8", "ks3-places"),
+        ("how many places for yr 10", "ks4-places"),
+        ("how many ks3 places", "ks3-places"),
+        ("how many key stage 4 places", "ks4-places"),
+        ("how long does a y9 placement last", "ks3-length"),
+        ("how long does a year 11 placement last", "ks4-length"),
+        ("how many places are there", "places-both"),
+    ],
+)
+def test_key_stage_routing(kb: KnowledgeBase, question: str, entry_id: str) -> None:
+    assert top(kb, question) == entry_id
+
+
+def test_confidence_is_calibrated_between_zero_and_one(kb: KnowledgeBase) -> None:
+    on_topic = kb.search("how many ks4 places are there", 3)
+    off_topic = kb.search("what colour is the sky on mars", 3)
+    assert all(0.0 <= m.confidence <= 1.0 for m in on_topic + off_topic)
+    assert on_topic[0].confidence > 0.7
+    assert not off_topic or off_topic[0].confidence < 0.3
+    assert [m.score for m in on_topic] == sorted((m.score for m in on_topic), reverse=True)
+
+
+def test_bm25_matches_rank_bm25_with_plain_weights(kb: KnowledgeBase) -> None:
+    """With every field weighted 1 and no routing, our precomputed BM25 is rank_bm25's BM25Okapi."""
+    weights = Weights(
+        title=1, phrasing=1, answer=1, glossary_without_cue=1, other_key_stage=1, unasked_key_stage=1,
+        title_match=0, key_stage_query_term=1, corrected_query_term=1, weak_query_term=1,
+    )  # fmt: skip
+    ours = Retriever(kb.entries, kb.analyzer, weights)
+    corpus = [
+        [t for text in (e.title, *e.phrasings, e.answer) for t in kb.analyzer.analyse(text).tokens] for e in kb.entries
+    ]
+    reference = BM25Okapi(corpus, k1=weights.k1, b=weights.b)
+    for question in ["how often does the IF meet", "cost of a ks4 place", "who is the partnership senco"]:
+        analysis = kb.analyzer.analyse(question)
+        np.testing.assert_allclose(ours.scores(analysis), reference.get_scores(list(analysis.tokens)), rtol=1e-9)
+
+
+def test_search_returns_at_most_k(kb: KnowledgeBase) -> None:
+    assert len(kb.search("referral", 2)) == 2
+    assert kb.search("referral", 0) == []
+    assert kb.search("", 5) == []
