@@ -42,7 +42,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -147,6 +147,30 @@ _SELECTED_JS = """
   const others = items.filter(e => e !== target);
   return !!target && others.length > 0 && others.every(o => o.className !== target.className);
 }
+"""
+
+
+# Work-around for a bug of the Playground (0.2.28): on clicking an Action.Submit whose
+# ``data`` holds a Teams action (``"msteams"``/``"msTeams": {"type": "imBack", ...}``),
+# its Adaptive Cards renderer serialises that data *into the card JSON it was parsed
+# from*, which the UI's store (immer) has frozen: "TypeError: Cannot add property
+# msTeams, object is not extensible" / "Cannot assign to read only property 'type'",
+# and nothing is sent (the button does nothing).  Real Teams handles these buttons.
+# Keeping just those objects unfrozen lets the click through; the Playground then sends
+# an ordinary submit (``value`` = data + inputs, msTeams included; it does NOT turn an
+# imBack into a text message as Teams does).
+_UNFREEZE_SUBMIT_DATA_JS = r"""
+(() => {
+  const freeze = Object.freeze;
+  const TEAMS_ACTIONS = ['imBack', 'invoke', 'messageBack', 'signin', 'task/fetch'];
+  Object.freeze = function (o) {
+    if (o && typeof o === 'object' && !Array.isArray(o) &&
+        ('msteams' in o || 'msTeams' in o || TEAMS_ACTIONS.includes(o.type))) {
+      return o;
+    }
+    return freeze(o);
+  };
+})();
 """
 
 
@@ -273,6 +297,8 @@ def run_playground(
     finally:
         _kill_group(proc)
         reader.join(timeout=5)
+        if proc.stdout is not None:
+            proc.stdout.close()  # else a ResourceWarning (an error under filterwarnings=error)
         log.close()
         # keep the temporary folder (with the CLI's log) only when something failed
         if not failed or log_path.parent != workdir:
@@ -427,7 +453,10 @@ class Playground:
         bot_name: str = DEFAULT_BOT_NAME,
         timeout: float = DEFAULT_TIMEOUT,
         server: PlaygroundServer | None = None,
+        unfreeze_submit_data: bool = False,
     ) -> None:
+        """``unfreeze_submit_data``: work around the Playground's frozen-card bug (see
+        ``_UNFREEZE_SUBMIT_DATA_JS``); False shows the Playground as a person gets it."""
         self.page = page
         self.bot_name = bot_name
         self.timeout = timeout
@@ -442,9 +471,13 @@ class Playground:
         self._traffic_mark = 0  # len(traffic) at the last action
         self._visited: set[str] = set()  # tree items opened since the page was loaded
         self._ws: WebSocket | None = None
+        self.page_errors: list[str] = []  # uncaught exceptions in the Playground's page
         page.set_default_timeout(timeout * 1000)
         page.add_init_script(script=_COLLECT_JS)
+        if unfreeze_submit_data:
+            page.add_init_script(script=_UNFREEZE_SUBMIT_DATA_JS)
         page.on("websocket", self._on_websocket)
+        page.on("pageerror", lambda error: self.page_errors.append(f"{error.name}: {error.message}"))
 
     # --- setup -------------------------------------------------------------------
 
