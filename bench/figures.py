@@ -30,6 +30,9 @@ class LevelFigures:
     load_cpu_ms_per_turn: float | None  # the benchmark process's own CPU, for reading the raw figures
     rss_mb: float | None  # after the phase
     first_error: str | None = None
+    # Dialogs only: CPU of an opening alone, and of a step alone (the phase's CPU less its openings').
+    cpu_ms_per_opening: float | None = None
+    cpu_ms_per_step: float | None = None
 
 
 @dataclass

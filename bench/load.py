@@ -43,6 +43,7 @@ TurnPlan = Callable[[int, int], Turn]
 @dataclass
 class Phase:
     turns: int = 0  # every turn that got its reply, openings included
+    openings: int = 0  # of those, unmeasured dialog openings
     errors: int = 0
     elapsed_s: float = 0.0
     latencies_s: list[float] = field(default_factory=list)  # measured turns only
@@ -102,6 +103,7 @@ async def drive(client: TurnClient, concurrency: int, turns: int, seconds: float
                 if turn.opening is not None:
                     await client.turn(turn.user, turn.opening)
                     phase.turns += 1
+                    phase.openings += 1
                 latency, _reply = await client.turn(turn.user, turn.text)
             except TurnError as error:
                 phase.errors += 1

@@ -39,6 +39,18 @@ def render(results: Results) -> str:
                 ],
             )
         )
+    dialogs = [f for f in results.levels if f.cpu_ms_per_step is not None or f.cpu_ms_per_opening is not None]
+    if dialogs:
+        parts.append(
+            table(
+                ("target", "scenario", "users", "steps", "cpu ms/turn", "cpu ms/opening", "cpu ms/step"),
+                [
+                    (f.target, f.scenario, str(f.level), str(f.measured), _n(f.cpu_ms_per_turn),
+                     _n(f.cpu_ms_per_opening), _n(f.cpu_ms_per_step))
+                    for f in dialogs
+                ],
+            )
+        )
     ratios = results.ratios()
     if any(r.turns_per_s_vs_raw or r.turns_per_s_vs_echo for r in ratios):
         parts.append(

@@ -26,10 +26,18 @@ import asyncpg
 from bench.activities import VirtualUser
 from bench.connector import StandInConnector
 from bench.figures import ConversationFigures, LevelFigures, Results, StartFigures
-from bench.load import REPLY_TIMEOUT_S, Turn, TurnClient, TurnError, drive, percentile_ms
+from bench.load import REPLY_TIMEOUT_S, Phase, Turn, TurnClient, TurnError, drive, percentile_ms
 from bench.postgres import fresh_database
 from bench.proc import cpu_seconds, per_turn_ms, rss_mb
-from bench.scenarios import DIALOG_OPENING, DIALOG_STARTED, DIALOG_STEP, ECHO, Scenario, bot_scenarios
+from bench.scenarios import (
+    DIALOG_OPENING,
+    DIALOG_STARTED,
+    DIALOG_STEP,
+    DIALOG_USER_AAD_ID,
+    ECHO,
+    Scenario,
+    bot_scenarios,
+)
 from bench.targets import RunningTarget, TargetError, TargetSpec, bot_spec, echo_spec, raw_spec, start, stop
 
 TARGETS = ("raw", "echo", "bot")
@@ -77,7 +85,7 @@ async def run(options: Options, progress: Progress = _stderr) -> Results:
                 elif name == "echo":
                     await bench.target(echo_spec(), [ECHO])
                 elif name == "bot":
-                    await bench.target(bot_spec("bot", bench.data_dir("bot-sqlite"), ""), chosen)
+                    await bench.target(bot_spec("bot", bench.data_dir("bot-sqlite"), "", DIALOG_USER_AAD_ID), chosen)
                     if options.postgres_url:
                         await bench.postgres_target(options.postgres_url, chosen)
     return results
@@ -100,6 +108,7 @@ class _Bench:
         self.results = results
         self.progress = progress
         self.run_id = secrets.token_hex(3)
+        self.conversation_numbers = itertools.count()  # dialogs: a new conversation (and email) each
 
     async def target(self, spec: TargetSpec, scenarios: Sequence[Scenario]) -> None:
         self.progress(f"{spec.name}: starting {' '.join(spec.argv[1:])}")
@@ -137,7 +146,7 @@ class _Bench:
     async def postgres_target(self, server_url: str, scenarios: Sequence[Scenario]) -> None:
         try:
             async with fresh_database(server_url) as database_url:
-                await self.target(bot_spec("bot-pg", self.data_dir("bot-pg"), database_url), scenarios)
+                await self.target(bot_spec("bot-pg", self.data_dir("bot-pg"), database_url, DIALOG_USER_AAD_ID), scenarios)
         except (OSError, asyncpg.PostgresError) as error:
             self.results.failures.append(f"bot-pg: no database from BENCH_POSTGRES_URL: {type(error).__name__}: {error}")
 
@@ -148,17 +157,24 @@ class _Bench:
         return False
 
     async def _dialog_available(self, client: TurnClient, target: str, scenario: Scenario) -> bool:
-        """Send the opening once and look for a dialog prompt in what the bot sent back."""
+        """Send the opening and one step in a new conversation; the dialog is there if the
+        reply to the step is what the dialog asks next (a form, say), not a refusal."""
         assert scenario.encoded_opening is not None and scenario.started is not None
-        user = VirtualUser.numbered(f"{self.run_id}-{target}-probe", 0)
+        number = next(self.conversation_numbers)
+        user = VirtualUser.numbered(f"{self.run_id}-{target}-probe", number, scenario.aad_object_id)
         sent = self.connector.capture(user.conversation_id)
         try:
             await client.turn(user, scenario.encoded_opening)
+            del sent[:]  # only the step's reply counts
+            await client.turn(user, scenario.message(number))
             replies = b"\n".join(sent).decode("utf-8", "replace")
         except TurnError as error:
-            replies, why = "", f"no reply to {scenario.opening!r}: {error}"
+            replies, why = "", f"no reply to {scenario.opening!r} then {scenario.messages[0]!r}: {error}"
         else:
-            why = f"the reply to {scenario.opening!r} is no dialog prompt (no match for /{scenario.started.pattern}/)"
+            why = (
+                f"the reply to {scenario.messages[0]!r} after {scenario.opening!r} is no dialog prompt "
+                f"(no match for /{scenario.started.pattern}/)"
+            )
         finally:
             self.connector.release(user.conversation_id)
         if scenario.started.search(replies):
@@ -171,11 +187,17 @@ class _Bench:
     async def _level(
         self, target: RunningTarget, client: TurnClient, scenario: Scenario, level: int
     ) -> LevelFigures:
-        users = [VirtualUser.numbered(f"{self.run_id}-{target.spec.name}-{scenario.name}-c{level}", i) for i in range(level)]
+        prefix = f"{self.run_id}-{target.spec.name}-{scenario.name}-c{level}"
+        users = [VirtualUser.numbered(prefix, i, scenario.aad_object_id) for i in range(level)]
         opening = scenario.encoded_opening
 
         def plan(worker: int, n: int) -> Turn:
-            return Turn(users[worker], scenario.message(worker + n), opening)
+            if opening is None:
+                return Turn(users[worker], scenario.message(worker + n))
+            # A dialog: each opening and step in a conversation of their own, numbered across the run.
+            number = next(self.conversation_numbers)
+            user = VirtualUser.numbered(prefix, number, scenario.aad_object_id)
+            return Turn(user, scenario.message(number), opening)
 
         options = self.options
         # Warm-up: every user has at least one turn before the clock starts.
@@ -201,12 +223,35 @@ class _Bench:
             rss_mb=rss_mb(target.pid),
             first_error=phase.first_error,
         )
+        if opening is not None:
+            cpu_s = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+            await self._split_dialog_cpu(target, client, scenario, level, figures, phase, cpu_s)
         self.progress(
             f"{figures.target} {figures.scenario} c={level}: {figures.turns} turns, {figures.errors} errors, "
             f"{figures.turns_per_s:.1f} turns/s, p50 {_ms(figures.p50_ms)} ms"
             + (f" (first error: {phase.first_error})" if phase.first_error else "")
         )
         return figures
+
+    async def _split_dialog_cpu(
+        self, target: RunningTarget, client: TurnClient, scenario: Scenario, level: int,
+        figures: LevelFigures, phase: Phase, cpu_s: float | None,
+    ) -> None:  # fmt: skip
+        """CPU per step alone: run as many openings on their own (new conversations), and take
+        their CPU off the openings-and-steps phase's."""
+        assert scenario.encoded_opening is not None
+        prefix = f"{self.run_id}-{target.spec.name}-{scenario.name}-open-c{level}"
+        opening = scenario.encoded_opening
+
+        def plan(_worker: int, _n: int) -> Turn:
+            return Turn(VirtualUser.numbered(prefix, next(self.conversation_numbers), scenario.aad_object_id), opening)
+
+        before = cpu_seconds(target.pid)
+        openings = await drive(client, level, max(phase.openings, 1), self.options.seconds, plan)
+        figures.cpu_ms_per_opening = per_turn_ms(before, cpu_seconds(target.pid), openings.turns)
+        steps = phase.turns - phase.openings
+        if cpu_s is not None and figures.cpu_ms_per_opening is not None and steps:
+            figures.cpu_ms_per_step = (cpu_s * 1000 - phase.openings * figures.cpu_ms_per_opening) / steps
 
     async def _conversations(self, target: RunningTarget, client: TurnClient, scenario: Scenario) -> ConversationFigures:
         """One turn in each of many new conversations: what does the target keep per conversation?"""

@@ -1,8 +1,10 @@
 """What the virtual users say: one `Scenario` per kind of turn the benchmark measures.
 
 A scenario with an `opening` measures a dialog step: each measured turn is preceded by the
-opening message (a turn too, but not in the latency figures), and the scenario counts as
-available only when the bot's reply to the opening matches `started`.
+opening message (a turn too, but not in the latency figures), each pair in a new
+conversation, and the scenario counts as available only when the bot's reply to the step
+matches `started` (the dialog really went on). A message may hold `{n}`: the number of the
+conversation, so that, e.g., every dialog is asked about a new email address.
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ STAFF_QUESTIONS = (
     "wots it cost us 2 send a yr10 2 u full time innit",
 )
 
-DIALOG_OPENING = "refer"
-DIALOG_STEP = "cancel"
-# A dialog prompt asks for input: an Adaptive Card input or suggested actions.
+# The `people` dialog (dialogs/people.py): `people` asks for an email, the email gets the form.
+DIALOG_OPENING = "people"
+DIALOG_STEP = "bench.{n}@example.org"
+# The form is an Adaptive Card with inputs (any prompt with inputs or suggested actions counts).
 DIALOG_STARTED = r'"type":\s*"Input\.|"suggestedActions"'
+# Only a Partnership admin may open `people`: the demo data's admin (domain/demo_data.py), whom
+# the benchmark loads into the bot's database before starting it.
+DIALOG_USER_AAD_ID = "00000000-0000-0000-0000-0000000000020"
 
 
 @dataclass(frozen=True)
@@ -36,17 +42,21 @@ class Scenario:
     messages: tuple[str, ...]
     opening: str | None = None
     started: re.Pattern[str] | None = None
+    aad_object_id: str = ""  # who sends it (`from.aadObjectId`); empty: nobody the bot knows
     encoded: tuple[bytes, ...] = field(init=False)
+    numbered: tuple[bool, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "encoded", tuple(json_text(m) for m in self.messages))
+        object.__setattr__(self, "numbered", tuple("{n}" in m for m in self.messages))
 
     @property
     def encoded_opening(self) -> bytes | None:
         return json_text(self.opening) if self.opening is not None else None
 
     def message(self, n: int) -> bytes:
-        return self.encoded[n % len(self.encoded)]
+        i = n % len(self.messages)
+        return json_text(self.messages[i].format(n=n)) if self.numbered[i] else self.encoded[i]
 
 
 def bot_scenarios(
@@ -56,7 +66,10 @@ def bot_scenarios(
     return {
         "qa": Scenario("qa", STAFF_QUESTIONS),
         "help": Scenario("help", ("help",)),
-        "dialog": Scenario("dialog", (dialog_step,), opening=dialog_opening, started=re.compile(dialog_started)),
+        "dialog": Scenario(
+            "dialog", (dialog_step,), opening=dialog_opening, started=re.compile(dialog_started),
+            aad_object_id=DIALOG_USER_AAD_ID,
+        ),  # fmt: skip
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import signal
 import socket
@@ -43,6 +44,8 @@ class TargetSpec:
     argv: tuple[str, ...]
     env: Mapping[str, str]
     ready_path: str | None  # None: ready once a TCP connect succeeds
+    # Run to completion (same environment) before the target starts; not in its start-up time.
+    prepare: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -69,8 +72,10 @@ def echo_spec() -> TargetSpec:
     return TargetSpec("echo", (sys.executable, "-m", "bench.echo_bot"), dict(_NO_AUTH), None)
 
 
-def bot_spec(name: str, data_dir: Path, database_url: str) -> TargetSpec:
-    """`python app.py` in local mode, serving every tenant, logging as in production (INFO)."""
+def bot_spec(name: str, data_dir: Path, database_url: str, admin_aad_object_id: str) -> TargetSpec:
+    """`python app.py` in local mode, serving every tenant, logging as in production (INFO), on a
+    database that `python -m cli demo-data` has migrated and filled first (the demo partnership,
+    with `admin_aad_object_id` as its Partnership admin, who may open the `people` dialog)."""
     env = {
         **_NO_AUTH,
         "MicrosoftAppType": "SingleTenant",
@@ -78,8 +83,10 @@ def bot_spec(name: str, data_dir: Path, database_url: str) -> TargetSpec:
         "DATA_DIR": str(data_dir),
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "INFO",
+        "DEMO_USER_AAD_ID": admin_aad_object_id,
     }
-    return TargetSpec(name, (sys.executable, "app.py"), env, "/readyz")
+    demo_data = (sys.executable, "-m", "cli", "demo-data")
+    return TargetSpec(name, (sys.executable, "app.py"), env, "/readyz", prepare=demo_data)
 
 
 def free_port() -> int:
@@ -103,6 +110,8 @@ async def start(
     port = free_port()
     env = {**os.environ, **spec.env, "HOST": "127.0.0.1", "PORT": str(port)}
     log_path = log_dir / f"{spec.name}.log"
+    if spec.prepare:
+        await _prepare(spec, env, log_dir / f"{spec.name}.prepare.log", timeout)
     with open(log_path, "wb") as log:
         began = time.perf_counter()
         process = subprocess.Popen(
@@ -124,6 +133,27 @@ async def start(
     except BaseException:
         await stop(target)
         raise
+
+
+async def _prepare(spec: TargetSpec, env: Mapping[str, str], log_path: Path, timeout: float) -> None:
+    assert spec.prepare is not None
+    what = " ".join(spec.prepare[1:])
+    with open(log_path, "wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            *spec.prepare, cwd=REPO_ROOT, env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            code = await asyncio.wait_for(process.wait(), timeout)
+        except BaseException as error:  # a timeout, or the run being cancelled: stop it either way
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+            if isinstance(error, asyncio.TimeoutError):
+                raise TargetError(f"{what} took over {timeout:.0f} s", log_tail(log_path)) from None
+            raise
+    if code != 0:
+        raise TargetError(f"{what} exited with code {code}", log_tail(log_path))
 
 
 async def _ready(target: RunningTarget, session: aiohttp.ClientSession) -> bool:

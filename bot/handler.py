@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
-from botbuilder.dialogs import Dialog, DialogSet
+from botbuilder.dialogs import Dialog, DialogSet, DialogState
 from botbuilder.schema import ActivityTypes, ChannelAccount
 
 from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
@@ -26,6 +26,7 @@ from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.turn")
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind"})
+DIALOG_STATE = "DialogState"  # the conversation state property holding the dialog stack
 
 
 class LncipBot(ActivityHandler):
@@ -46,7 +47,7 @@ class LncipBot(ActivityHandler):
         self.conversation_state = conversation_state
         self.dialog_set: DialogSet | None = None
         if conversation_state is not None:
-            self.dialog_set = DialogSet(conversation_state.create_property("DialogState"))
+            self.dialog_set = DialogSet(conversation_state.create_property(DIALOG_STATE))
             for dialog in dialogs or []:
                 self.dialog_set.add(dialog)
         self.commands = CommandRouter()
@@ -70,8 +71,18 @@ class LncipBot(ActivityHandler):
         person = await self._identify(turn_context)
         log_event(log, "turn", person_id=person.id if person else None, **fields)
         await super().on_turn(turn_context)
-        if self.conversation_state is not None:
-            await self.conversation_state.save_changes(turn_context)
+        await self._save_state(turn_context)
+
+    async def _save_state(self, turn_context: TurnContext) -> None:
+        """Write the conversation state if the turn changed it. Looking for an active dialog
+        puts an empty dialog stack into a chat that never had state; that is not written,
+        since reading no state gives the same empty stack (so a Q&A chat costs no state row)."""
+        if self.conversation_state is None:
+            return
+        cached = self.conversation_state.get_cached_state(turn_context)
+        if cached is not None and _never_stored_and_empty(cached.state):
+            return
+        await self.conversation_state.save_changes(turn_context)
 
     async def _identify(self, turn_context: TurnContext) -> PersonRecord | None:
         """Resolve the sender to a person and keep their conversation address current."""
@@ -86,7 +97,14 @@ class LncipBot(ActivityHandler):
                 except (ValueError, TypeError, AttributeError):
                     address = None  # not addressable (e.g. no user id): nothing to remember
                 if address is not None:
-                    await remember(self.database, address, person.id if person else None, self.clock.now())
+                    # Every message repeats its chat's address; installs and updates always write.
+                    await remember(
+                        self.database,
+                        address,
+                        person.id if person else None,
+                        self.clock.now(),
+                        skip_if_unchanged=activity.type == ActivityTypes.message,
+                    )
         turn_context.turn_state[PERSON_KEY] = person
         return person
 
@@ -121,7 +139,15 @@ class LncipBot(ActivityHandler):
             await command.run(turn)
 
     async def _dialog_context(self, turn_context: TurnContext) -> Any:
-        return await self.dialog_set.create_context(turn_context) if self.dialog_set else None
+        if self.dialog_set is None or self.conversation_state is None:
+            return None
+        state = self.conversation_state
+        await state.load(turn_context)
+        if not state.get(turn_context):
+            # A chat with no stored state: the SDK takes an empty state for one not yet read
+            # and would read it again; give it its empty dialog stack here instead.
+            await state.set_property_value(turn_context, DIALOG_STATE, DialogState())
+        return await self.dialog_set.create_context(turn_context)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
@@ -152,3 +178,12 @@ class LncipBot(ActivityHandler):
         reply = self.knowledge.reply(question)
         log_event(log, "answered", kind=reply.kind, entry_id=reply.entry.id if reply.entry else None)
         await turn.send_card(render_reply(reply))
+
+
+def _never_stored_and_empty(state: dict[str, Any] | None) -> bool:
+    """No etag (so nothing was read from storage) and nothing but an empty dialog stack."""
+    if not state:
+        return True
+    if "e_tag" in state:
+        return False
+    return all(isinstance(value, DialogState) and not value.dialog_stack for value in state.values())

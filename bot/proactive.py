@@ -4,7 +4,7 @@
 botbuilder `ConversationReference`, posts one activity (an Adaptive Card and/or text) with
 `CloudAdapter.continue_conversation`, and turns what the SDK raises into a plain `SendResult`.
 Retrying is the notifier's job, so msrest's own hidden retries (3 connection retries with
-backoff) are switched off per request, and every send is bounded by a timeout.
+backoff) are switched off on the proactive client, and every send is bounded by a timeout.
 
 `address_from_activity` is the other direction: the address to remember from an incoming
 activity. This is the only module outside the handler that imports botbuilder.
@@ -66,6 +66,9 @@ class BotFrameworkSender:
             nonlocal delivered
             client = context.turn_state.get(self.adapter.BOT_CONNECTOR_CLIENT_KEY)
             if client is not None:
+                # The client is kept for the next proactive send to this service URL, but never
+                # used for replies (bot/adapter.py keeps proactive clients apart), so this tuning
+                # stays with proactive sends.
                 client.config.retry_policy.retries = 0  # the notifier retries, visibly
                 client.config.connection.timeout = self.timeout  # frees requests' worker thread
             # Without an id on the continuation activity the SDK posts a new message to

@@ -16,16 +16,48 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.base import utcnow
 from db.engine import Database
 from db.models.state import StoredState
 
 ANY_ETAG = "*"
+
+# Plain (Core) statements on the table, built once: a statement built per call, and the ORM's
+# handling of it, cost more than running it, and every message turn reads state.
+_TABLE = StoredState.__table__
+_READ_COLUMNS = select(_TABLE.c.key, _TABLE.c.data, _TABLE.c.etag)
+_READ_ONE = _READ_COLUMNS.where(_TABLE.c.key == bindparam("b_key"))
+_READ_MANY = _READ_COLUMNS.where(_TABLE.c.key.in_(bindparam("b_keys", expanding=True)))
+_ETAG_OF = select(_TABLE.c.etag).where(_TABLE.c.key == bindparam("b_key"))
+_DELETE = delete(_TABLE).where(_TABLE.c.key.in_(bindparam("b_keys", expanding=True)))
+_NEW_ROW = {
+    "key": bindparam("b_key"), "data": bindparam("b_data"), "etag": bindparam("b_etag"), "updated_at": bindparam("b_now"),
+}  # fmt: skip
+_REPLACE = (
+    update(_TABLE)
+    .where(_TABLE.c.key == bindparam("b_key"), _TABLE.c.etag == bindparam("b_expected"))
+    .values(data=bindparam("b_data"), etag=bindparam("b_etag"), updated_at=bindparam("b_now"))
+)
+
+
+def _upsert(insert: Any) -> Any:
+    statement = insert(_TABLE).values(_NEW_ROW)
+    return statement.on_conflict_do_update(
+        index_elements=[_TABLE.c.key],
+        set_={"data": statement.excluded.data, "etag": statement.excluded.etag, "updated_at": statement.excluded.updated_at},
+    )
+
+
+_UPSERT = {"postgresql": _upsert(postgresql_insert), "sqlite": _upsert(sqlite_insert)}
+_CREATE = {
+    "postgresql": postgresql_insert(_TABLE).values(_NEW_ROW).on_conflict_do_nothing(index_elements=[_TABLE.c.key]),
+    "sqlite": sqlite_insert(_TABLE).values(_NEW_ROW).on_conflict_do_nothing(index_elements=[_TABLE.c.key]),
+}
 
 
 class EtagConflict(Exception):
@@ -59,10 +91,11 @@ class StateStore:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        async with self._database.session() as session:
-            rows = await session.execute(
-                select(StoredState.key, StoredState.data, StoredState.etag).where(StoredState.key.in_(wanted))
-            )
+        async with self._database.reading() as connection:
+            if len(wanted) == 1:
+                rows = await connection.execute(_READ_ONE, {"b_key": wanted[0]})
+            else:
+                rows = await connection.execute(_READ_MANY, {"b_keys": wanted})
             return {key: StoredItem(data=data, etag=etag) for key, data, etag in rows}
 
     async def write(self, changes: Mapping[str, tuple[dict[str, Any], str | None]]) -> dict[str, str]:
@@ -73,51 +106,33 @@ class StateStore:
         new_etags: dict[str, str] = {}
         if not changes:
             return new_etags
-        async with self._database.session() as session:
+        async with self._database.engine.begin() as connection:  # one transaction for the batch
+            dialect = connection.dialect.name
+            now = utcnow()
             for key, (data, expected) in changes.items():
-                etag = new_etag()
+                row = {"b_key": key, "b_data": data, "b_etag": new_etag(), "b_now": now}
                 if expected is None or expected == ANY_ETAG:
-                    await self._upsert(session, key, data, etag)
+                    await connection.execute(_UPSERT[dialect], row)
                 else:
-                    await self._replace(session, key, data, expected, etag)
-                new_etags[key] = etag
+                    await self._replace(connection, dialect, row, expected)
+                new_etags[key] = row["b_etag"]
         return new_etags
 
     async def delete(self, keys: Iterable[str]) -> None:
         doomed = list(dict.fromkeys(keys))
         if not doomed:
             return
-        async with self._database.session() as session:
-            await session.execute(delete(StoredState).where(StoredState.key.in_(doomed)))
+        async with self._database.engine.begin() as connection:
+            await connection.execute(_DELETE, {"b_keys": doomed})
 
-    def _insert(self, session: AsyncSession):  # type: ignore[no-untyped-def]
-        dialect = session.get_bind().dialect.name
-        return postgresql_insert if dialect == "postgresql" else sqlite_insert
-
-    async def _upsert(self, session: AsyncSession, key: str, data: dict[str, Any], etag: str) -> None:
-        now = utcnow()
-        statement = self._insert(session)(StoredState).values(key=key, data=data, etag=etag, updated_at=now)
-        statement = statement.on_conflict_do_update(
-            index_elements=[StoredState.key], set_={"data": data, "etag": etag, "updated_at": now}
-        )
-        await session.execute(statement)
-
-    async def _replace(self, session: AsyncSession, key: str, data: dict[str, Any], expected: str, etag: str) -> None:
-        now = utcnow()
-        result = await session.execute(
-            update(StoredState)
-            .where(StoredState.key == key, StoredState.etag == expected)
-            .values(data=data, etag=etag, updated_at=now)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
+    async def _replace(self, connection: AsyncConnection, dialect: str, row: dict[str, Any], expected: str) -> None:
+        key = row["b_key"]
+        result = await connection.execute(_REPLACE, {**row, "b_expected": expected})
+        if result.rowcount == 1:
             return
-        stored = await session.scalar(select(StoredState.etag).where(StoredState.key == key))
+        stored = (await connection.execute(_ETAG_OF, {"b_key": key})).scalar()
         if stored is not None:
             raise EtagConflict(key, expected, stored)
-        created = await session.execute(
-            self._insert(session)(StoredState)
-            .values(key=key, data=data, etag=etag, updated_at=now)
-            .on_conflict_do_nothing(index_elements=[StoredState.key])
-        )
-        if created.rowcount != 1:  # type: ignore[attr-defined]
+        created = await connection.execute(_CREATE[dialect], row)
+        if created.rowcount != 1:
             raise EtagConflict(key, expected, None)

@@ -4,23 +4,40 @@ An address is plain data (no SDK types), stored one row per person's 1:1 chat (k
 Teams user id) and one per group chat or channel (keyed by conversation id), within a tenant
 and service URL. A send that fails for good (403, 404, repeated timeouts) marks the address
 stale; a stale address is not used again until a new activity from it refreshes it.
+
+Every message carries its address, so the handler would rewrite the same row on every turn.
+`remember(..., skip_if_unchanged=True)` skips that write when this process wrote the very
+same values to the row less than `REFRESH_AFTER` ago (it remembers a digest per row, for at
+most `RECENT_CAPACITY` rows per database). What that costs, and why it is bounded:
+- `last_seen_at` moves on at most once per `REFRESH_AFTER` per chat (it only orders a
+  person's chats);
+- a stale mark made by this process clears what it remembers, so the next activity
+  refreshes the row at once; a mark (or a deleted row) from another instance is undone by
+  the first message that comes `REFRESH_AFTER` or more after this instance last wrote the row.
+  Installs and conversation updates always write (the handler does not skip them).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from db.engine import DatabaseOrSession, unit_of_work
+from db.engine import Database, DatabaseOrSession, unit_of_work
 from db.models.proactive import ConversationRef
 
 PERSONAL = "personal"
 GROUP_CHAT = "groupChat"
 CHANNEL = "channel"
 CONVERSATION_TYPES = (PERSONAL, GROUP_CHAT, CHANNEL)
+REFRESH_AFTER = timedelta(seconds=60)
+RECENT_CAPACITY = 10_000
 
 
 @dataclass(frozen=True)
@@ -60,11 +77,18 @@ def root_conversation_id(conversation_id: str) -> str:
 
 
 async def remember(
-    db: DatabaseOrSession, address: ConversationAddress, person_id: int | None, now: datetime
+    db: DatabaseOrSession,
+    address: ConversationAddress,
+    person_id: int | None,
+    now: datetime,
+    *,
+    skip_if_unchanged: bool = False,
 ) -> int:
     """Insert or refresh the address (clearing any staleness); returns its row id.
 
-    A `person_id` of None keeps the person already linked, if any.
+    A `person_id` of None keeps the person already linked, if any. With `skip_if_unchanged`,
+    an address this process wrote with the same values less than `REFRESH_AFTER` ago is not
+    written again (see the module docstring).
     """
     values = {
         "tenant_id": address.tenant_id or "",
@@ -86,6 +110,13 @@ async def remember(
         "stale_at": None,
         "stale_reason": None,
     }
+    marks_before = _marks
+    recent = _recent_writes.get(db) if isinstance(db, Database) else None
+    row, written = _digest(values, _ROW_FIELDS), _digest(values, _WRITTEN_FIELDS)
+    if skip_if_unchanged and recent is not None:
+        known = recent.row_id_if_unchanged(row, written, now)
+        if known is not None:
+            return known
     async with unit_of_work(db) as session:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -95,7 +126,65 @@ async def remember(
         statement = upsert.on_conflict_do_update(
             index_elements=["tenant_id", "service_url", "address_key"], set_=refreshed
         ).returning(ConversationRef.id)
-        return int((await session.execute(statement)).scalar_one())
+        address_id = int((await session.execute(statement)).scalar_one())
+    if isinstance(db, Database):
+        # A stale mark made while we wrote may be newer than our write: then remember nothing.
+        if _marks == marks_before:
+            _recent_writes.setdefault(db, _RecentWrites()).wrote(row, written, now, address_id)
+    else:
+        # The caller's transaction may yet roll back: remember nothing, and trust nothing
+        # remembered about this row.
+        for other in _recent_writes.values():
+            other.forget(row)
+    return address_id
+
+
+# The row's identity (its unique key), and what a write puts in it apart from the times.
+_ROW_FIELDS = ("tenant_id", "service_url", "address_key")
+_WRITTEN_FIELDS = (
+    "channel_id", "conversation_id", "conversation_type", "bot_id", "bot_name",
+    "user_aad_object_id", "user_id", "channel", "person_id",
+)  # fmt: skip
+
+
+def _digest(values: dict[str, Any], fields: tuple[str, ...]) -> bytes:
+    # A digest, not the values: 10,000 remembered rows then take a few MB, not tens.
+    return hashlib.blake2b(repr(tuple(values[f] for f in fields)).encode(), digest_size=16).digest()
+
+
+class _RecentWrites:
+    """What this process last wrote to each address row (least recently used forgotten first)."""
+
+    def __init__(self, capacity: int = RECENT_CAPACITY) -> None:
+        self.capacity = capacity
+        self._rows: OrderedDict[bytes, tuple[bytes, datetime, int]] = OrderedDict()
+
+    def row_id_if_unchanged(self, row: bytes, written: bytes, now: datetime) -> int | None:
+        entry = self._rows.get(row)
+        if entry is None or entry[0] != written or not entry[1] <= now < entry[1] + REFRESH_AFTER:
+            return None
+        self._rows.move_to_end(row)
+        return entry[2]
+
+    def wrote(self, row: bytes, written: bytes, now: datetime, address_id: int) -> None:
+        self._rows[row] = (written, now, address_id)
+        self._rows.move_to_end(row)
+        while len(self._rows) > self.capacity:
+            self._rows.popitem(last=False)
+
+    def forget(self, row: bytes) -> None:
+        self._rows.pop(row, None)
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+# One memory per Database object (so per process and database URL); gone with the Database.
+_recent_writes: WeakKeyDictionary[Database, _RecentWrites] = WeakKeyDictionary()
+_marks = 0  # stale marks made by this process: a write that overlapped one is not remembered
 
 
 async def personal_address_for(db: DatabaseOrSession, person_id: int) -> ConversationAddress | None:
@@ -135,6 +224,7 @@ async def mark_stale(
     Pass the `conversation_id` the failed send used: if an activity has meanwhile moved the
     row to a new conversation, the row is current again and is left alone.
     """
+    global _marks
     async with unit_of_work(db) as session:
         statement = update(ConversationRef).where(ConversationRef.id == address_id, ConversationRef.stale_at.is_(None))
         if conversation_id is not None:
@@ -142,7 +232,13 @@ async def mark_stale(
         result = await session.execute(
             statement.values(stale_at=now, stale_reason=reason[:60]).execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        marked = bool(result.rowcount)  # type: ignore[attr-defined]
+    if marked:
+        # The next activity from this chat must clear the mark: forget every write we skip.
+        _marks += 1
+        for recent in _recent_writes.values():
+            recent.clear()
+    return marked
 
 
 def _address(row: ConversationRef) -> ConversationAddress:

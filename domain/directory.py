@@ -9,16 +9,16 @@ checked by the field rules in `domain.directory_rules` and refused with its
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.engine import DatabaseOrSession, unit_of_work
+from db.engine import DatabaseOrSession, for_reading, unit_of_work
 from db.models.directory import Person, PersonRole, Pupil, School
 from domain.directory_rules import DirectoryError, collect_problems, normalise_email, parse_roles, person_problems
 from domain.policy import Actor, Target
@@ -202,20 +202,47 @@ async def resolve_person(
     """Who is this Teams user? By Entra object id first; by e-mail only when the caller
     vouches that the address is verified (e.g. read from the tenant's roster), and never
     when that person is already bound to a different object id. Inactive people are
-    nobody. Reads only: binding the id is `link_aad_object_id`."""
-    async with unit_of_work(db) as session:
+    nobody. Reads only: binding the id is `link_aad_object_id`.
+
+    Runs on every turn, so it is one plain query (the person joined with their roles)."""
+    async with for_reading(db) as reader:
         if aad_object_id:
-            row = await session.scalar(select(Person).where(Person.aad_object_id == aad_object_id.strip().lower()))
-            if row is not None:
-                return _person(row) if row.active else None
+            rows = (await reader.execute(_PERSON_BY_AAD, {"aad": aad_object_id.strip().lower()})).all()
+            if rows:
+                return _person_from_rows(rows) if rows[0].active else None
         if not (email and email_verified):
             return None
-        row = await session.scalar(select(Person).where(Person.email == email.strip().lower()))
-        if row is None or not row.active:
-            return None
-        if row.aad_object_id and aad_object_id and row.aad_object_id != aad_object_id.strip().lower():
-            return None
-        return _person(row)
+        rows = (await reader.execute(_PERSON_BY_EMAIL, {"email": email.strip().lower()})).all()
+    if not rows or not rows[0].active:
+        return None
+    bound = rows[0].aad_object_id
+    if bound and aad_object_id and bound != aad_object_id.strip().lower():
+        return None
+    return _person_from_rows(rows)
+
+
+# A person's columns and each of their roles (one row per role; one row with no role if none).
+# Built once: building a statement per call costs more than running it.
+_PERSON_WITH_ROLES = select(
+    Person.id, Person.display_name, Person.email, Person.aad_object_id, Person.school_id, Person.active,
+    PersonRole.role,
+).outerjoin(PersonRole, PersonRole.person_id == Person.id)  # fmt: skip
+_PERSON_BY_AAD = _PERSON_WITH_ROLES.where(Person.aad_object_id == bindparam("aad"))
+_PERSON_BY_EMAIL = _PERSON_WITH_ROLES.where(Person.email == bindparam("email"))
+
+
+def _person_from_rows(rows: Sequence[Row[Any]]) -> PersonRecord:
+    """The same record as `_person` gives for the row, from `_PERSON_WITH_ROLES` rows."""
+    first, known = rows[0], {role.value for role in Role}
+    return PersonRecord(
+        id=first.id,
+        display_name=first.display_name,
+        email=first.email,
+        aad_object_id=first.aad_object_id,
+        school_id=first.school_id,
+        roles=frozenset(Role(row.role) for row in rows if row.role in known),
+        active=first.active,
+    )
 
 
 async def link_aad_object_id(db: DatabaseOrSession, person_id: int, aad_object_id: str) -> PersonRecord:

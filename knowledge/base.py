@@ -8,6 +8,7 @@ from knowledge.entries import Entry, KnowledgeData, load
 from knowledge.policy import Policy, Reply, Thresholds
 from knowledge.retriever import Match, Retriever, Weights
 from knowledge.scope import ScopeDetector, load_gaps
+from knowledge.smalltalk import SmallTalkDetector
 from knowledge.text import Analyzer
 
 # The welcome card's example questions: one each for the forum, referrals and cost.
@@ -25,7 +26,10 @@ class KnowledgeBase:
         self.analyzer = Analyzer(data.lexicon, words)
         self.retriever = Retriever(data.entries, self.analyzer, Weights())
         gaps = load_gaps(data_dir / "gaps.yaml" if data_dir else None)
-        self.policy = Policy(self.retriever, ScopeDetector(gaps), data.glossary_tokens, Thresholds(), WELCOME_ENTRY_IDS)
+        smalltalk = SmallTalkDetector.load(data_dir / "smalltalk.yaml" if data_dir else None)
+        self.policy = Policy(
+            self.retriever, ScopeDetector(gaps), data.glossary_tokens, Thresholds(), WELCOME_ENTRY_IDS, smalltalk
+        )
         self._by_id = {entry.id: entry for entry in data.entries}
 
     @classmethod

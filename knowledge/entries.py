@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.text import Lexicon, Rule
+from knowledge.text import Lexicon, Rule, stem
 
 DATA_DIR = Path(__file__).resolve().parent
 
@@ -62,6 +62,7 @@ class Entry:
     related: tuple[str, ...]
     key_stage: str = "none"
     source_file: str = ""
+    overview: bool = False  # the topic's overview: it wins a tie with the narrower entries
 
     @property
     def question(self) -> str:
@@ -112,10 +113,19 @@ class _Fields:
         return tuple(v.strip() for v in value)
 
 
+# libyaml's parser when PyYAML has it (several times faster at load), else the pure-Python one.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str) -> Any:
+    """`yaml.safe_load`, with libyaml when available."""
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return parse_yaml(handle.read())
     except FileNotFoundError:
         raise KnowledgeDataError(f"{path}: file not found") from None
     except yaml.YAMLError as error:
@@ -132,6 +142,9 @@ def _entry(raw: Any, path: Path, index: int) -> Entry:
     link = raw.get("link")
     if link is not None and link not in ALLOWED_LINKS:
         raise KnowledgeDataError(f"{where}: field 'link' {link!r} is not a page the offer links to")
+    overview = raw.get("overview", False)
+    if not isinstance(overview, bool):
+        raise KnowledgeDataError(f"{where}: field 'overview' must be true or false")
     key_stage = raw.get("key_stage", "none")
     if key_stage not in KEY_STAGES:
         raise KnowledgeDataError(f"{where}: field 'key_stage' must be one of {', '.join(KEY_STAGES)}")
@@ -146,6 +159,7 @@ def _entry(raw: Any, path: Path, index: int) -> Entry:
         related=fields.texts("related"),
         key_stage=key_stage,
         source_file=path.name,
+        overview=overview,
     )
 
 
@@ -239,7 +253,8 @@ def _lexicon(path: Path, glossary_rules: list[Rule], case_rules: list[Rule]) -> 
         rules=tuple(rules),
         stopwords=words["stopwords"],
         known_words=words["known_words"],
-        weak_words=words["weak_words"],
+        # Tokens are stemmed ("where" -> "wher"), so a weak word is weak in its stemmed form too.
+        weak_words=words["weak_words"] | frozenset(stem(w) for w in words["weak_words"]),
     )
 
 

@@ -1,4 +1,4 @@
-"""The answering policy: answer, suggest ("Did you mean…") or decline honestly.
+"""The answering policy: answer, suggest ("Did you mean…"), decline honestly, or chat (small talk).
 
 Bands come from the retriever's calibrated confidence. Questions that ask for something the
 offer doesn't give (scope.py) are declined in words; where the rest of the question is answered
@@ -16,9 +16,10 @@ from typing import Literal
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE, Entry
 from knowledge.retriever import DEFINITION_CUES, Match, Retriever
 from knowledge.scope import Scope, ScopeDetector
+from knowledge.smalltalk import SmallTalkDetector
 from knowledge.text import Analysis
 
-ReplyKind = Literal["answer", "suggest", "decline"]
+ReplyKind = Literal["answer", "suggest", "decline", "chat"]
 SOURCE = "LNCIP offer 2023-24"
 GLOSSARY_SOURCE = "Glossary; offer facts from the LNCIP offer 2023-24"
 PARTLY_COVERED = "more than this"
@@ -39,6 +40,7 @@ _LABEL = re.compile(r"^(\W*\w+(?:\s+\w+){0,2})\s*[-–—:]\s+")
 _SAME_THING = re.compile(r"(\d)\s+(and|&|or|to)\s+((?:ks|key stage|years?|yrs?|y)?\s?\d)", re.IGNORECASE)
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|him|her|one)\b", re.IGNORECASE)
 _CLEARLY_BETTER = 0.15
+_KEY_STAGES = frozenset({"ks3", "ks4"})
 LONG_ANSWER = 350  # characters: a long answer gets two follow-up buttons, not three, to stay short
 TWO_ANSWERS = 600  # characters: two answers longer than this together would bury both
 # Words that may sit around a glossary term in "what is X?" without changing the question.
@@ -49,17 +51,21 @@ _WHAT_IS = re.compile(r"^\s*(what|wat|wot)\s*(is|are|'s|’s|s)\b(?!.*\bfor\W*$)
 
 @dataclass(frozen=True)
 class Reply:
-    """What the assistant says to one question, as plain data (bot/qa_cards.py renders it)."""
+    """What the assistant says to one question, as plain data (bot/qa_cards.py renders it).
+
+    `chat` is the reply to small talk ("hi", "thanks"): `note` says it, `suggestions` may hold the
+    welcome card's example questions.
+    """
 
     kind: ReplyKind
     question: str
     entry: Entry | None = None  # answer: the entry answered
-    suggestions: tuple[Entry, ...] = ()  # suggest: up to three entries
+    suggestions: tuple[Entry, ...] = ()  # suggest: up to three entries; chat: the example questions
     follow_ups: tuple[str, ...] = ()  # answer: 2-3 related questions for buttons
     source: str | None = None  # "LNCIP offer 2023-24 · <section>"
     link: str | None = None  # the offer's page for the entry, or the contact page
     missing: str | None = None  # what the offer doesn't give, for "I can't find … in the offer"
-    note: str | None = None  # an extra sentence for a decline
+    note: str | None = None  # an extra sentence for a decline; chat: the whole reply
     also: tuple[Entry, ...] = ()  # answer: another entry for another part of the question
     contact_links: tuple[str, ...] = (CONTACT_PAGE, LNCIP_SITE)
     confidence: float = 0.0
@@ -75,6 +81,10 @@ class Thresholds:
     pointer: float = 0.3  # the in-scope part of a partly out-of-scope question
     suggestion: float = 0.2  # each "Did you mean…" entry
     full_coverage: float = 0.67  # below this, the answer says the offer may not cover it all
+    min_coverage: float = 0.45  # below this, the entry is not the answer, however high its score
+    min_partial_coverage: float = 0.5  # below this, an answer says it may not cover it all, unknown words or not
+    rerank_score: float = 0.7  # a runner-up within this share of the top score...
+    rerank_margin: float = 0.2  # ...and this much more confident answers instead
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,7 @@ class Clause:
 
     analysis: Analysis
     asking: bool
+    text: str = ""
 
 
 def allowed(entry: Entry, stages: frozenset[str]) -> bool:
@@ -103,6 +114,7 @@ class Policy:
         glossary_tokens: Mapping[str, str],
         thresholds: Thresholds | None = None,
         welcome: Sequence[str] = (),
+        smalltalk: SmallTalkDetector | None = None,
     ) -> None:
         self.retriever = retriever
         self.scope = scope
@@ -110,9 +122,14 @@ class Policy:
         self.t = thresholds or Thresholds()
         self.by_id: dict[str, Entry] = {entry.id: entry for entry in retriever.entries}
         self.welcome = tuple(self.by_id[entry_id] for entry_id in welcome)
+        self.smalltalk = smalltalk
 
     def reply(self, question: str) -> Reply:
         question = question.strip()
+        chat = self.smalltalk.detect(question) if self.smalltalk else None
+        if chat is not None:
+            # "hi", "thanks!", "what can you do?": a friendly word, never a "Did you mean…".
+            return Reply("chat", question, note=chat.reply, suggestions=self.welcome if chat.examples else ())
         analysis = self.retriever.analyzer.analyse(question)
         scope = self.scope.detect(question, analysis)
         if scope.gaps:
@@ -121,11 +138,20 @@ class Policy:
         if glossary is not None:
             return self.answer(question, Match(glossary, 0.0, 1.0), analysis)
         if not analysis.tokens:
-            # "hi", "thanks", "?": nothing to search for, so offer the usual questions.
+            # "?", "um, so…": nothing to search for, so offer the usual questions.
+            if self.smalltalk is not None:
+                return Reply("chat", question, note=self.smalltalk.unclear, suggestions=self.welcome)
             return Reply("suggest", question, suggestions=self.welcome, link=CONTACT_PAGE)
         analysis = self.focus(question, analysis)
         matches = self.matches(analysis, 5)
-        confident = matches[0] if matches and matches[0].confidence >= self.t.answer else None
+        best = self.best(matches)
+        # Confident, and the entry holds a fair share of what was asked: "do you do drug education?"
+        # shares one word with the post-16 entry, which is not an answer.
+        confident = (
+            best
+            if best is not None and best.confidence >= self.t.answer and best.coverage >= self.t.min_coverage
+            else None
+        )
         answered = self.answer_parts(question, analysis, confident)
         if answered is not None:
             return answered
@@ -139,14 +165,83 @@ class Policy:
         """Decline what the offer doesn't give; answer the rest if an allowed entry fits it."""
         if not scope.hard:
             rest = self.retriever.analyzer.analyse(scope.search_text)
-            matches = self.matches(rest, 10)
-            # An entry the gap expects ("dates" -> the dates page) comes first and needs less
-            # confidence; otherwise the best entry must answer the rest of the question clearly.
-            expected = [m for m in matches if m.entry.id in scope.pointers and m.confidence >= self.t.pointer]
-            clear = [m for m in matches[:1] if m.confidence >= self.t.answer and m.coverage >= self.t.full_coverage]
-            if expected or clear:
-                return self.answer(question, (expected + clear)[0], rest, missing=scope.missing)
+            main = self.rest_answer(scope, rest)
+            if main is not None:
+                also = self.second_part(scope.search_text, rest, main.entry)
+                return self.answer(question, main, rest, missing=scope.missing, also=(also,) if also else ())
+        else:
+            # "How many KS4 places, and do they get a bus?": answer the part that asks for nothing missing.
+            other = self.other_part(question)
+            if other is not None:
+                clause, match = other
+                return self.answer(question, match, clause.analysis, missing=scope.missing)
         return Reply("decline", question, missing=scope.missing, note=scope.note, link=CONTACT_PAGE)
+
+    def other_part(self, question: str) -> tuple[Clause, Match] | None:
+        """A part of a many-part question that the offer answers clearly and that asks for nothing
+        the offer lacks, with the entry answering it."""
+        analysis = self.retriever.analyzer.analyse(question)
+        parts = self.clause_matches(question, analysis, _CLAUSE_BREAK)
+        keywords = not any(clause.asking for clause, _ in parts)
+        fine = [
+            (clause, match)
+            for clause, match in parts
+            if (clause.asking or keywords)
+            and len(set(self.content(clause.analysis))) >= 2
+            and not self.scope.detect(clause.text, clause.analysis).gaps
+        ]
+        return max(fine, key=lambda found: found[1].confidence, default=None)
+
+    def rest_answer(self, scope: Scope, rest: Analysis) -> Match | None:
+        """The entry for the part of the question the offer does answer, if any.
+
+        An entry the gap points to ("dates" -> the dates page) needs less confidence, and the gap's
+        topic chooses among them ("the next IF" + dates -> the IF's dates page, not another IF entry),
+        unless the rest plainly asks for one of them. Otherwise the best entry must answer the rest
+        clearly, where the gap allows any entry at all.
+        """
+        found = self.matches(rest, 10)
+        if found and found[0].entry.id in scope.pointers and self.clear(found[0]):
+            return found[0]
+        topical = Analysis(rest.tokens + scope.topic, rest.corrected, rest.unknown_words)
+        on_topic = {m.entry.id: m for m in self.matches(topical, 10)}
+        expected: list[Match] = []
+        for match in found:
+            # A pointer that fits the rest at least a little, and well with the gap's topic added.
+            if match.entry.id in scope.pointers and match.confidence >= self.t.suggestion:
+                with_topic = on_topic.get(match.entry.id, match)
+                if max(match.confidence, with_topic.confidence) >= self.t.pointer:
+                    expected.append(with_topic)
+        if expected:
+            return max(expected, key=lambda m: m.confidence)
+        # A rest of one word ("…parenting courses?" -> "parenting") is too little to go on.
+        if found and self.clear(found[0]) and not scope.pointers_only and len(set(self.content(rest))) >= 2:
+            return found[0]
+        return None
+
+    def clear(self, match: Match) -> bool:
+        """Confident, and the entry has (nearly) all of what was asked."""
+        return match.confidence >= self.t.answer and match.coverage >= self.t.full_coverage
+
+    def second_part(self, question: str, analysis: Analysis, main: Entry) -> Entry | None:
+        """Another entry for another part of the question ("…and who attends?"), if the main one
+        doesn't answer that part and the two answers together stay short."""
+        parts = self.clause_matches(question, analysis, _CLAUSE_BREAK)
+        main_index = self.retriever.index(main)
+        keywords = not any(clause.asking for clause, _ in parts)  # "ks4 places and length"
+        also = next(
+            (
+                m.entry
+                for clause, m in parts
+                if (clause.asking or keywords)  # a second question, not the story around the first
+                and m.entry.id != main.id
+                and self.retriever.coverage(clause.analysis, main_index) < self.t.full_coverage  # not answered yet
+            ),
+            None,
+        )
+        if also is not None and len(main.answer) + len(also.answer) > TWO_ANSWERS:
+            return None  # two long answers would bury both: answer the main part only
+        return also
 
     def answer_parts(self, question: str, analysis: Analysis, confident: Match | None) -> Reply | None:
         """The answer: the best entry for the whole question (or for its best part), plus one more
@@ -165,34 +260,53 @@ class Policy:
             main = asked  # one sentence asks far more clearly than the whole message
         if main is None:
             return None
-        main_index = self.retriever.index(main.entry)
-        keywords = not any(clause.asking for clause, _ in parts)  # "ks4 places and length"
-        also = next(
-            (
-                m.entry
-                for clause, m in parts
-                if (clause.asking or keywords)  # a second question, not the story around the first
-                and m.entry.id != main.entry.id
-                and self.retriever.coverage(clause.analysis, main_index) < self.t.full_coverage  # not answered yet
-            ),
-            None,
-        )
-        if also is not None and len(main.entry.answer) + len(also.answer) > TWO_ANSWERS:
-            also = None  # two long answers would bury both: answer the main part only
+        also = self.second_part(question, analysis, main.entry)
         shown = (main.entry, also) if also else (main.entry,)
-        covered = self.retriever.coverage(analysis, [self.retriever.index(e) for e in shown])
-        # Part of the question found nothing in the answer: say so rather than imply it did.
-        caveat = PARTLY_COVERED if covered < self.t.full_coverage else None
+        # Part of the question found nothing in the answer: say so rather than imply it did. Only the
+        # asking part counts: "I'm at a school in Shepshed, how do I refer?" asks nothing about Shepshed.
+        asked_part = self.asked_part(question) or analysis
+        covered = self.retriever.coverage(asked_part, [self.retriever.index(e) for e in shown])
+        # A word the offer never uses ("library", "accredited") is a sign of something it doesn't
+        # say; a word it uses elsewhere is more often another way of asking the same thing.
+        unknown = any(t not in self.retriever.idf and not t[:1].isdigit() for t in asked_part.tokens)
+        partial = covered < self.t.full_coverage and (unknown or covered < self.t.min_partial_coverage)
+        caveat = PARTLY_COVERED if partial else None
         return self.answer(question, main, analysis, missing=caveat, also=shown[1:])
+
+    def best(self, matches: Sequence[Match]) -> Match | None:
+        """The top match, unless it misses part of the question and a close runner-up covers all of it:
+        BM25 rewards an entry that repeats one word of the question; coverage, the one that has them all."""
+        if not matches:
+            return None
+        top = matches[0]
+        if top.coverage >= self.t.full_coverage:
+            return top
+        close = [
+            m for m in matches[1:] if m.score >= self.t.rerank_score * top.score and m.coverage >= self.t.full_coverage
+        ]
+        better = max(close, key=lambda m: m.confidence, default=None)
+        if better is not None and better.confidence >= top.confidence + self.t.rerank_margin:
+            return better
+        return top
+
+    def asked_part(self, question: str) -> Analysis | None:
+        """The asking sentences of a question that also tells a story ("Parents haven't given consent.
+        Can we still take the case to IF?"), or None when every sentence asks (or none does)."""
+        sentences = [s for s in _SENTENCE.split(_LABEL.sub(r"\1 ", question)) if s.strip()]
+        asks = [s for s in sentences if s.rstrip().endswith("?") or _ASKING.match(s)]
+        if not asks or len(asks) == len(sentences):
+            return None
+        asked = self.retriever.analyzer.analyse(" ".join(asks))
+        if not self.content(asked):
+            return None  # "…, where do I take this?": the story says what it is about
+        return asked
 
     def focus(self, question: str, analysis: Analysis) -> Analysis:
         """Weigh the question over its context: in "Parents haven't given consent. Can we still
         take the case to IF?" the asking sentence counts twice, the story once."""
-        sentences = [s for s in _SENTENCE.split(_LABEL.sub(r"\1 ", question)) if s.strip()]
-        asks = [s for s in sentences if s.rstrip().endswith("?") or _ASKING.match(s)]
-        if not asks or len(asks) == len(sentences):
+        asked = self.asked_part(question)
+        if asked is None:
             return analysis
-        asked = self.retriever.analyzer.analyse(" ".join(asks))
         return Analysis(analysis.tokens + asked.tokens, analysis.corrected | asked.corrected, analysis.unknown_words)
 
     def clause_matches(
@@ -203,14 +317,21 @@ class Policy:
         clauses: list[str] = []
         # "ks3 and ks4", "years 7 and 8" name one thing twice: keep them together.
         joined = _SAME_THING.sub(r"\1/\3", _LABEL.sub(r"\1 ", question))
+        carried = ""
         for clause in (c for c in splitter.split(joined) if c and c.strip()):
             # "…how the IF works and how often it runs", "…and who delivers it": a part that says
             # "it" and little else belongs with the part before it.
             content = self.content(self.retriever.analyzer.analyse(clause))
-            if clauses and (not content or (len(content) < 2 and _PRONOUN.search(clause))):
-                clauses[-1] += " " + clause
+            if content and set(content) <= _KEY_STAGES:
+                carried += clause + " "  # "yr 7/8 - how much time…?": the key stage belongs to what follows
+            elif clauses and (not content or (len(content) < 2 and _PRONOUN.search(clause))):
+                clauses[-1] += " " + carried + clause
+                carried = ""
             else:
-                clauses.append(clause)
+                clauses.append(carried + clause)
+                carried = ""
+        if carried and clauses:
+            clauses[-1] += " " + carried
         if len(clauses) < 2:
             return []
         found: list[tuple[Clause, Match]] = []
@@ -218,14 +339,24 @@ class Policy:
             # A part that asks ("could the IF help?") rather than tells ("a Y8 with autism").
             ends_asking = text.rstrip().endswith("?") or (index == len(clauses) - 1 and question.rstrip().endswith("?"))
             asking = bool(_ASKING.match(text)) or ends_asking
-            part = Clause(self.retriever.analyzer.analyse(text), asking)
+            part = Clause(self.retriever.analyzer.analyse(text), asking, text)
             glossary = self.definition(text, part.analysis, bare=False)
             if glossary is not None:
                 found.append((part, Match(glossary, 0.0, 1.0)))
                 continue
-            for match in self.matches(part.analysis, 1):
-                confident = match.confidence >= self.t.answer and match.coverage >= self.t.full_coverage
-                if confident and allowed(match.entry, analysis.key_stages):
+            top = self.matches(part.analysis, 1)
+            if top and not allowed(top[0].entry, analysis.key_stages):
+                # "I've a Y9 who…, what would out-of-school support look like?": the part asks about
+                # the key stage the rest of the question names, so read it with that key stage.
+                staged = Analysis(
+                    part.analysis.tokens + tuple(sorted(analysis.key_stages)),
+                    part.analysis.corrected,
+                    part.analysis.unknown_words,
+                )
+                part = Clause(staged, asking, text)
+                top = self.matches(staged, 1)
+            for match in top:
+                if self.clear(match) and allowed(match.entry, analysis.key_stages):
                     found.append((part, match))
         return found
 

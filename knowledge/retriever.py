@@ -51,13 +51,15 @@ class Weights:
     weak_query_term: float = 0.2  # "LNCIP", "offer": in nearly every question, telling little
     glossary_without_cue: float = 0.55
     other_key_stage: float = 0.15  # a KS4 entry for a KS3 question (and vice versa)
+    asked_key_stage: float = 1.25  # an entry for the key stage asked, or for both ("year 9": the placement sections)
     unasked_key_stage: float = 0.75  # a KS3 or KS4 entry for a question naming neither
     both_key_stages: float = 1.3  # a side-by-side entry for a question naming both
     unknown_term_share: float = 0.7  # an unknown word counts 70% of the rarest known word...
     unknown_term_share_confidence: float = 0.4  # ...but only 40% towards confidence
     unknown_number_share: float = 0.25
     score_scale: float = 4.0  # score at which strength is 0.5
-    title_match: float = 0.3  # bonus for the share of the entry's title the question contains
+    title_match: float = 0.4  # bonus for the share of the entry's title the question contains
+    overview: float = 1.1  # a topic's overview entry, for a question that names only the topic
 
 
 class Retriever:
@@ -69,10 +71,13 @@ class Retriever:
         self.analyzer = analyzer
         self.w = weights or Weights()
         self._is_glossary = np.array([e.is_glossary for e in self.entries])
+        self._overview = np.array([e.overview for e in self.entries])
         self._stage = np.array([e.key_stage for e in self.entries])
         docs = [self._document(entry) for entry in self.entries]
+        # "who", "how", "LNCIP" in a title say little about its topic.
+        weak = analyzer.lexicon.weak_words
         self.title_terms: tuple[frozenset[str], ...] = tuple(
-            frozenset(analyzer.analyse(entry.title).tokens) for entry in self.entries
+            frozenset(t for t in analyzer.analyse(entry.title).tokens if t not in weak) for entry in self.entries
         )
         self.doc_terms: tuple[frozenset[str], ...] = tuple(frozenset(doc) for doc in docs)
         self.idf = self._idf(docs)
@@ -127,6 +132,7 @@ class Retriever:
             asked = set(analysis.tokens)
             title_share = np.array([len(t & asked) / len(t) if t else 0.0 for t in self.title_terms])
             total *= 1 + self.w.title_match * title_share
+        total[self._overview] *= self.w.overview
         if not DEFINITION_CUES.intersection(analysis.tokens):
             total[self._is_glossary] *= self.w.glossary_without_cue
         stages = analysis.key_stages
@@ -140,6 +146,7 @@ class Retriever:
             # Answer the key stage that was asked: never the other one's figures.
             other = "ks4" if "ks3" in stages else "ks3"
             total[(self._stage == other) | (self._stage == "compare")] *= self.w.other_key_stage
+            total[(self._stage == next(iter(stages))) | (self._stage == "shared")] *= self.w.asked_key_stage
         return total
 
     def index(self, entry: Entry) -> int:
@@ -156,8 +163,13 @@ class Retriever:
         share = self.w.unknown_term_share if unknown_share is None else unknown_share
         indices = [entry_index] if isinstance(entry_index, int) else entry_index
         terms = frozenset().union(*(self.doc_terms[i] for i in indices))
+        # An entry for every key stage answers "how do I refer a year 9?" in full: the key stage
+        # named is no part of the question it leaves out.
+        any_stage = any(self.entries[i].key_stage in ("none", "shared") for i in indices)
         matched = total = 0.0
         for term, weight in self.query_weights(analysis).items():
+            if any_stage and term in _KEY_STAGES:
+                continue
             unknown = (self.w.unknown_number_share if term[:1].isdigit() else share) * self.max_idf
             idf = self.idf.get(term, unknown)
             total += weight * idf

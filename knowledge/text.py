@@ -156,6 +156,8 @@ class Analyzer:
         self._targets: tuple[str, ...] = tuple(sorted(targets))
         self._known = frozenset(targets) | lexicon.known_words | lexicon.stopwords | frozenset(lexicon.textspeak)
         self._rules_with_probes = tuple(r for r in lexicon.rules if r.probe is not None)
+        # "lets", "making", "described": other forms of a stopword carry no more meaning than it does.
+        self._stop_stems = frozenset(stem(w) for w in lexicon.stopwords if w.isalpha() and len(w) > 3)
         # Staff ask the same things again and again; both caches are bounded.
         self.analyse = lru_cache(maxsize=4096)(self._analyse)
         self.correct = lru_cache(maxsize=8192)(self._correct)
@@ -201,6 +203,8 @@ class Analyzer:
         guess: str = found[0]
         if abs(len(guess) - len(word)) > (1 if short else 2) or guess[0] != word[0]:
             return None
+        if stem(guess) == stem(word):
+            return None  # another form of the same word ("manage" for "managed"), not a typo: keep it
         return guess
 
     def _analyse(self, text: str) -> Analysis:
@@ -232,6 +236,8 @@ class Analyzer:
             if raw in self.lexicon.stopwords:
                 continue
             token = raw if raw in self._concepts else stem(raw)
+            if token != raw and token in self._stop_stems:
+                continue
             tokens.append(token)
             if raw in corrected:
                 weak.add(token)

@@ -17,9 +17,11 @@ SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 QUESTIONS = [
     "how many KS3 places?",  # answer
     "when is the next IF?",  # answer + what the offer doesn't give
-    "do pupils at the centre do PE?",  # the nearest entry, saying the offer may not cover it all
+    "can pupils at the centre use a library",  # the nearest entry, saying the offer may not cover it all
     "whats the weather tomorrow",  # decline
-    "hi",  # suggest (the welcome questions)
+    "does the centre have a library?",  # suggest
+    "hi",  # small talk (the welcome questions)
+    "thanks!",  # small talk
 ]
 
 
@@ -83,12 +85,28 @@ def test_partial_answer_says_what_is_missing(kb: KnowledgeBase) -> None:
 
 
 def test_suggest_card_offers_up_to_three_questions(kb: KnowledgeBase) -> None:
-    reply = kb.reply("hi")
+    reply = kb.reply("does the centre have a library?")
     card = render_reply(reply).card
     assert reply.kind == "suggest" and "Did you mean" in card["body"][0]["text"]
     submits = [a for a in actions(card) if a["type"] == "Action.Submit"]
     assert 1 <= len(submits) <= 3
     assert [a["data"]["question"] for a in submits] == [e.question for e in reply.suggestions]
+
+
+def test_small_talk_card_is_one_friendly_line(kb: KnowledgeBase) -> None:
+    greeting = render_reply(kb.reply("hi"))
+    assert greeting.card["body"][0]["text"].startswith("Hello")
+    assert [a["data"]["question"] for a in actions(greeting.card)] == kb.welcome_examples()
+    thanks = render_reply(kb.reply("thank you"))
+    assert [b["text"] for b in thanks.card["body"]] == [thanks.text] and "welcome" in thanks.text
+    assert actions(thanks.card) == [] and "Did you mean" not in thanks.text
+
+
+@pytest.mark.parametrize("text", ['"}], "x": {"', "{% raw %}"])
+def test_small_talk_text_is_escaped(text: str) -> None:
+    rendered = render_reply(Reply("chat", "hi", note=text))
+    assert_valid_card(rendered)
+    assert rendered.card["body"][0]["text"] == text
 
 
 def test_decline_card_is_honest_and_links_the_contact_page(kb: KnowledgeBase) -> None:

