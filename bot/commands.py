@@ -47,5 +47,11 @@ class CommandRouter:
         command = self._by_word.get(word.lower().strip("/!.?"))
         return (command, rest.strip()) if command else None
 
-    def listed_for(self, actor: Actor | None) -> list[tuple[str, str]]:
-        return [(c.name, c.description) for c in self._commands.values() if c.allowed_for(actor)]
+    def listed_for(self, actor: Actor | None, personal: bool = True) -> list[tuple[str, str]]:
+        """What `help` shows: commands this person may use, here (private-chat-only ones
+        are left out of a channel's or group chat's list)."""
+        return [
+            (c.name, c.description)
+            for c in self._commands.values()
+            if c.allowed_for(actor) and (personal or not c.personal_only)
+        ]

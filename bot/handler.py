@@ -160,7 +160,9 @@ class LncipBot(ActivityHandler):
             await self._help(turn)
 
     async def _help(self, turn: Turn) -> None:
-        rendered = render_welcome(self.knowledge.welcome_examples(), commands=self.commands.listed_for(turn.actor))
+        personal = conversation_type(turn.context.activity) == "personal"
+        commands = self.commands.listed_for(turn.actor, personal)
+        rendered = render_welcome(self.knowledge.welcome_examples(), commands=commands)
         await turn.send_card(rendered)
 
     async def _me(self, turn: Turn) -> None:

@@ -123,3 +123,10 @@ async def test_the_dialog_carries_on_after_a_restart(seeded_settings: Settings, 
             await runner.cleanup()
     assert "Added Rae Start" in reply
     assert (await lookup(seeded_settings, "restart.test@lncip.example.org")).roles == frozenset({Role.COORDINATOR})
+
+
+async def test_help_in_a_channel_leaves_out_private_chat_commands(seeded_bot: BotClient) -> None:
+    channel = seeded_bot.conversation(aad_object_id=ADMIN_AAD, type="channel", id="19:c@thread.tacv2")
+    reply = visible_text(await channel.ask("help", mention=True))
+    assert "people" not in reply
+    assert "me" in reply.split()
