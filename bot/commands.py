@@ -23,6 +23,7 @@ class Command:
     aliases: tuple[str, ...] = ()
     action: Action | None = None  # the policy action a person needs; None: anyone
     personal_only: bool = False  # multi-step work happens in a private chat, not a channel
+    takes_args: bool = False  # "people a@b.org"; otherwise only the bare word is the command
 
     def allowed_for(self, actor: Actor | None) -> bool:
         return self.action is None or decide(actor, self.action).allowed
@@ -42,10 +43,15 @@ class CommandRouter:
         self._commands[command.name] = command
 
     def match(self, message: str) -> tuple[Command, str] | None:
-        """The command a message starts with (a whole word, any case), and the rest of it."""
+        """The command a message is (a whole word, any case), and the rest of it.
+
+        "help" is a command; "Help! a year 10 is refusing school" is a question, so a word
+        followed by more text is a command only for commands that take arguments."""
         word, _, rest = message.strip().partition(" ")
-        command = self._by_word.get(word.lower().strip("/!.?"))
-        return (command, rest.strip()) if command else None
+        command = self._by_word.get(word.lower().strip("/!.?,:"))
+        if command is None or (rest.strip() and not command.takes_args):
+            return None
+        return command, rest.strip()
 
     def listed_for(self, actor: Actor | None, personal: bool = True) -> list[tuple[str, str]]:
         """What `help` shows: commands this person may use, here (private-chat-only ones

@@ -136,6 +136,7 @@ def command(database: Database) -> tuple[Command, Dialog]:
             aliases=("person",),
             action=Action.MANAGE_PEOPLE,
             personal_only=True,
+            takes_args=True,
         ),
         PeopleDialog(database),
     )

@@ -13,6 +13,8 @@ from knowledge.text import Analyzer
 
 # The welcome card's example questions: one each for the forum, referrals and cost.
 WELCOME_ENTRY_IDS = ("if-frequency", "referral-how", "cost-place")
+# The answer to a question about the partnership as a whole ("tell me about the partnership").
+ABOUT_ENTRY_ID = "lncip-what"
 
 
 class KnowledgeBase:
@@ -28,7 +30,13 @@ class KnowledgeBase:
         gaps = load_gaps(data_dir / "gaps.yaml" if data_dir else None)
         smalltalk = SmallTalkDetector.load(data_dir / "smalltalk.yaml" if data_dir else None)
         self.policy = Policy(
-            self.retriever, ScopeDetector(gaps), data.glossary_tokens, Thresholds(), WELCOME_ENTRY_IDS, smalltalk
+            self.retriever,
+            ScopeDetector(gaps),
+            data.glossary_tokens,
+            Thresholds(),
+            welcome=WELCOME_ENTRY_IDS,
+            smalltalk=smalltalk,
+            about=ABOUT_ENTRY_ID,
         )
         self._by_id = {entry.id: entry for entry in data.entries}
 

@@ -41,6 +41,8 @@ _SAME_THING = re.compile(r"(\d)\s+(and|&|or|to)\s+((?:ks|key stage|years?|yrs?|y
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|him|her|one)\b", re.IGNORECASE)
 _CLEARLY_BETTER = 0.15
 _KEY_STAGES = frozenset({"ks3", "ks4"})
+_GENERIC = _KEY_STAGES | {"pupil"}  # what is left of "…for their child?" or "…for a year 8?": no topic
+_ABOUT_PARTNERSHIP = re.compile(r"\b(partnerships?|seips?|the offer)\b", re.IGNORECASE)
 LONG_ANSWER = 350  # characters: a long answer gets two follow-up buttons, not three, to stay short
 TWO_ANSWERS = 600  # characters: two answers longer than this together would bury both
 # Words that may sit around a glossary term in "what is X?" without changing the question.
@@ -115,6 +117,7 @@ class Policy:
         thresholds: Thresholds | None = None,
         welcome: Sequence[str] = (),
         smalltalk: SmallTalkDetector | None = None,
+        about: str | None = None,
     ) -> None:
         self.retriever = retriever
         self.scope = scope
@@ -123,6 +126,7 @@ class Policy:
         self.by_id: dict[str, Entry] = {entry.id: entry for entry in retriever.entries}
         self.welcome = tuple(self.by_id[entry_id] for entry_id in welcome)
         self.smalltalk = smalltalk
+        self.about = self.by_id[about] if about else None  # the answer to "tell me about the partnership"
 
     def reply(self, question: str) -> Reply:
         question = question.strip()
@@ -138,6 +142,10 @@ class Policy:
         if glossary is not None:
             return self.answer(question, Match(glossary, 0.0, 1.0), analysis)
         if not analysis.tokens:
+            # "tell me about the partnership", "what can the partnership do for us": every word is
+            # too common to search for, but the question is about the partnership as a whole.
+            if _ABOUT_PARTNERSHIP.search(question) and self.about is not None:
+                return self.answer(question, Match(self.about, 0.0, self.t.answer), analysis)
             # "?", "um, so…": nothing to search for, so offer the usual questions.
             if self.smalltalk is not None:
                 return Reply("chat", question, note=self.smalltalk.unclear, suggestions=self.welcome)
@@ -169,12 +177,11 @@ class Policy:
             if main is not None:
                 also = self.second_part(scope.search_text, rest, main.entry)
                 return self.answer(question, main, rest, missing=scope.missing, also=(also,) if also else ())
-        else:
-            # "How many KS4 places, and do they get a bus?": answer the part that asks for nothing missing.
-            other = self.other_part(question)
-            if other is not None:
-                clause, match = other
-                return self.answer(question, match, clause.analysis, missing=scope.missing)
+        # "How many KS4 places, and do they get a bus?": answer the part that asks for nothing missing.
+        other = self.other_part(question)
+        if other is not None:
+            clause, match = other
+            return self.answer(question, match, clause.analysis, missing=scope.missing)
         return Reply("decline", question, missing=scope.missing, note=scope.note, link=CONTACT_PAGE)
 
     def other_part(self, question: str) -> tuple[Clause, Match] | None:
@@ -200,6 +207,8 @@ class Policy:
         unless the rest plainly asks for one of them. Otherwise the best entry must answer the rest
         clearly, where the gap allows any entry at all.
         """
+        if not set(self.content(rest)) - _GENERIC and not scope.topic:
+            return None  # "how do I apply for an EHCP for a year 8?": nothing left but the year group
         found = self.matches(rest, 10)
         if found and found[0].entry.id in scope.pointers and self.clear(found[0]):
             return found[0]

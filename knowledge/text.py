@@ -16,6 +16,11 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
+try:  # the regex parser, to find the text a pattern cannot match without (Python 3.11+)
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - older Pythons
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
+
 # Digits that text-speak uses as words ("2 u" = "to you") stay digits before these units.
 _NUMBER_UNITS = frozenset(
     "day days fte teacher teachers ta tas places place hours weeks week months terms pupils students "
@@ -49,17 +54,22 @@ class Rule:
     # The bare form, without the boundary look-arounds: several times faster to search (the regex
     # engine can scan for its literal prefix), so it cheaply rules out the ~500 forms that can't match.
     probe: re.Pattern[str] | None = None
+    # Text the form cannot match without ("north charnwood"): a substring test is faster still, and
+    # rules out most of the ~800 forms for any one text (it matters at load, where every entry is read).
+    need: str | None = None
     _marked: str = field(init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, form: str, replacement: str) -> Rule:
-        return cls(compile_form(form), replacement, re.compile(form))
+        return cls(compile_form(form), replacement, re.compile(form), required_text(form))
 
     def __post_init__(self) -> None:
         # Tokens a rule makes start with "_", so no later rule rewrites them (see compile_form).
         object.__setattr__(self, "_marked", " " + " ".join(f"_{w}" for w in self.replacement.split()) + " ")
 
     def apply(self, text: str) -> str:
+        if self.need is not None and self.need not in text:
+            return text
         if self.probe is not None and self.probe.search(text) is None:
             return text
         if "t" in self.pattern.groupindex:
@@ -73,6 +83,30 @@ class Rule:
         # Only the named group `t` becomes the token; the context around it stays for later rules.
         whole, start = match.group(0), match.start(0)
         return whole[: match.start("t") - start] + self._marked + whole[match.end("t") - start :]
+
+
+def required_text(form: str) -> str | None:
+    """The longest run of plain characters every match of `form` contains (3+ characters), or None."""
+    try:
+        tree = _sre_parse.parse(form)
+    except re.error:
+        return None
+    found = _required_run(tree)
+    return found if len(found) >= 3 else None
+
+
+def _required_run(tree: Iterable[tuple[object, object]]) -> str:
+    best = run = ""
+    for op, value in tree:
+        if op is _sre_parse.LITERAL:
+            run += chr(value)  # type: ignore[arg-type]
+            continue
+        best, run = max(best, run, key=len), ""
+        if op in (_sre_parse.ASSERT, _sre_parse.ASSERT_NOT):
+            continue  # a look-around matches no text of its own
+        if op is _sre_parse.SUBPATTERN:  # a group that must match: what it needs, the form needs
+            best = max(best, _required_run(value[-1]), key=len)  # type: ignore[index]
+    return max(best, run, key=len)
 
 
 def compile_form(form: str) -> re.Pattern[str]:

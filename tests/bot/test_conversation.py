@@ -109,3 +109,9 @@ async def test_an_error_inside_a_turn_gets_an_apology_not_a_stack_trace(bot: Bot
     reply = visible_text(sent)
     assert "sorry" in reply.lower()
     assert "boom" not in reply and "Traceback" not in reply
+
+
+async def test_a_question_that_starts_with_a_command_word_is_answered(bot: BotClient) -> None:
+    reply = visible_text(await bot.conversation().ask("Hi there, how many KS4 places are there?"))
+    assert "26" in reply
+    assert "What I can do" not in reply

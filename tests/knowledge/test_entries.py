@@ -157,3 +157,18 @@ def test_missing_file_is_named(data_copy: Path) -> None:
     (data_copy / "synonyms.yaml").unlink()
     with pytest.raises(KnowledgeDataError, match=r"synonyms\.yaml: file not found"):
         KnowledgeBase.load(data_copy)
+
+
+def test_bad_small_talk_pattern_is_named(data_copy: Path) -> None:
+    path = data_copy / "smalltalk.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["kinds"][0]["phrases"] = ["(unclosed"]
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(KnowledgeDataError, match=r"smalltalk\.yaml: kind #1: field 'phrases'"):
+        KnowledgeBase.load(data_copy)
+
+
+def test_bad_gap_field_is_named(data_copy: Path) -> None:
+    _edit(data_copy / "gaps.yaml", lambda items: items[0].update(pointers_only="yes"))
+    with pytest.raises(KnowledgeDataError, match=r"gaps\.yaml: gap 'off_topic': field 'pointers_only'"):
+        KnowledgeBase.load(data_copy)

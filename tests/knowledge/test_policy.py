@@ -240,3 +240,82 @@ def test_context_and_names_do_not_trigger_a_decline(kb: KnowledgeBase, question:
     reply = kb.reply(question)
     assert reply.kind == "answer" and reply.entry is not None, (question, reply.kind)
     assert reply.entry.id == entry_id
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_id"),
+    [
+        # "What can core group decide" asks for the outcomes, not where or when it meets.
+        ("what can core group decide about our referral?", "referral-outcomes"),
+        ("What decisions can the panel come to?", "referral-outcomes"),
+        # The key stage named in the story belongs to the question asked after it.
+        ("I've got a year 9 who won't come in, what would out of school support look like?", "ks3-offer"),
+        # A place name or a lower-case "school" is not a school's or a pupil's name.
+        ("I'm at a school in Shepshed, how do I refer?", "referral-how"),
+        ("we have a yr 8 who has been refusing school, is the IF the right place?", "if-purpose"),
+        # Filler around the question ("honestly", "is it true that") is not a sign of another topic.
+        ("Is it true that LNCIP sends us attendance every day?", "school-attendance"),
+        # A question about the partnership as a whole.
+        ("tell me about the partnership", "lncip-what"),
+    ],
+)
+def test_the_question_asked_is_the_one_answered(kb: KnowledgeBase, question: str, entry_id: str) -> None:
+    reply = kb.reply(question)
+    assert reply.kind == "answer" and reply.entry is not None, (question, reply.kind)
+    assert reply.entry.id == entry_id, (question, reply.entry.id)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What's the role of the school SENCO during a KS4 placement?",
+        "how do I refer a year 9?",
+        "who decides on a referral?",
+        "how many KS3 places does the partnership aim to offer?",
+    ],
+)
+def test_a_complete_answer_does_not_say_it_may_be_incomplete(kb: KnowledgeBase, question: str) -> None:
+    reply = kb.reply(question)
+    assert reply.kind == "answer" and reply.missing is None, (question, reply.missing)
+    assert "more than this" not in said(reply)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry_ids", "missing", "says"),
+    [
+        # Each part of the question gets its answer; the missing part is declined in words.
+        ("when is the next inclusion forum and who attends?", ["if-frequency", "if-attendees"], "specific dates", "inclusion-forums"),
+        ("how many ks4 places, and do they get a bus to the centre?", ["ks4-places"], "transport", "26 places"),
+        ("How many KS4 places are there and how many are free right now?", ["ks4-places"], "right now", "26 places"),
+        ("what's the cost of a KS4 place and who do we make the invoice out to?", ["cost-place"], "invoicing", "pro rata"),
+    ],
+)  # fmt: skip
+def test_a_partly_answerable_question_gets_the_part_and_a_decline(
+    kb: KnowledgeBase, question: str, entry_ids: list[str], missing: str, says: str
+) -> None:
+    reply = kb.reply(question)
+    assert reply.kind == "answer" and reply.entry is not None, (question, reply.kind)
+    assert [reply.entry.id, *(e.id for e in reply.also)] == entry_ids
+    text = said(reply)
+    assert reply.missing and missing in reply.missing and says in text
+    assert "i can't find" in text and CONTACT_PAGE in text
+
+
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        # Off-topic questions in the offer's own words: declined, with what the offer does say.
+        ("how do I apply for an EHCP for a year 8?", "school senco remains responsible"),
+        ("can parents refer their child directly to the partnership?", "making-a-referral"),
+        ("can we appeal if core group turns down our referral?", "core group"),
+        ("how do we refer a pupil to CAMHS?", "pathways to services"),
+        ("do you take year 6 pupils?", "ks3"),
+        ("is there a waiting list for ks4 places?", "waiting"),
+        ("what ofsted grade did the centre get?", "ofsted"),
+        ("what does the Hinckley partnership offer its KS3 pupils?", "other partnerships"),
+    ],
+)
+def test_questions_the_offer_does_not_answer_are_declined_in_words(kb: KnowledgeBase, question: str, says: str) -> None:
+    text = said(kb.reply(question))
+    assert "can't find" in text and CONTACT_PAGE in text, (question, text)
+    assert says in text, (question, text)

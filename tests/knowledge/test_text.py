@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge import KnowledgeBase
-from knowledge.text import stem
+from knowledge.text import required_text, stem
 
 
 def tokens(kb: KnowledgeBase, text: str) -> set[str]:
@@ -80,3 +80,27 @@ def test_light_stemming_joins_plurals_and_tenses() -> None:
     assert stem("meetings") == stem("meeting") == stem("meet")
     assert stem("placed") == stem("place")
     assert stem("reviews") == stem("review")
+
+
+@pytest.mark.parametrize(
+    ("form", "needed"),
+    [
+        ("loughborough (and|&) north charnwood", " north charnwood"),
+        ("sen(d)? co-?ordinators?", "ordinator"),
+        ("(?<=_inclusionforum )first", "first"),
+        ("(abc)?def", "def"),
+        ("if(?= (meeting|dates))", None),  # too short to be worth testing for
+        ("apple|pear", None),  # either will do: nothing is required
+    ],
+)
+def test_a_rule_knows_the_text_it_cannot_match_without(form: str, needed: str | None) -> None:
+    assert required_text(form) == needed
+
+
+def test_inflections_are_not_typos(kb: KnowledgeBase) -> None:
+    # "manage" is another form of "managed" (an entry word), not a slip: it stays itself.
+    assert kb.analyzer.correct("manage") is None
+
+
+def test_filler_words_are_not_topics(kb: KnowledgeBase) -> None:
+    assert tokens(kb, "honestly, is it true that the IF is monthly?") == tokens(kb, "is the IF monthly?")
