@@ -30,14 +30,8 @@ from bench.load import REPLY_TIMEOUT_S, Phase, Turn, TurnClient, TurnError, driv
 from bench.postgres import fresh_database
 from bench.proc import cpu_seconds, per_turn_ms, rss_mb
 from bench.scenarios import (
-    DIALOG_OPENING,
-    DIALOG_STARTED,
-    DIALOG_STEP,
-    DIALOG_USER_AAD_ID,
-    ECHO,
-    Scenario,
-    bot_scenarios,
-)
+    DIALOG_OPENING, DIALOG_STARTED, DIALOG_STEP, DIALOG_USER_AAD_ID, ECHO, Scenario, bot_scenarios,
+)  # fmt: skip
 from bench.targets import RunningTarget, TargetError, TargetSpec, bot_spec, echo_spec, raw_spec, start, stop
 
 TARGETS = ("raw", "echo", "bot")
@@ -146,7 +140,8 @@ class _Bench:
     async def postgres_target(self, server_url: str, scenarios: Sequence[Scenario]) -> None:
         try:
             async with fresh_database(server_url) as database_url:
-                await self.target(bot_spec("bot-pg", self.data_dir("bot-pg"), database_url, DIALOG_USER_AAD_ID), scenarios)
+                spec = bot_spec("bot-pg", self.data_dir("bot-pg"), database_url, DIALOG_USER_AAD_ID)
+                await self.target(spec, scenarios)
         except (OSError, asyncpg.PostgresError) as error:
             self.results.failures.append(f"bot-pg: no database from BENCH_POSTGRES_URL: {type(error).__name__}: {error}")
 

@@ -67,9 +67,12 @@ def bot_scenarios(
         "qa": Scenario("qa", STAFF_QUESTIONS),
         "help": Scenario("help", ("help",)),
         "dialog": Scenario(
-            "dialog", (dialog_step,), opening=dialog_opening, started=re.compile(dialog_started),
+            "dialog",
+            (dialog_step,),
+            opening=dialog_opening,
+            started=re.compile(dialog_started),
             aad_object_id=DIALOG_USER_AAD_ID,
-        ),  # fmt: skip
+        ),
     }
 
 

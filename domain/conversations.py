@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import Database, DatabaseOrSession, unit_of_work
@@ -118,15 +118,8 @@ async def remember(
         if known is not None:
             return known
     async with unit_of_work(db) as session:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        upsert = insert(ConversationRef).values(**values)
-        kept = {"first_seen_at", "address_key"} | ({"person_id"} if person_id is None else set())
-        refreshed = {k: upsert.excluded[k] for k in values if k not in kept}
-        statement = upsert.on_conflict_do_update(
-            index_elements=["tenant_id", "service_url", "address_key"], set_=refreshed
-        ).returning(ConversationRef.id)
-        address_id = int((await session.execute(statement)).scalar_one())
+        upsert = _UPSERT[session.get_bind().dialect.name, person_id is None]
+        address_id = int((await session.execute(upsert, {f"b_{k}": v for k, v in values.items()})).scalar_one())
     if isinstance(db, Database):
         # A stale mark made while we wrote may be newer than our write: then remember nothing.
         if _marks == marks_before:
@@ -138,6 +131,31 @@ async def remember(
             other.forget(row)
     return address_id
 
+
+def _upsert(insert: Any, keep_person: bool) -> Any:
+    """Insert the address, or refresh every column of its row but the first sighting, its key
+    and (when the activity named nobody) the person already linked."""
+    statement = insert(_REFS).values({column: bindparam(f"b_{column}") for column in _COLUMNS})
+    kept = {"first_seen_at", "address_key"} | ({"person_id"} if keep_person else set())
+    refreshed = {column: statement.excluded[column] for column in _COLUMNS if column not in kept}
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id", "service_url", "address_key"], set_=refreshed
+    ).returning(_REFS.c.id)
+
+
+# Built once per dialect and kind: building this upsert per call (its `excluded` alias above
+# all) cost more than running it, on every new chat's first message.
+_REFS = ConversationRef.__table__
+_COLUMNS = (
+    "tenant_id", "service_url", "address_key", "channel_id", "conversation_id", "conversation_type", "bot_id",
+    "bot_name", "user_aad_object_id", "user_id", "channel", "person_id", "first_seen_at", "last_seen_at",
+    "stale_at", "stale_reason",
+)  # fmt: skip
+_UPSERT = {
+    (name, keep_person): _upsert(insert, keep_person)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for keep_person in (True, False)
+}
 
 # The row's identity (its unique key), and what a write puts in it apart from the times.
 _ROW_FIELDS = ("tenant_id", "service_url", "address_key")
