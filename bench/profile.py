@@ -62,7 +62,8 @@ async def database_url(postgres: str | None) -> AsyncIterator[str]:
 
 
 async def profile(scenario_name: str, seconds: float, users: int, out: Path, postgres: str | None) -> int:
-    py_spy = shutil.which("py-spy")
+    # Installed into the virtualenv, it sits next to its python even when the venv is not activated.
+    py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if py_spy is None:
         print("py-spy is not installed: pip install py-spy (into the virtualenv only)", file=sys.stderr)
         return 2

@@ -36,8 +36,11 @@ _READ_MANY = _READ_COLUMNS.where(_TABLE.c.key.in_(bindparam("b_keys", expanding=
 _ETAG_OF = select(_TABLE.c.etag).where(_TABLE.c.key == bindparam("b_key"))
 _DELETE = delete(_TABLE).where(_TABLE.c.key.in_(bindparam("b_keys", expanding=True)))
 _NEW_ROW = {
-    "key": bindparam("b_key"), "data": bindparam("b_data"), "etag": bindparam("b_etag"), "updated_at": bindparam("b_now"),
-}  # fmt: skip
+    "key": bindparam("b_key"),
+    "data": bindparam("b_data"),
+    "etag": bindparam("b_etag"),
+    "updated_at": bindparam("b_now"),
+}
 _REPLACE = (
     update(_TABLE)
     .where(_TABLE.c.key == bindparam("b_key"), _TABLE.c.etag == bindparam("b_expected"))
@@ -49,7 +52,7 @@ def _upsert(insert: Any) -> Any:
     statement = insert(_TABLE).values(_NEW_ROW)
     return statement.on_conflict_do_update(
         index_elements=[_TABLE.c.key],
-        set_={"data": statement.excluded.data, "etag": statement.excluded.etag, "updated_at": statement.excluded.updated_at},
+        set_={column: statement.excluded[column] for column in ("data", "etag", "updated_at")},
     )
 
 

@@ -35,7 +35,7 @@ def save_data(card: dict[str, Any]) -> dict[str, Any]:
 async def submit(chat: Conversation, value: dict[str, Any]) -> list[dict[str, Any]]:
     before = len(chat.client.connector.sent)
     assert await chat.submit(value) in (200, 201)
-    return [s.activity for s in chat.client.connector.sent[before:]]
+    return [s.activity for s in chat.client.connector.sent[before:] if s.conversation_id == chat.id]
 
 
 async def test_admin_adds_a_person_through_the_form(seeded_bot: BotClient, seeded_settings: Settings) -> None:

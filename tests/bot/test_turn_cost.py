@@ -163,7 +163,8 @@ async def test_clients_are_kept_per_app_id_service_url_and_audience() -> None:
     inner = FakeAuthentication()
     auth = ReusingClientsAuthentication(inner)
     clients = []
-    for app_id, url, audience in [("a", "u1", "x"), ("a", "u1", "x"), ("b", "u1", "x"), ("a", "u2", "x"), ("a", "u1", "y")]:
+    keys = [("a", "u1", "x"), ("a", "u1", "x"), ("b", "u1", "x"), ("a", "u2", "x"), ("a", "u1", "y")]
+    for app_id, url, audience in keys:
         result = await auth.authenticate_request(Activity(), app_id)
         clients.append(await result.connector_factory.create(url, audience))
     assert clients[0] is clients[1]
