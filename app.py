@@ -60,6 +60,7 @@ def create_app(
         app[READINESS].append(database.ping)
         log_event(log, "started", local_mode=settings.local_mode, port=settings.port)
         yield
+        await adapter.bot_framework_authentication.close()
         await database.dispose()
         log_event(log, "stopped")
 

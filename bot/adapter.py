@@ -11,6 +11,8 @@ app that fetches a fresh token). `ReusingClientsAuthentication` keeps them inste
 - clients for proactive turns (`continue_conversation`) apart from those for incoming
   activities: the proactive sender tunes its clients (no hidden retries, a timeout), and
   those settings must not leak into replies.
+The clients for incoming activities send their replies over one pooled aiohttp session
+(`bot/reply_client.py`) instead of msrest's `requests`; proactive sends stay msrest's.
 Each kind is bounded (least recently used goes first); a dropped client is simply no longer
 used, as every client was before.
 """
@@ -41,6 +43,7 @@ from botframework.connector.auth import (
 from botframework.connector.skills import BotFrameworkClient
 
 from bot import sdk_fixes
+from bot.reply_client import ReplyConversations, ReplySession, check_retry_policy
 from bot.texts import text
 from core.logs import log_event
 from core.settings import Settings
@@ -56,6 +59,7 @@ def build_adapter(settings: Settings) -> CloudAdapter:
     """With an app id, the SDK validates every request's token; without one (local mode)
     requests are accepted without a token, as the Playground and Emulator expect."""
     sdk_fixes.apply()
+    check_retry_policy()
     if settings.local_mode:
         config = SimpleNamespace(APP_ID="", APP_PASSWORD="", APP_TYPE="MultiTenant", APP_TENANTID="")
     else:
@@ -98,16 +102,26 @@ class KeptClients(Generic[Client]):
 class ReusingConnectorFactory(ConnectorFactory):  # type: ignore[misc]  # botbuilder ships no type hints
     """The SDK's connector factory for one app id, handing out kept clients."""
 
-    def __init__(self, inner: ConnectorFactory, app_id: str | None, kept: KeptClients[ConnectorClient]) -> None:
+    def __init__(
+        self,
+        inner: ConnectorFactory,
+        app_id: str | None,
+        kept: KeptClients[ConnectorClient],
+        replies: ReplySession | None = None,
+    ) -> None:
         self._inner = inner
         self._app_id = app_id
         self._kept = kept
+        self._replies = replies
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         key = (self._app_id, service_url, audience)
         client = self._kept.get(key)
         if client is None:
-            client = self._kept.keep(key, await self._inner.create(service_url, audience))
+            client = await self._inner.create(service_url, audience)
+            if self._replies is not None:
+                client.conversations = ReplyConversations(client.conversations, self._replies)
+            client = self._kept.keep(key, client)
         return client
 
 
@@ -120,12 +134,17 @@ class ReusingClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[
         self.incoming_clients: KeptClients[ConnectorClient] = KeptClients(capacity)
         self.proactive_clients: KeptClients[ConnectorClient] = KeptClients(capacity)
         self.token_clients: KeptClients[UserTokenClient] = KeptClients(capacity)
+        self.replies = ReplySession()
+
+    async def close(self) -> None:
+        """Close the replies' HTTP session (at shutdown)."""
+        await self.replies.close()
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
             result.connector_factory = ReusingConnectorFactory(
-                result.connector_factory, app_id_of(result.claims_identity), self.incoming_clients
+                result.connector_factory, app_id_of(result.claims_identity), self.incoming_clients, self.replies
             )
         return result
 

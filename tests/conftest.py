@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.bot_server",
     "tests.fixtures.directory",
     "tests.fixtures.fakes",
+    "tests.fixtures.adapter",
 ]

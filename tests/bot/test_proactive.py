@@ -13,7 +13,6 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
-from bot.adapter import build_adapter
 from bot.proactive import (
     BotFrameworkSender,
     address_from_activity,
@@ -21,7 +20,6 @@ from bot.proactive import (
     retry_after_seconds,
 )
 from core.clock import ManualClock
-from core.settings import Settings
 from db.engine import Database
 from domain.conversations import ConversationAddress, personal_address_for, remember
 from domain.notifier import Notifier, SendResult
@@ -37,12 +35,6 @@ CARD = {
     "body": [{"type": "TextBlock", "text": "Forum booked"}],
 }
 TENANT = "11111111-2222-3333-4444-555555555555"
-
-
-@pytest.fixture
-def adapter() -> CloudAdapter:
-    """The app's own adapter in local mode (no app id), with its turn error handler."""
-    return build_adapter(Settings())
 
 
 def address_at(service_url: str, conversation_id: str = "a:chat-1") -> ConversationAddress:

@@ -21,19 +21,20 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity
+from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
     AuthenticationConstants,
     ClaimsIdentity,
+    MicrosoftAppCredentials,
 )
 from sqlalchemy import event, func, select
 
 from app import DATABASE, create_app
-from bot.adapter import KeptClients, ReusingClientsAuthentication, build_adapter
+from bot.adapter import KeptClients, ReusingClientsAuthentication
 from bot.proactive import BotFrameworkSender
 from bot.web import ADAPTER
 from core.clock import ManualClock
-from core.settings import Settings
 from db.engine import Database
 from db.models.proactive import ConversationRef
 from db.models.state import StoredState
@@ -80,8 +81,7 @@ async def turn_clients(adapter: CloudAdapter, activity: Activity, reply: bool = 
     return seen[0], seen[1]
 
 
-async def test_two_turns_to_one_service_url_use_one_client(connector: ConnectorStandIn) -> None:
-    adapter = build_adapter(Settings())
+async def test_two_turns_to_one_service_url_use_one_client(connector: ConnectorStandIn, adapter: CloudAdapter) -> None:
     first, first_tokens = await turn_clients(adapter, incoming(connector.url, "a:chat-1"))
     second, second_tokens = await turn_clients(adapter, incoming(connector.url, "a:chat-2"))
     assert first is second
@@ -89,16 +89,14 @@ async def test_two_turns_to_one_service_url_use_one_client(connector: ConnectorS
     assert [s.conversation_id for s in await connector.wait_for(2)] == ["a:chat-1", "a:chat-2"]
 
 
-async def test_different_service_urls_do_not_share_a_client(connector: ConnectorStandIn) -> None:
-    adapter = build_adapter(Settings())
+async def test_different_service_urls_do_not_share_a_client(connector: ConnectorStandIn, adapter: CloudAdapter) -> None:
     uk, _ = await turn_clients(adapter, incoming(connector.url))
     emea, _ = await turn_clients(adapter, incoming("https://smba.trafficmanager.net/emea/"), reply=False)
     assert uk is not emea
     assert (uk.config.base_url, emea.config.base_url) == (connector.url, "https://smba.trafficmanager.net/emea/")
 
 
-async def test_proactive_tuning_does_not_reach_replies(connector: ConnectorStandIn) -> None:
-    adapter = build_adapter(Settings())
+async def test_proactive_tuning_does_not_reach_replies(connector: ConnectorStandIn, adapter: CloudAdapter) -> None:
     assert (await BotFrameworkSender(adapter, "").send(address_at(connector.url), CARD, "", alert=False)).status == 200
     reply_client, _ = await turn_clients(adapter, incoming(connector.url))
     assert reply_client.config.retry_policy.retries == 3  # msrest's default: the sender's 0 stays its own
@@ -142,7 +140,7 @@ class CountingFactory:
 
     async def create(self, service_url: str, audience: str | None) -> Any:
         self.made.append((service_url, audience))
-        return object()
+        return ConnectorClient(MicrosoftAppCredentials.empty(), base_url=service_url)
 
 
 class FakeAuthentication(ConfigurationBotFrameworkAuthentication):  # type: ignore[misc]

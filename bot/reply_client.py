@@ -1,0 +1,159 @@
+"""Replies within a turn, sent over one pooled aiohttp session instead of msrest's `requests`.
+
+The SDK sends every reply through msrest 0.7.1's async pipeline, which runs `requests` in a
+thread pool: a thread hop, `http.client`'s header parsing through the `email` package, and
+msrest's response unpacking, about half of a Q&A turn's CPU (see "Where a turn's time goes"
+in ../shared/TEAMS-NOTES.md). `ReplyConversations` does the same two calls a turn makes
+(`reply_to_activity`, `send_to_conversation`) on the event loop with aiohttp; every other call,
+and any call with `raw=True` or per-operation settings, is msrest's own.
+
+What stays exactly as msrest does it:
+- the URL (msrest's own quoting and joining, passed on as it is, not re-quoted), the request
+  headers (`Accept`, `Content-Type`, `x-ms-conversation-id` on replies only, msrest's
+  `User-Agent`, and `Authorization` from the credentials' own `signed_session`, as msrest's
+  credentials policy gets it), and the body (msrest's own `Serializer.body`, so also its
+  validation). One difference: a conversation id with characters outside ASCII (Teams ids are
+  ASCII) goes into `x-ms-conversation-id` as UTF-8, where `requests` sends Latin-1;
+- retries: msrest's `urllib3.Retry` never retries a POST on a status (POST is not among its
+  `allowed_methods`), but does retry a failed connection up to 3 times, waiting 0, 1.6 and
+  3.2 s (`backoff_factor` 0.8); `CONNECT_RETRY_DELAYS` is checked against that policy at start;
+- the timeout (the configuration's `connection.timeout`, 100 s, for connecting and reading);
+- the outcome: a `ResourceResponse` (or `None` for an empty body) on 200, 201 or 202; otherwise
+  `ErrorResponseException` built from the response as msrest builds it; `ClientRequestError`
+  when no connection could be made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+from yarl import URL
+from botframework.connector.aio.operations_async import ConversationsOperations
+from botframework.connector.models import ErrorResponseException
+from msrest.exceptions import ClientRequestError
+from msrest.universal_http.aiohttp import AioHttpClientResponse
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.util.retry import Retry
+
+from bot import sdk_fixes
+
+SUCCESS = (200, 201, 202)
+
+
+def connect_retry_delays(policy: Retry) -> tuple[float, ...]:
+    """The waits before each retry of a failed connection, as `policy` spaces them."""
+    delays = []
+    retry = policy
+    for _ in range(policy.connect or 0):
+        retry = retry.increment(method="POST", error=ConnectTimeoutError("refused"))
+        delays.append(retry.get_backoff_time())
+    return tuple(delays)
+
+
+CONNECT_RETRY_DELAYS = (0.0, 1.6, 3.2)
+
+
+class LoadedResponse(AioHttpClientResponse):  # type: ignore[misc]
+    """An aiohttp response with its body read, for msrest's deserialiser; an empty body is
+    `b""` (msrest's own aiohttp response refuses to give one)."""
+
+    def body(self) -> bytes:
+        if self._body is None:
+            raise ValueError("the body was not loaded")
+        return bytes(self._body)
+
+
+class ReplySession:
+    """One aiohttp session for every reply of this process, opened on first use."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def get(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(trust_env=True, skip_auto_headers=("Accept-Encoding",))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def check_retry_policy() -> None:
+    """Raise `SdkFixError` if msrest's retry policy would space connection retries
+    differently, or retry a POST on a status, than `ReplyConversations` does."""
+    policy = sdk_fixes.original_retry_policy().policy
+    if connect_retry_delays(policy) != CONNECT_RETRY_DELAYS or "POST" in (policy.allowed_methods or ()):
+        raise sdk_fixes.SdkFixError("msrest's retry policy changed; see bot/reply_client.py")
+
+
+class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botframework ships no type hints
+    """A connector client's `conversations`, with replies sent through `ReplySession`."""
+
+    def __init__(self, inner: ConversationsOperations, session: ReplySession) -> None:
+        super().__init__(inner._client, inner.config, inner._serialize, inner._deserialize)
+        self._session = session
+
+    async def reply_to_activity(
+        self, conversation_id: str, activity_id: str, activity: Any, *, custom_headers: Any = None,
+        raw: bool = False, **operation_config: Any,
+    ) -> Any:  # fmt: skip
+        if raw or operation_config:
+            return await super().reply_to_activity(
+                conversation_id, activity_id, activity, custom_headers=custom_headers, raw=raw, **operation_config
+            )
+        url = self._client.format_url(
+            ConversationsOperations.reply_to_activity.metadata["url"],
+            conversationId=self._serialize.url("conversation_id", conversation_id, "str"),
+            activityId=self._serialize.url("activity_id", activity_id, "str"),
+        )
+        return await self._post(url, activity, {"x-ms-conversation-id": conversation_id, **(custom_headers or {})})
+
+    async def send_to_conversation(
+        self, conversation_id: str, activity: Any, *, custom_headers: Any = None,
+        raw: bool = False, **operation_config: Any,
+    ) -> Any:  # fmt: skip
+        if raw or operation_config:
+            return await super().send_to_conversation(
+                conversation_id, activity, custom_headers=custom_headers, raw=raw, **operation_config
+            )
+        url = self._client.format_url(
+            ConversationsOperations.send_to_conversation.metadata["url"],
+            conversationId=self._serialize.url("conversation_id", conversation_id, "str"),
+        )
+        return await self._post(url, activity, custom_headers or {})
+
+    def _headers(self, extra: dict[str, str]) -> dict[str, str]:
+        headers = {"Accept": "application/json", "Content-Type": "application/json; charset=utf-8", **extra}
+        headers.setdefault("User-Agent", self.config.user_agent_policy.user_agent)
+        credentials = self.config.credentials
+        if credentials is not None:
+            signed = credentials.signed_session(SimpleNamespace(headers={}))
+            headers.update(signed.headers)
+        return headers
+
+    async def _post(self, url: str, activity: Any, extra_headers: dict[str, str]) -> Any:
+        body = json.dumps(self._serialize.body(activity, "Activity")).encode()
+        headers = self._headers(extra_headers)
+        timeout = aiohttp.ClientTimeout(sock_connect=self.config.connection.timeout, sock_read=self.config.connection.timeout)
+        for attempt, delay in enumerate((0.0, *CONNECT_RETRY_DELAYS)):
+            if delay:
+                await asyncio.sleep(delay)
+            try:
+                async with self._session.get().post(URL(url, encoded=True), data=body, headers=headers, timeout=timeout) as sent:
+                    response = LoadedResponse(None, sent)
+                    await response.load_body()
+                break
+            except aiohttp.ClientConnectorError as error:
+                if attempt == len(CONNECT_RETRY_DELAYS):
+                    raise ClientRequestError(f"Error occurred in request., {type(error).__name__}: {error}") from error
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                raise ClientRequestError(f"Error occurred in request., {type(error).__name__}: {error}") from error
+        if response.status_code not in SUCCESS:
+            raise ErrorResponseException(self._deserialize, response)
+        return self._deserialize("ResourceResponse", response) if response.body() else None

@@ -1,0 +1,201 @@
+"""Replies over aiohttp (`bot/reply_client.py`) send what msrest sends and fail as msrest fails."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount, ResourceResponse
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import MicrosoftAppCredentials
+from botframework.connector.models import ErrorResponseException
+from msrest.exceptions import ClientRequestError
+
+from bot import reply_client, sdk_fixes
+from bot.reply_client import ReplyConversations, ReplySession, check_retry_policy, connect_retry_delays
+
+CONVERSATION = "a:1Xy/ code?&=#;x"  # characters msrest quotes in a path (Teams ids are ASCII)
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class RecordingConnector:
+    """Answers every request with `answer` (status, JSON body or None), recording each."""
+
+    url: str = ""
+    seen: list[Seen] = field(default_factory=list)
+    answer: tuple[int, Any] = (200, {"id": "sent-1"})
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.seen.append(Seen(request.method, request.raw_path, dict(request.headers), await request.read()))
+        status, body = self.answer
+        return web.Response(status=status) if body is None else web.json_response(body, status=status)
+
+
+@pytest.fixture
+async def recorder() -> AsyncIterator[RecordingConnector]:
+    connector = RecordingConnector()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", connector.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    connector.url = f"http://{host}:{port}"
+    try:
+        yield connector
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[ReplySession]:
+    replies = ReplySession()
+    try:
+        yield replies
+    finally:
+        await replies.close()
+
+
+def clients(url: str, session: ReplySession, credentials: Any = None) -> tuple[Any, ReplyConversations]:
+    """msrest's own conversations operations, and ours, for one connector client."""
+    sdk_fixes.apply()
+    client = ConnectorClient(credentials or MicrosoftAppCredentials.empty(), base_url=url)
+    return client.conversations, ReplyConversations(client.conversations, session)
+
+
+def reply() -> Activity:
+    return Activity(
+        type="message",
+        text="Ünïcode “quotes” & <tags>",
+        from_property=ChannelAccount(id="28:bot", name="LNCIP assistant"),
+        recipient=ChannelAccount(id="29:user", aad_object_id="00000000-0000-0000-0000-000000000001"),
+        conversation=ConversationAccount(id=CONVERSATION, conversation_type="personal"),
+        reply_to_id="1:activity",
+        attachments=[Attachment(content_type="application/vnd.microsoft.card.adaptive", content={"a": [1, None]})],
+        channel_data={"notification": {"alert": True}},
+    )
+
+
+# Headers the HTTP libraries add on their own (requests' keep-alive and compression offers, aiohttp's host).
+TRANSPORT_HEADERS = {"Accept-Encoding", "Connection", "Host", "Content-Length"}
+
+
+def request_of(seen: Seen) -> tuple[str, str, dict[str, str], bytes]:
+    headers = {k: v for k, v in seen.headers.items() if k not in TRANSPORT_HEADERS}
+    return seen.method, seen.path, headers, seen.body
+
+
+async def test_a_reply_is_the_request_msrest_sends(recorder: RecordingConnector, session: ReplySession) -> None:
+    original, ours = clients(recorder.url, session)
+    assert await ours.reply_to_activity(CONVERSATION, "1:activity", reply()) == ResourceResponse(id="sent-1")
+    assert await original.reply_to_activity(CONVERSATION, "1:activity", reply()) == ResourceResponse(id="sent-1")
+    mine, msrest = recorder.seen
+    assert request_of(mine) == request_of(msrest)
+    assert "%2F" in mine.path and "Authorization" not in mine.headers  # quoted; no token in local mode
+
+
+async def test_a_new_message_is_the_request_msrest_sends(recorder: RecordingConnector, session: ReplySession) -> None:
+    original, ours = clients(recorder.url, session)
+    assert await ours.send_to_conversation(CONVERSATION, reply()) == ResourceResponse(id="sent-1")
+    assert await original.send_to_conversation(CONVERSATION, reply()) == ResourceResponse(id="sent-1")
+    mine, msrest = recorder.seen
+    assert request_of(mine) == request_of(msrest)
+    assert mine.path.endswith("/activities")
+
+
+async def test_an_empty_answer_is_none_as_with_msrest(recorder: RecordingConnector, session: ReplySession) -> None:
+    original, ours = clients(recorder.url, session)
+    recorder.answer = (201, None)
+    assert await ours.reply_to_activity(CONVERSATION, "1", reply()) is None
+    assert await original.reply_to_activity(CONVERSATION, "1", reply()) is None
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 412, 429, 500, 502, 503])
+async def test_a_failure_status_raises_once_without_a_retry(
+    recorder: RecordingConnector, session: ReplySession, status: int
+) -> None:
+    original, ours = clients(recorder.url, session)
+    recorder.answer = (status, {"error": {"code": "BadThing", "message": "it went wrong"}})
+    with pytest.raises(ErrorResponseException) as mine:
+        await ours.reply_to_activity(CONVERSATION, "1", reply())
+    with pytest.raises(ErrorResponseException) as msrest:
+        await original.reply_to_activity(CONVERSATION, "1", reply())
+    assert len(recorder.seen) == 2  # msrest does not retry a POST on a status, and neither do we
+    assert str(mine.value) == str(msrest.value) == "(BadThing) it went wrong"
+    assert mine.value.response.status == msrest.value.response.status_code == status
+
+
+async def test_a_failure_without_a_body_raises_as_msrest_does(
+    recorder: RecordingConnector, session: ReplySession
+) -> None:
+    original, ours = clients(recorder.url, session)
+    recorder.answer = (502, None)
+    with pytest.raises(ErrorResponseException) as mine:
+        await ours.reply_to_activity(CONVERSATION, "1", reply())
+    with pytest.raises(ErrorResponseException) as msrest:
+        await original.reply_to_activity(CONVERSATION, "1", reply())
+    assert str(mine.value) == str(msrest.value)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_a_refused_connection_is_retried_as_msrest_spaces_it(
+    session: ReplySession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(reply_client.asyncio, "sleep", sleep)
+    _, ours = clients(f"http://127.0.0.1:{closed_port()}", session)
+    with pytest.raises(ClientRequestError):
+        await ours.reply_to_activity(CONVERSATION, "1", reply())
+    assert waits == [1.6, 3.2]  # 4 tries: at once, again at once, after 1.6 s, after 3.2 s
+
+
+def test_the_retry_spacing_is_msrest_s() -> None:
+    assert connect_retry_delays(sdk_fixes.original_retry_policy().policy) == reply_client.CONNECT_RETRY_DELAYS
+    check_retry_policy()
+
+
+def test_a_changed_retry_policy_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reply_client, "CONNECT_RETRY_DELAYS", (0.0, 1.0))
+    with pytest.raises(sdk_fixes.SdkFixError):
+        check_retry_policy()
+
+
+async def test_with_an_app_id_the_token_is_sent(
+    recorder: RecordingConnector, session: ReplySession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credentials = MicrosoftAppCredentials("00000000-0000-0000-0000-0000000000aa", "secret")
+    monkeypatch.setattr(credentials, "get_access_token", lambda force_refresh=False: "a-token")
+    original, ours = clients(recorder.url, session, credentials)
+    await ours.reply_to_activity(CONVERSATION, "1", reply())
+    await original.reply_to_activity(CONVERSATION, "1", reply())
+    mine, msrest = recorder.seen
+    assert mine.headers["Authorization"] == msrest.headers["Authorization"] == "Bearer a-token"
+
+
+async def test_other_operations_are_msrest_s(recorder: RecordingConnector, session: ReplySession) -> None:
+    _, ours = clients(recorder.url, session)
+    await ours.update_activity(CONVERSATION, "1", reply())
+    assert recorder.seen[0].method == "PUT"
+    assert recorder.seen[0].headers["Connection"].lower() == "keep-alive"  # sent by requests, not aiohttp
