@@ -8,12 +8,11 @@ import sys
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from botbuilder.core import ConversationState
 
 from bot.adapter import build_adapter
 from bot.handler import LncipBot
 from bot.proactive import BotFrameworkSender
-from bot.storage import DatabaseStorage
+from bot.storage import DatabaseConversationState, DatabaseStorage
 from bot.web import ADAPTER, BOT, MAX_BODY_BYTES, READINESS, add_routes
 from core import logs
 from core.clock import Clock, SystemClock
@@ -51,7 +50,7 @@ def create_app(
             settings,
             kb,
             database=database,
-            conversation_state=ConversationState(DatabaseStorage(database)),
+            conversation_state=DatabaseConversationState(DatabaseStorage(database)),
             dialogs=[people_dialog],
             commands=[people_command],
             clock=clock,

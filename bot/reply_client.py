@@ -17,6 +17,7 @@ What stays exactly as msrest does it:
 - retries: msrest's `urllib3.Retry` never retries a POST on a status (POST is not among its
   `allowed_methods`), but does retry a failed connection up to 3 times, waiting 0, 1.6 and
   3.2 s (`backoff_factor` 0.8); `CONNECT_RETRY_DELAYS` is checked against that policy at start;
+- the proxy from the environment (`HTTPS_PROXY`, `NO_PROXY`), looked up once per service URL;
 - the timeout (the configuration's `connection.timeout`, 100 s, for connecting and reading);
 - the outcome: a `ResourceResponse` (or `None` for an empty body) on 200, 201 or 202; otherwise
   `ErrorResponseException` built from the response as msrest builds it; `ClientRequestError`
@@ -29,15 +30,16 @@ import asyncio
 import json
 from types import SimpleNamespace
 from typing import Any
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
-from yarl import URL
 from botframework.connector.aio.operations_async import ConversationsOperations
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util.retry import Retry
+from yarl import URL
 
 from bot import sdk_fixes
 
@@ -75,7 +77,9 @@ class ReplySession:
 
     def get(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(trust_env=True, skip_auto_headers=("Accept-Encoding",))
+            # Not `trust_env`: that reads ~/.netrc in a thread on every request. The proxy, which
+            # `requests` takes from the environment, is looked up once per service URL instead.
+            self._session = aiohttp.ClientSession(skip_auto_headers=("Accept-Encoding",))
         return self._session
 
     async def close(self) -> None:
@@ -92,12 +96,22 @@ def check_retry_policy() -> None:
         raise sdk_fixes.SdkFixError("msrest's retry policy changed; see bot/reply_client.py")
 
 
+def proxy_for(url: str) -> str | None:
+    """The proxy `requests` would use for `url`: from `HTTP(S)_PROXY`, unless `NO_PROXY` excludes it."""
+    parsed = URL(url)
+    proxy = getproxies().get(parsed.scheme)
+    if not proxy or parsed.host is None or proxy_bypass(parsed.host):
+        return None
+    return str(proxy)
+
+
 class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botframework ships no type hints
     """A connector client's `conversations`, with replies sent through `ReplySession`."""
 
     def __init__(self, inner: ConversationsOperations, session: ReplySession) -> None:
         super().__init__(inner._client, inner.config, inner._serialize, inner._deserialize)
         self._session = session
+        self._proxy = proxy_for(inner.config.base_url)
 
     async def reply_to_activity(
         self, conversation_id: str, activity_id: str, activity: Any, *, custom_headers: Any = None,
@@ -145,7 +159,10 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
             if delay:
                 await asyncio.sleep(delay)
             try:
-                async with self._session.get().post(URL(url, encoded=True), data=body, headers=headers, timeout=timeout) as sent:
+                post = self._session.get().post(
+                    URL(url, encoded=True), data=body, headers=headers, timeout=timeout, proxy=self._proxy
+                )
+                async with post as sent:
                     response = LoadedResponse(None, sent)
                     await response.load_body()
                 break

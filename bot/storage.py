@@ -13,6 +13,12 @@ does, i.e. `jsonpickle.encode(item, unpicklable=True)` without the string step),
 dialog state round-trips as objects. That format is tied to the SDK's classes: treat stored
 state as disposable (domain tables are the truth). Only our own code writes these rows,
 which is what makes unpickling them acceptable.
+
+`DatabaseConversationState` is botbuilder's `ConversationState` on this storage, telling a
+changed state from an unchanged one with one flattening per turn instead of four: the SDK
+flattens the state when it is read (to hash it), again when saving (to compare), again to
+write it and once more after writing. Here the state as stored (already flat) is kept from
+the read, the state is flattened once when saving, compared with it, and written as it is.
 """
 
 from __future__ import annotations
@@ -21,14 +27,17 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
-from botbuilder.core import Storage
+from botbuilder.core import ConversationState, Storage, TurnContext
+from botbuilder.core.bot_state import CachedBotState
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 
 from db.engine import Database
 from db.state_store import ANY_ETAG, EtagConflict, StateStore
 
-__all__ = ["DatabaseStorage", "EtagConflict"]
+__all__ = ["DatabaseConversationState", "DatabaseStorage", "EtagConflict"]
+
+Flat = dict[str, Any]
 
 
 def _etag_of(item: object) -> str | None:
@@ -44,7 +53,8 @@ def _set_etag(item: object, etag: str) -> None:
             item.e_tag = etag  # type: ignore[attr-defined]
 
 
-def _flatten(item: object) -> dict[str, Any]:
+def flatten(item: object) -> Flat:
+    """An item as it is stored: jsonpickle's flat form, without its etag."""
     flat = Pickler(unpicklable=True).flatten(item, reset=True)
     if not isinstance(flat, dict):
         # A bare value (number, string, list): keep it under a marker key.
@@ -67,26 +77,36 @@ class DatabaseStorage(Storage):  # type: ignore[misc]  # botbuilder ships no typ
         self._store = StateStore(database)
 
     async def read(self, keys: Iterable[str] | None) -> dict[str, Any]:
+        return {key: item for key, (item, _) in (await self.read_with_flat(keys)).items()}
+
+    async def read_with_flat(self, keys: Iterable[str] | None) -> dict[str, tuple[Any, Flat]]:
+        """Each stored item, rebuilt, with its flat form as stored (without its etag)."""
         if not keys:
             return {}
         stored = await self._store.read(list(keys))
-        return {key: _restore(item.data, item.etag) for key, item in stored.items()}
+        return {key: (_restore(item.data, item.etag), item.data) for key, item in stored.items()}
 
     async def write(self, changes: dict[str, object] | None) -> None:
         if changes is None:
             raise Exception("Changes are required when writing")  # botbuilder's own wording
         if not changes:
             return
-        batch: dict[str, tuple[dict[str, Any], str | None]] = {}
-        for key, item in changes.items():
+        await self.write_flat({key: (item, flatten(item)) for key, item in changes.items()})
+
+    async def write_flat(self, changes: dict[str, tuple[object, Flat]]) -> None:
+        """`write`, with each item's flat form (see `flatten`) already made."""
+        if not changes:
+            return
+        batch: dict[str, tuple[Flat, str | None]] = {}
+        for key, (item, flat) in changes.items():
             etag = _etag_of(item)
             if etag == "":
                 raise Exception("DatabaseStorage.write(): etag missing")
-            batch[key] = (_flatten(item), etag)
+            batch[key] = (flat, etag)
         new_etags = await self._store.write(batch)
         # An item written against a known etag now carries the new one, so the same
         # turn can save it again without conflicting with itself.
-        for key, item in changes.items():
+        for key, (item, _) in changes.items():
             etag = batch[key][1]
             if etag is not None and etag != ANY_ETAG:
                 _set_etag(item, new_etags[key])
@@ -95,3 +115,41 @@ class DatabaseStorage(Storage):  # type: ignore[misc]  # botbuilder ships no typ
         if not keys:
             return
         await self._store.delete(list(keys))
+
+
+class StoredState(CachedBotState):  # type: ignore[misc]
+    """The SDK's per-turn cache of a state, holding the state's flat form as last read or
+    written (`None`: nothing stored) instead of a hash of it."""
+
+    def __init__(self, state: dict[str, Any] | None, stored: Flat | None) -> None:  # no hashing
+        self.state = state if state is not None else {}
+        self.stored = stored
+
+    @property
+    def is_changed(self) -> bool:
+        return flatten(self.state) != self.stored
+
+
+class DatabaseConversationState(ConversationState):  # type: ignore[misc]
+    """`ConversationState` on `DatabaseStorage`, flattening the state once per turn (see above)."""
+
+    def __init__(self, storage: DatabaseStorage) -> None:
+        super().__init__(storage)
+        self._database_storage = storage
+
+    async def load(self, turn_context: TurnContext, force: bool = False) -> None:
+        cached = self.get_cached_state(turn_context)
+        if force or not cached or not cached.state:
+            key = self.get_storage_key(turn_context)
+            state, stored = (await self._database_storage.read_with_flat([key])).get(key, (None, None))
+            turn_context.turn_state[self._context_service_key] = StoredState(state, stored)
+
+    async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
+        cached = self.get_cached_state(turn_context)
+        if not isinstance(cached, StoredState):  # e.g. after clear_state: the SDK's own way
+            await super().save_changes(turn_context, force)
+            return
+        flat = flatten(cached.state)
+        if force or flat != cached.stored:
+            await self._database_storage.write_flat({self.get_storage_key(turn_context): (cached.state, flat)})
+            cached.stored = flat

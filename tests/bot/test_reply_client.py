@@ -8,15 +8,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import requests
 from aiohttp import web
-from botbuilder.schema import Activity, Attachment, ChannelAccount, ConversationAccount, ResourceResponse
+from botbuilder.schema import (
+    Activity,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ResourceResponse,
+)
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
 from bot import reply_client, sdk_fixes
-from bot.reply_client import ReplyConversations, ReplySession, check_retry_policy, connect_retry_delays
+from bot.reply_client import (
+    ReplyConversations,
+    ReplySession,
+    check_retry_policy,
+    connect_retry_delays,
+)
 
 CONVERSATION = "a:1Xy/ code?&=#;x"  # characters msrest quotes in a path (Teams ids are ASCII)
 
@@ -199,3 +211,24 @@ async def test_other_operations_are_msrest_s(recorder: RecordingConnector, sessi
     await ours.update_activity(CONVERSATION, "1", reply())
     assert recorder.seen[0].method == "PUT"
     assert recorder.seen[0].headers["Connection"].lower() == "keep-alive"  # sent by requests, not aiohttp
+
+
+@pytest.mark.parametrize(
+    ("environment", "url", "proxy"),
+    [
+        ({}, "https://smba.trafficmanager.net/uk/", None),
+        ({"HTTPS_PROXY": "http://proxy.school:8080"}, "https://smba.trafficmanager.net/uk/", "http://proxy.school:8080"),
+        ({"HTTPS_PROXY": "http://proxy.school:8080"}, "http://127.0.0.1:3978/", None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "trafficmanager.net"}, "https://smba.trafficmanager.net/uk/", None),
+    ],
+)
+def test_the_proxy_is_the_one_requests_would_use(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], url: str, proxy: str | None
+) -> None:
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert reply_client.proxy_for(url) == proxy
+    expected = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+    assert proxy == expected

@@ -27,9 +27,11 @@ from botbuilder.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
+from botbuilder.schema import Activity
 from botframework.connector import Channels
 
-from bot.storage import DatabaseStorage, EtagConflict
+from bot import storage as storage_module
+from bot.storage import DatabaseConversationState, DatabaseStorage, EtagConflict
 from db.engine import Database
 from tests.db import workers
 
@@ -207,8 +209,9 @@ class RestartableBot:
     """A waterfall bot whose database, storage and state are rebuilt on demand, as if
     the process restarted (or another instance took the next turn)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, state_class: type[ConversationState] = ConversationState) -> None:
         self.url = url
+        self.state_class = state_class
         self.database: Database | None = None
         self.rebuild_count = 0
         self.convo_state: ConversationState
@@ -219,7 +222,7 @@ class RestartableBot:
             await self.database.dispose()
         self.rebuild_count += 1
         self.database = Database(self.url)
-        self.convo_state = ConversationState(DatabaseStorage(self.database))
+        self.convo_state = self.state_class(DatabaseStorage(self.database))
         self.dialogs = DialogSet(self.convo_state.create_property("dialogState"))
         self.dialogs.add(WaterfallDialog(WaterfallDialog.__name__, [self.step_1, self.step_2, self.step_3]))
         self.dialogs.add(TextPrompt(TextPrompt.__name__, self.validate_name))
@@ -262,8 +265,11 @@ class RestartableBot:
         return await step_context.end_dialog()
 
 
-async def test_a_waterfall_carries_on_across_restarts(database: Database) -> None:
-    bot = RestartableBot(database.url)
+@pytest.mark.parametrize("state_class", [ConversationState, DatabaseConversationState])
+async def test_a_waterfall_carries_on_across_restarts(
+    database: Database, state_class: type[ConversationState]
+) -> None:
+    bot = RestartableBot(database.url, state_class)
     await bot.rebuild()
     adapter = TestAdapter(bot.turn)
     try:
@@ -290,6 +296,57 @@ async def test_a_waterfall_carries_on_across_restarts(database: Database) -> Non
     dialog_state = stored[key]["dialogState"]
     assert type(dialog_state).__name__ == "DialogState"
     assert dialog_state.dialog_stack == []
+
+
+class CountingStorage(DatabaseStorage):
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.writes: list[str] = []
+
+    async def write_flat(self, changes: dict[str, tuple[object, storage_module.Flat]]) -> None:
+        self.writes.extend(changes)
+        await super().write_flat(changes)
+
+
+async def test_the_state_is_written_only_when_a_turn_changes_it(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dialog waiting at a prompt (an object-laden state) read back and saved unchanged
+    is not written; changed, it is written once; each save flattens the state once."""
+    bot = RestartableBot(database.url, DatabaseConversationState)
+    await bot.rebuild()
+    flattened: list[object] = []
+    real_flatten = storage_module.flatten
+    monkeypatch.setattr(storage_module, "flatten", lambda item: flattened.append(item) or real_flatten(item))
+    adapter = TestAdapter(bot.turn)
+    try:
+        flow = await (await adapter.send("hello")).assert_reply("step1")
+        flow = await (await flow.send("hello")).assert_reply("Please type your name")
+        counting = CountingStorage(bot.database)  # type: ignore[arg-type]
+        state = DatabaseConversationState(counting)
+        template = adapter.template
+        activity = Activity(
+            type="message", text="unchanged", channel_id=template.channel_id, conversation=template.conversation,
+            from_property=template.from_property, recipient=template.recipient, service_url=template.service_url,
+        )  # fmt: skip
+        context = TurnContext(adapter, activity)
+        await state.load(context)
+        assert type(state.get(context)["dialogState"]).__name__ == "DialogState"
+        flattened.clear()
+        await state.save_changes(context)
+        assert counting.writes == [] and len(flattened) == 1
+        state.get(context)["dialogState"].dialog_stack[0].state["stepIndex"] = 0
+        await state.save_changes(context)
+        await state.save_changes(context)  # saved already: nothing new to write
+        assert len(counting.writes) == 1 and len(flattened) == 3
+        await state.clear_state(context)  # the SDK's own cache (and hashing) from here on
+        await state.save_changes(context)
+        assert len(counting.writes) == 2
+        stored = await counting.read([state.get_storage_key(context)])
+        assert set(stored[state.get_storage_key(context)]) == {"e_tag"}  # cleared
+    finally:
+        assert bot.database is not None
+        await bot.database.dispose()
 
 
 async def test_dialog_turn_status_survives_a_round_trip(storage: DatabaseStorage) -> None:
