@@ -11,8 +11,9 @@ What stays exactly as msrest does it:
 - the URL (msrest's own quoting and joining, passed on as it is, not re-quoted), the request
   headers (`Accept`, `Content-Type`, `x-ms-conversation-id` on replies only, msrest's
   `User-Agent`, and `Authorization` from the credentials' own `signed_session`, as msrest's
-  credentials policy gets it), and the body (msrest's own `Serializer.body`, so also its
-  validation). One difference: a conversation id with characters outside ASCII (Teams ids are
+  credentials policy gets it), and the body (msrest's own `Serializer.body`). msrest also
+  validates the activity against each model's `_validation` rules; no model of the connector
+  has any (checked when a client is wrapped), so that walk is skipped. One difference: a conversation id with characters outside ASCII (Teams ids are
   ASCII) goes into `x-ms-conversation-id` as UTF-8, where `requests` sends Latin-1;
 - retries: msrest's `urllib3.Retry` never retries a POST on a status (POST is not among its
   `allowed_methods`), but does retry a failed connection up to 3 times, waiting 0, 1.6 and
@@ -36,6 +37,7 @@ import aiohttp
 from botframework.connector.aio.operations_async import ConversationsOperations
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
+from msrest.serialization import Serializer
 from msrest.universal_http.aiohttp import AioHttpClientResponse
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util.retry import Retry
@@ -96,6 +98,14 @@ def check_retry_policy() -> None:
         raise sdk_fixes.SdkFixError("msrest's retry policy changed; see bot/reply_client.py")
 
 
+def _unvalidated(serializer: Serializer) -> Serializer:
+    """A copy of `serializer` that skips client-side validation, which can find nothing
+    when no model has validation rules; if one has, validation stays."""
+    copy = Serializer(serializer.dependencies)
+    copy.client_side_validation = any(getattr(model, "_validation", None) for model in serializer.dependencies.values())
+    return copy
+
+
 def proxy_for(url: str) -> str | None:
     """The proxy `requests` would use for `url`: from `HTTP(S)_PROXY`, unless `NO_PROXY` excludes it."""
     parsed = URL(url)
@@ -109,7 +119,7 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
     """A connector client's `conversations`, with replies sent through `ReplySession`."""
 
     def __init__(self, inner: ConversationsOperations, session: ReplySession) -> None:
-        super().__init__(inner._client, inner.config, inner._serialize, inner._deserialize)
+        super().__init__(inner._client, inner.config, _unvalidated(inner._serialize), inner._deserialize)
         self._session = session
         self._proxy = proxy_for(inner.config.base_url)
 

@@ -232,3 +232,13 @@ def test_the_proxy_is_the_one_requests_would_use(
     assert reply_client.proxy_for(url) == proxy
     expected = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
     assert proxy == expected
+
+
+def test_validation_is_skipped_only_while_no_model_has_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = ConnectorClient(MicrosoftAppCredentials.empty(), base_url="http://connector")
+    assert ReplyConversations(client.conversations, ReplySession())._serialize.client_side_validation is False
+    monkeypatch.setattr(ChannelAccount, "_validation", {"id": {"required": True}}, raising=False)
+    checked = ReplyConversations(client.conversations, ReplySession())
+    assert checked._serialize.client_side_validation is True
+    with pytest.raises(Exception, match="id"):
+        checked._serialize.body(Activity(type="message", from_property=ChannelAccount(name="no id")), "Activity")
