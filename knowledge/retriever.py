@@ -62,6 +62,20 @@ class Weights:
     overview: float = 1.1  # a topic's overview entry, for a question that names only the topic
 
 
+@dataclass(frozen=True)
+class QueryTerm:
+    """One term of a question, with what `coverage` needs of it worked out once."""
+
+    term: str
+    weight: float
+    idf: float | None  # None: no entry uses the term
+    number: bool
+    key_stage: bool
+
+
+QUERY_CACHE_SIZE = 256  # questions whose terms are kept (a reply looks at one several times)
+
+
 class Retriever:
     """BM25 over entries; `search` ranks, `confidence` calibrates."""
 
@@ -80,6 +94,14 @@ class Retriever:
             frozenset(t for t in analyzer.analyse(entry.title).tokens if t not in weak) for entry in self.entries
         )
         self.doc_terms: tuple[frozenset[str], ...] = tuple(frozenset(doc) for doc in docs)
+        # Each title term's entries (1.0 where the title has it), and each title's size, so
+        # the share of a title a question contains is a sum of vectors, not a loop over titles.
+        self._title_sizes = np.array([len(t) for t in self.title_terms], dtype=np.float64)
+        self._title_vectors: dict[str, npt.NDArray[np.float64]] = {}
+        for i, title in enumerate(self.title_terms):
+            for term in title:
+                self._title_vectors.setdefault(term, np.zeros(len(self.entries)))[i] = 1.0
+        self._queries: dict[Analysis, tuple[QueryTerm, ...]] = {}
         self.idf = self._idf(docs)
         self.max_idf = max(self.idf.values(), default=1.0)
         lengths = np.array([sum(doc.values()) for doc in docs], dtype=np.float64)
@@ -129,8 +151,7 @@ class Retriever:
         if self.w.title_match:
             # An entry whose whole title was asked for is the topic itself ("in-school support"),
             # not a narrower entry that shares the words ("cost of in-school support").
-            asked = set(analysis.tokens)
-            title_share = np.array([len(t & asked) / len(t) if t else 0.0 for t in self.title_terms])
+            title_share = self.title_share(analysis)
             total *= 1 + self.w.title_match * title_share
         total[self._overview] *= self.w.overview
         if not DEFINITION_CUES.intersection(analysis.tokens):
@@ -149,6 +170,28 @@ class Retriever:
             total[(self._stage == next(iter(stages))) | (self._stage == "shared")] *= self.w.asked_key_stage
         return total
 
+    def title_share(self, analysis: Analysis) -> npt.NDArray[np.float64]:
+        """For each entry, the share of its title's terms that the question contains."""
+        shared = np.zeros(len(self.entries))
+        for term in set(analysis.tokens):
+            vector = self._title_vectors.get(term)
+            if vector is not None:
+                shared += vector
+        return np.divide(shared, self._title_sizes, out=np.zeros(len(self.entries)), where=self._title_sizes > 0)
+
+    def query_terms(self, analysis: Analysis) -> tuple[QueryTerm, ...]:
+        """The question's terms and weights (`query_weights`), kept for the next look."""
+        terms = self._queries.get(analysis)
+        if terms is None:
+            if len(self._queries) >= QUERY_CACHE_SIZE:
+                self._queries.clear()
+            terms = tuple(
+                QueryTerm(term, weight, self.idf.get(term), term[:1].isdigit(), term in _KEY_STAGES)
+                for term, weight in self.query_weights(analysis).items()
+            )
+            self._queries[analysis] = terms
+        return terms
+
     def index(self, entry: Entry) -> int:
         return self._index[entry.id]
 
@@ -162,19 +205,20 @@ class Retriever:
         """
         share = self.w.unknown_term_share if unknown_share is None else unknown_share
         indices = [entry_index] if isinstance(entry_index, int) else entry_index
-        terms = frozenset().union(*(self.doc_terms[i] for i in indices))
+        terms = self.doc_terms[indices[0]] if len(indices) == 1 else frozenset().union(*(self.doc_terms[i] for i in indices))
         # An entry for every key stage answers "how do I refer a year 9?" in full: the key stage
         # named is no part of the question it leaves out.
         any_stage = any(self.entries[i].key_stage in ("none", "shared") for i in indices)
+        unknown = share * self.max_idf
+        unknown_number = self.w.unknown_number_share * self.max_idf
         matched = total = 0.0
-        for term, weight in self.query_weights(analysis).items():
-            if any_stage and term in _KEY_STAGES:
+        for query in self.query_terms(analysis):
+            if any_stage and query.key_stage:
                 continue
-            unknown = (self.w.unknown_number_share if term[:1].isdigit() else share) * self.max_idf
-            idf = self.idf.get(term, unknown)
-            total += weight * idf
-            if term in terms:
-                matched += weight * idf
+            idf = query.idf if query.idf is not None else (unknown_number if query.number else unknown)
+            total += query.weight * idf
+            if query.term in terms:
+                matched += query.weight * idf
         return matched / total if total else 0.0
 
     def match(self, analysis: Analysis, entry_index: int, score: float) -> Match:

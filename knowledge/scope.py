@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.entries import DATA_DIR, KnowledgeDataError, parse_yaml
+from knowledge.prefilter import WordStartFilter
 from knowledge.text import Analysis
 
 # Words that name a kind of school; a capitalised or unknown word before one is a school's name.
@@ -162,13 +163,15 @@ class ScopeDetector:
 
     def __init__(self, gaps: tuple[Gap, ...]) -> None:
         self.gaps = {gap.id: gap for gap in gaps}
+        self._filter = WordStartFilter({gap.id: gap.probe for gap in gaps if gap.probe is not None})
 
     def detect(self, question: str, analysis: Analysis) -> Scope:
         text = clean(question)
         found: list[Gap] = []
         spans: list[tuple[int, int]] = []
+        possible = self._filter.possible(text)
         for gap in self.gaps.values():
-            if gap.probe is None or gap.probe.search(text) is None:
+            if gap.id not in possible or gap.probe is None or gap.probe.search(text) is None:
                 continue
             hit = False
             for pattern in gap.patterns:

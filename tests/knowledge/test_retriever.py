@@ -94,3 +94,42 @@ def test_search_returns_at_most_k(kb: KnowledgeBase) -> None:
     assert len(kb.search("referral", 2)) == 2
     assert kb.search("referral", 0) == []
     assert kb.search("", 5) == []
+
+
+def coverage_by_definition(retriever: Retriever, analysis: object, indices: list[int], share: float) -> float:
+    """`Retriever.coverage` as first written: every term's weight and idf worked out each time."""
+    terms = frozenset().union(*(retriever.doc_terms[i] for i in indices))
+    any_stage = any(retriever.entries[i].key_stage in ("none", "shared") for i in indices)
+    matched = total = 0.0
+    for term, weight in retriever.query_weights(analysis).items():  # type: ignore[arg-type]
+        if any_stage and term in ("ks3", "ks4"):
+            continue
+        unknown = (retriever.w.unknown_number_share if term[:1].isdigit() else share) * retriever.max_idf
+        idf = retriever.idf.get(term, unknown)
+        total += weight * idf
+        if term in terms:
+            matched += weight * idf
+    return matched / total if total else 0.0
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how many KS4 places?", "wots it cost us 2 send a yr10", "year 9 referral and the IF", "Jayden at 10am", "in-school support"],
+)
+def test_precomputed_query_terms_give_the_same_figures(kb: KnowledgeBase, question: str) -> None:
+    retriever = kb.retriever
+    analysis = kb.analyzer.analyse(question)
+    asked = set(analysis.tokens)
+    by_loop = np.array([len(t & asked) / len(t) if t else 0.0 for t in retriever.title_terms])
+    assert np.array_equal(retriever.title_share(analysis), by_loop)
+    for indices in ([0], [5], [1, 2, 3], list(range(len(retriever.entries)))):
+        for share in (0.7, 0.4):
+            expected = coverage_by_definition(retriever, analysis, indices, share)
+            assert retriever.coverage(analysis, indices if len(indices) > 1 else indices[0], share) == expected
+
+
+def test_kept_query_terms_are_bounded(kb: KnowledgeBase) -> None:
+    retriever = Retriever(kb.retriever.entries, kb.analyzer)
+    for n in range(600):
+        retriever.search(kb.analyzer.analyse(f"question number {n} about places"))
+    assert 0 < len(retriever._queries) <= 256
