@@ -11,7 +11,8 @@ What stays exactly as msrest does it:
 - the URL (msrest's own quoting and joining, passed on as it is, not re-quoted), the request
   headers (`Accept`, `Content-Type`, `x-ms-conversation-id` on replies only, msrest's
   `User-Agent`, and `Authorization` from the credentials' own `signed_session`, as msrest's
-  credentials policy gets it), and the body (msrest's own `Serializer.body`). msrest also
+  credentials policy gets it), and the body (what msrest's `Serializer.body` writes, written by
+  `ModelCodec`, and its answer read likewise). msrest also
   validates the activity against each model's `_validation` rules; no model of the connector
   has any (checked when a client is wrapped), so that walk is skipped. One difference: a conversation id with characters outside ASCII (Teams ids are
   ASCII) goes into `x-ms-conversation-id` as UTF-8, where `requests` sends Latin-1;
@@ -28,6 +29,7 @@ What stays exactly as msrest does it:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from types import SimpleNamespace
 from typing import Any
@@ -44,6 +46,7 @@ from urllib3.util.retry import Retry
 from yarl import URL
 
 from bot import sdk_fixes
+from bot.model_codec import ModelCodec
 
 SUCCESS = (200, 201, 202)
 
@@ -120,6 +123,7 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
 
     def __init__(self, inner: ConversationsOperations, session: ReplySession) -> None:
         super().__init__(inner._client, inner.config, _unvalidated(inner._serialize), inner._deserialize)
+        self._codec = ModelCodec(self._serialize.dependencies, self._serialize)
         self._session = session
         self._proxy = proxy_for(inner.config.base_url)
 
@@ -162,7 +166,7 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
         return headers
 
     async def _post(self, url: str, activity: Any, extra_headers: dict[str, str]) -> Any:
-        body = json.dumps(self._serialize.body(activity, "Activity")).encode()
+        body = json.dumps(self._codec.serialize(activity, "Activity")).encode()
         headers = self._headers(extra_headers)
         timeout = aiohttp.ClientTimeout(sock_connect=self.config.connection.timeout, sock_read=self.config.connection.timeout)
         for attempt, delay in enumerate((0.0, *CONNECT_RETRY_DELAYS)):
@@ -183,4 +187,9 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
                 raise ClientRequestError(f"Error occurred in request., {type(error).__name__}: {error}") from error
         if response.status_code not in SUCCESS:
             raise ErrorResponseException(self._deserialize, response)
-        return self._deserialize("ResourceResponse", response) if response.body() else None
+        if not response.body():
+            return None
+        if response.headers.get("Content-Type", "").split(";")[0].strip().lower() == "application/json":
+            with contextlib.suppress(ValueError):  # not JSON after all: msrest says what is wrong
+                return self._codec.deserialize("ResourceResponse", json.loads(response.body()))
+        return self._deserialize("ResourceResponse", response)

@@ -1,4 +1,8 @@
-"""HTTP routes: `POST /api/messages` (Bot Framework), `GET /healthz`, `GET /readyz`."""
+"""HTTP routes: `POST /api/messages` (Bot Framework), `GET /healthz`, `GET /readyz`.
+
+`POST /api/messages` does what `CloudAdapter.process` does for a POST (read the activity,
+hand it with the `Authorization` header to `process_activity`, answer 201 or the invoke
+response), with the body parsed once and read into an `Activity` by `ModelCodec`."""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from collections.abc import Awaitable, Callable
 
 import jwt
 from aiohttp import web
-from botbuilder.core import ActivityHandler
+from botbuilder.core import ActivityHandler, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
 
+from bot.model_codec import ModelCodec
 from core.logs import log_event
 
 log = logging.getLogger("lncip.web")
@@ -20,6 +26,7 @@ BOT: web.AppKey[ActivityHandler] = web.AppKey("bot", ActivityHandler)
 READINESS: web.AppKey[list[Callable[[], Awaitable[bool]]]] = web.AppKey("readiness", list)
 
 MAX_BODY_BYTES = 256 * 1024
+ACTIVITIES = ModelCodec(Activity._infer_class_models())  # the models `Activity.deserialize` knows
 
 
 def _bad_request(reason: str) -> web.Response:
@@ -40,12 +47,17 @@ async def messages(request: web.Request) -> web.StreamResponse:
             return _bad_request(f"'{field}' must be an object")
     if body["type"] == "message" and not isinstance(body.get("serviceUrl"), str):
         return _bad_request("a message activity needs a 'serviceUrl'")
+    activity = ACTIVITIES.deserialize("Activity", body)
     try:
-        response = await request.app[ADAPTER].process(request, request.app[BOT])
-    except jwt.PyJWTError:
-        # A malformed or forged token: the SDK lets the decoder's error escape.
+        invoke_response = await request.app[ADAPTER].process_activity(
+            request.headers.get("Authorization", ""), activity, request.app[BOT].on_turn
+        )
+    except (PermissionError, jwt.PyJWTError):
+        # A missing, malformed or forged token (the SDK lets the decoder's error escape).
         raise web.HTTPUnauthorized() from None
-    return response or web.Response(status=201)
+    if invoke_response:
+        return web.json_response(data=serializer_helper(invoke_response.body), status=invoke_response.status)
+    return web.Response(status=201)
 
 
 async def healthz(_request: web.Request) -> web.Response:

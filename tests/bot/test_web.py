@@ -73,3 +73,12 @@ async def test_other_tenants_get_no_service(tmp_path: Path, connector: Connector
             assert len(await member.ask("help")) == 1
     finally:
         await runner.cleanup()
+
+
+async def test_an_invoke_gets_the_sdk_s_invoke_response(bot: BotClient) -> None:
+    """An invoke the bot does not handle is answered as `CloudAdapter.process` answers it:
+    with the activity handler's 501, not the 201 of other activities."""
+    chat = bot.conversation()
+    invoke = chat.activity("invoke", name="unknown/thing", value={"a": 1})
+    assert await bot.post(invoke) == 501
+    assert await chat.say("help") == 201

@@ -1,0 +1,167 @@
+"""The Bot Framework's models to and from JSON, as msrest does it, without msrest's machinery.
+
+msrest 0.7.1 turns an `Activity` into JSON generically: for every attribute it copies its
+description, looks up serialisers by type name, catches exceptions, and `Serializer.body` first
+rebuilds the whole activity through the deserialiser and walks it again to validate it. Reading
+one is as generic. For a reply that is about a tenth of a turn's CPU, and as much again for the
+incoming activity and the connector's answer.
+
+`ModelCodec` does the same for the plain cases, from each model's own `_attribute_map`:
+attributes typed `str`, `bool`, `int`, `float`, `iso-8601` (msrest's own converter), `object`
+(msrest's own), lists and dicts of those, and nested models. Anything else (another type, a
+model with validation rules, XML, flattened keys, subtypes, a dict where a model belongs, a
+value msrest would convert or reject) is not plain, and that value's whole document goes
+through msrest itself. tests/bot/test_model_codec.py compares both ways on many documents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from msrest.serialization import Deserializer, Model, Serializer
+
+_BASIC = {"bool": bool, "int": int, "float": float}
+_UNESCAPED_DOT = re.compile(r"(?<!\\)\.")
+
+
+class NotPlain(Exception):
+    """A value the codec leaves to msrest."""
+
+
+Fields = tuple[tuple[str, str, str], ...]  # (attribute, JSON key, msrest type) for one model
+
+
+class ModelCodec:
+    def __init__(self, dependencies: Mapping[str, type], serializer: Serializer | None = None) -> None:
+        self.dependencies = dict(dependencies)
+        self.serializer = serializer or Serializer(self.dependencies)
+        self.deserializer = Deserializer(self.dependencies)
+        self._fields: dict[type, Fields | None] = {}
+
+    # --- to JSON -------------------------------------------------------------------------
+
+    def serialize(self, model: Any, type_name: str) -> Any:
+        """What `self.serializer.body(model, type_name)` gives."""
+        try:
+            return self._model_to_json(model, type_name)
+        except NotPlain:
+            return self.serializer.body(model, type_name)
+
+    def _model_to_json(self, model: Any, type_name: str) -> dict[str, Any]:
+        if not isinstance(model, Model) or not isinstance(self.dependencies.get(type_name), type):
+            raise NotPlain
+        fields = self.fields(type(model))
+        out: dict[str, Any] = {}
+        for attribute, key, kind in fields:
+            value = getattr(model, attribute, None)
+            if value is not None:
+                out[key] = self._to_json(value, kind)
+        return out
+
+    def _to_json(self, value: Any, kind: str) -> Any:
+        if kind == "str":
+            if isinstance(value, Enum) and type(value.value) is str:
+                return value.value  # msrest writes an enum as its value
+            if type(value) is not str:
+                raise NotPlain
+            return value
+        if kind in _BASIC:
+            if type(value) is not _BASIC[kind]:
+                raise NotPlain
+            return value
+        if kind == "object":
+            return self.serializer.serialize_object(value)
+        if kind == "iso-8601":
+            try:
+                return Serializer.serialize_iso(value)
+            except Exception as error:
+                raise NotPlain from error
+        if kind[:1] == "[" and kind[-1:] == "]":
+            if type(value) is not list:
+                raise NotPlain
+            return [None if item is None else self._to_json(item, kind[1:-1]) for item in value]
+        if kind[:1] == "{" and kind[-1:] == "}":
+            if type(value) is not dict or any(type(key) is not str for key in value):
+                raise NotPlain
+            return {key: None if item is None else self._to_json(item, kind[1:-1]) for key, item in value.items()}
+        return self._model_to_json(value, kind)
+
+    # --- from JSON -----------------------------------------------------------------------
+
+    def deserialize(self, type_name: str, data: Any) -> Any:
+        """What `self.deserializer(type_name, data)` gives (for a dict or a list)."""
+        try:
+            return self._from_json(type_name, data)
+        except NotPlain:
+            return self.deserializer(type_name, data)
+
+    def _from_json(self, kind: str, data: Any) -> Any:
+        if data is None:
+            return None
+        if kind == "str":
+            if type(data) is not str:
+                raise NotPlain
+            return data
+        if kind in _BASIC:
+            if type(data) is not _BASIC[kind]:
+                raise NotPlain
+            return data
+        if kind == "object":
+            return self.deserializer.deserialize_data(data, "object")
+        if kind == "iso-8601":
+            try:
+                return Deserializer.deserialize_iso(data)
+            except Exception as error:
+                raise NotPlain from error
+        if kind[:1] == "[" and kind[-1:] == "]":
+            if type(data) is not list:
+                raise NotPlain
+            return [self._from_json(kind[1:-1], item) for item in data]
+        if kind[:1] == "{" and kind[-1:] == "}":
+            if type(data) is not dict:
+                raise NotPlain
+            return {key: self._from_json(kind[1:-1], item) for key, item in data.items()}
+        model_class = self.dependencies.get(kind)
+        if not isinstance(model_class, type) or type(data) is not dict:
+            raise NotPlain
+        fields = self.fields(model_class)
+        if model_class._subtype_map:  # polymorphic: msrest picks the class from the data
+            raise NotPlain
+        values = {attribute: self._from_json(field_kind, data.get(key)) for attribute, key, field_kind in fields}
+        try:
+            model = model_class(**values)
+        except TypeError as error:
+            raise NotPlain from error
+        known = {key for _, key, _ in fields}
+        extra = {key: data[key] for key in set(data.keys()) - known}  # as msrest keeps unknown keys
+        if extra:
+            model.additional_properties = extra
+        return model
+
+    # --- which models are plain ----------------------------------------------------------
+
+    def fields(self, model_class: type) -> Fields:
+        """The model's attributes, if the codec can handle the model; else `NotPlain`."""
+        if model_class not in self._fields:
+            self._fields[model_class] = _plain_fields(model_class)
+        fields = self._fields[model_class]
+        if fields is None:
+            raise NotPlain
+        return fields
+
+
+def _plain_fields(model_class: type) -> Fields | None:
+    if not issubclass(model_class, Model) or issubclass(model_class, Enum):
+        return None
+    if getattr(model_class, "_validation", None) or model_class.is_xml_model():
+        return None
+    fields = []
+    for attribute, description in model_class._attribute_map.items():
+        key, kind = description["key"], description["type"]
+        if not key or _UNESCAPED_DOT.search(key) or "\\" in key or set(description) - {"key", "type"}:
+            return None
+        fields.append((attribute, key, kind))
+    return tuple(fields)
