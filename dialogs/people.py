@@ -63,9 +63,8 @@ class PeopleDialog(ComponentDialog):
         options = step.options if isinstance(step.options, dict) else {}
         email = normalise_email(str(step.result))
         step.values["email"] = email
-        async with self.database.session() as session:  # one transaction for both reads
-            existing = await get_person_by_email(session, email)
-            schools = [{"title": s.name, "value": str(s.id)} for s in await list_schools(session)]
+        existing = await get_person_by_email(self.database, email)
+        schools = [{"title": s.name, "value": str(s.id)} for s in await list_schools(self.database)]
         values = options.get("values") or _form_values(existing)
         rendered = render_card(
             "people/form.json.j2",

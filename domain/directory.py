@@ -99,7 +99,7 @@ class PupilRecord:
         return Target("pupil", school_id=self.school_id, placed_with_partnership=self.placed_with_partnership)
 
 
-def _school(row: School) -> SchoolRecord:
+def _school(row: School | Row[Any]) -> SchoolRecord:
     return SchoolRecord(id=row.id, name=row.name, dfe_urn=row.dfe_urn, is_member=row.is_member)
 
 
@@ -150,12 +150,14 @@ async def get_school_by_urn(db: DatabaseOrSession, urn: str) -> SchoolRecord | N
         return _school(row) if row else None
 
 
+_SCHOOLS = select(School.id, School.name, School.dfe_urn, School.is_member).order_by(School.name, School.id)
+_MEMBER_SCHOOLS = _SCHOOLS.where(School.is_member.is_(True))
+
+
 async def list_schools(db: DatabaseOrSession, *, members_only: bool = False) -> list[SchoolRecord]:
-    query = select(School).order_by(School.name, School.id)
-    if members_only:
-        query = query.where(School.is_member.is_(True))
-    async with unit_of_work(db) as session:
-        return [_school(row) for row in await session.scalars(query)]
+    async with for_reading(db) as reader:  # a plain query: the people form lists them every time
+        rows = await reader.execute(_MEMBER_SCHOOLS if members_only else _SCHOOLS)
+        return [_school(row) for row in rows]
 
 
 # --- people ----------------------------------------------------------------------------
@@ -168,9 +170,10 @@ async def get_person(db: DatabaseOrSession, person_id: int) -> PersonRecord | No
 
 
 async def get_person_by_email(db: DatabaseOrSession, email: str) -> PersonRecord | None:
-    async with unit_of_work(db) as session:
-        row = await session.scalar(select(Person).where(Person.email == email.strip().lower()))
-        return _person(row) if row else None
+    """Anyone with that address, active or not (`resolve_person` is who may use the bot)."""
+    async with for_reading(db) as reader:
+        rows = (await reader.execute(_PERSON_BY_EMAIL, {"email": email.strip().lower()})).all()
+    return _person_from_rows(rows) if rows else None
 
 
 async def list_people(
