@@ -23,7 +23,7 @@ from typing import Any
 
 from msrest.serialization import Deserializer, Model, Serializer
 
-_BASIC = {"bool": bool, "int": int, "float": float}
+_SCALARS = {"str": str, "bool": bool, "int": int, "float": float}
 _UNESCAPED_DOT = re.compile(r"(?<!\\)\.")
 
 
@@ -62,16 +62,10 @@ class ModelCodec:
         return out
 
     def _to_json(self, value: Any, kind: str) -> Any:
-        if kind == "str":
-            if isinstance(value, Enum) and type(value.value) is str:
-                return value.value  # msrest writes an enum as its value
-            if type(value) is not str:
-                raise NotPlain
-            return value
-        if kind in _BASIC:
-            if type(value) is not _BASIC[kind]:
-                raise NotPlain
-            return value
+        if kind == "str" and isinstance(value, Enum) and type(value.value) is str:
+            return value.value  # msrest writes an enum as its value
+        if kind in _SCALARS:
+            return _scalar(value, kind)
         if kind == "object":
             return self.serializer.serialize_object(value)
         if kind == "iso-8601":
@@ -101,14 +95,8 @@ class ModelCodec:
     def _from_json(self, kind: str, data: Any) -> Any:
         if data is None:
             return None
-        if kind == "str":
-            if type(data) is not str:
-                raise NotPlain
-            return data
-        if kind in _BASIC:
-            if type(data) is not _BASIC[kind]:
-                raise NotPlain
-            return data
+        if kind in _SCALARS:
+            return _scalar(data, kind)
         if kind == "object":
             return self.deserializer.deserialize_data(data, "object")
         if kind == "iso-8601":
@@ -151,6 +139,14 @@ class ModelCodec:
         if fields is None:
             raise NotPlain
         return fields
+
+
+def _scalar(value: Any, kind: str) -> Any:
+    """A `str`, `bool`, `int` or `float` value as it is, if it is exactly that type (msrest
+    would convert anything else, e.g. `1` for a `bool`: that is left to msrest)."""
+    if type(value) is not _SCALARS[kind]:
+        raise NotPlain
+    return value
 
 
 def _plain_fields(model_class: type) -> Fields | None:

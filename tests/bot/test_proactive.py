@@ -27,6 +27,7 @@ from domain.outbox import NotificationStatus
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.directory_rows import add_person
 from tests.fixtures.fakes import FakeSleep
+from tests.fixtures.serving import serving
 
 CARD = {
     "type": "AdaptiveCard",
@@ -121,16 +122,11 @@ async def silent_connector() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_post("/v3/conversations/{conversation_id}/activities", hang)
     app.router.add_post("/v3/conversations/{conversation_id}/activities/{activity_id}", hang)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        release.set()
-        await runner.cleanup()
+    async with serving(app) as url:
+        try:
+            yield url
+        finally:
+            release.set()
 
 
 async def test_a_send_that_never_answers_times_out(adapter: CloudAdapter, silent_connector: str) -> None:

@@ -29,6 +29,7 @@ from bot.reply_client import (
     check_retry_policy,
     connect_retry_delays,
 )
+from tests.fixtures.serving import serving
 
 CONVERSATION = "a:1Xy/ code?&=#;x"  # characters msrest quotes in a path (Teams ids are ASCII)
 
@@ -60,16 +61,9 @@ async def recorder() -> AsyncIterator[RecordingConnector]:
     connector = RecordingConnector()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", connector.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    connector.url = f"http://{host}:{port}"
-    try:
+    async with serving(app) as url:
+        connector.url = url
         yield connector
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
@@ -48,6 +47,7 @@ from tests.fixtures.bot_server import (
 )
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.directory import ADMIN_AAD, seed
+from tests.fixtures.serving import serving
 
 # --- connector and token clients -------------------------------------------------------------
 
@@ -209,24 +209,16 @@ async def running(tmp_path: Path, connector: ConnectorStandIn) -> AsyncIterator[
     await seed(settings)
     clock = ManualClock()
     app = create_app(settings, clock=clock, knowledge=shared_knowledge())
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(" ".join(statement.split()))
 
-    database = app[DATABASE]
-    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
-    assert isinstance(app[ADAPTER], CloudAdapter)
-    async with aiohttp.ClientSession() as session:
-        try:
-            yield RunningBot(BotClient(f"http://{host}:{port}", session, connector), database, clock, statements)
-        finally:
-            await runner.cleanup()
+    async with serving(app) as url, aiohttp.ClientSession() as session:
+        database = app[DATABASE]
+        event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+        assert isinstance(app[ADAPTER], CloudAdapter)
+        yield RunningBot(BotClient(url, session, connector), database, clock, statements)
 
 
 async def ask(chat: Conversation, text: str) -> None:

@@ -10,7 +10,13 @@ import pytest
 
 from knowledge.prefilter import WordStartFilter, text_starts, word_starts
 from knowledge.scope import clean, load_gaps
-from tests.knowledge.conftest import BLIND_EVAL, DEV_EVAL, EXTRA_EVAL, HOLDOUT_EVAL, PUBLIC_EVAL
+from tests.knowledge.conftest import (
+    BLIND_EVAL,
+    DEV_EVAL,
+    EXTRA_EVAL,
+    HOLDOUT_EVAL,
+    PUBLIC_EVAL,
+)
 
 EVAL_FILES = (PUBLIC_EVAL, EXTRA_EVAL, BLIND_EVAL, HOLDOUT_EVAL, DEV_EVAL)
 
