@@ -116,7 +116,7 @@ class ModelCodec:
         if not isinstance(model_class, type) or type(data) is not dict:
             raise NotPlain
         fields = self.fields(model_class)
-        if model_class._subtype_map:  # polymorphic: msrest picks the class from the data
+        if getattr(model_class, "_subtype_map", None):  # polymorphic: msrest picks the class from the data
             raise NotPlain
         values = {attribute: self._from_json(field_kind, data.get(key)) for attribute, key, field_kind in fields}
         try:

@@ -8,14 +8,15 @@ in ../shared/TEAMS-NOTES.md). `ReplyConversations` does the same two calls a tur
 and any call with `raw=True` or per-operation settings, is msrest's own.
 
 What stays exactly as msrest does it:
-- the URL (msrest's own quoting and joining, passed on as it is, not re-quoted), the request
-  headers (`Accept`, `Content-Type`, `x-ms-conversation-id` on replies only, msrest's
-  `User-Agent`, and `Authorization` from the credentials' own `signed_session`, as msrest's
-  credentials policy gets it), and the body (what msrest's `Serializer.body` writes, written by
-  `ModelCodec`, and its answer read likewise). msrest also
-  validates the activity against each model's `_validation` rules; no model of the connector
-  has any (checked when a client is wrapped), so that walk is skipped. One difference: a conversation id with characters outside ASCII (Teams ids are
-  ASCII) goes into `x-ms-conversation-id` as UTF-8, where `requests` sends Latin-1;
+- the URL: msrest's own quoting and joining, passed on as it is (not re-quoted);
+- the request headers: `Accept`, `Content-Type`, `x-ms-conversation-id` (on replies only),
+  msrest's `User-Agent`, and `Authorization` from the credentials' own `signed_session`, as
+  msrest's credentials policy gets it. One difference: a conversation id with characters
+  outside ASCII (Teams ids are ASCII) goes into `x-ms-conversation-id` as UTF-8, where
+  `requests` sends Latin-1;
+- the body: what msrest's `Serializer.body` writes, written by `ModelCodec` (and the answer
+  read likewise). msrest also validates the activity against each model's `_validation` rules;
+  no model of the connector has any (checked when a client is wrapped), so that walk is skipped;
 - retries: msrest's `urllib3.Retry` never retries a POST on a status (POST is not among its
   `allowed_methods`), but does retry a failed connection up to 3 times, waiting 0, 1.6 and
   3.2 s (`backoff_factor` 0.8); `CONNECT_RETRY_DELAYS` is checked against that policy at start;
@@ -168,7 +169,8 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
     async def _post(self, url: str, activity: Any, extra_headers: dict[str, str]) -> Any:
         body = json.dumps(self._codec.serialize(activity, "Activity")).encode()
         headers = self._headers(extra_headers)
-        timeout = aiohttp.ClientTimeout(sock_connect=self.config.connection.timeout, sock_read=self.config.connection.timeout)
+        seconds = self.config.connection.timeout
+        timeout = aiohttp.ClientTimeout(sock_connect=seconds, sock_read=seconds)
         for attempt, delay in enumerate((0.0, *CONNECT_RETRY_DELAYS)):
             if delay:
                 await asyncio.sleep(delay)
@@ -177,7 +179,7 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
                     URL(url, encoded=True), data=body, headers=headers, timeout=timeout, proxy=self._proxy
                 )
                 async with post as sent:
-                    response = LoadedResponse(None, sent)
+                    response = LoadedResponse(None, sent)  # type: ignore[arg-type]  # no msrest request
                     await response.load_body()
                 break
             except aiohttp.ClientConnectorError as error:

@@ -43,7 +43,8 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             dialect = self.engine.sync_engine.dialect
-            dialect.do_rollback = _rollback_if_in_transaction(dialect.do_rollback)  # type: ignore[method-assign]
+            rollback = _rollback_if_in_transaction(dialect.do_rollback)
+            dialect.do_rollback = rollback  # type: ignore[method-assign,assignment]
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

@@ -205,7 +205,10 @@ class Retriever:
         """
         share = self.w.unknown_term_share if unknown_share is None else unknown_share
         indices = [entry_index] if isinstance(entry_index, int) else entry_index
-        terms = self.doc_terms[indices[0]] if len(indices) == 1 else frozenset().union(*(self.doc_terms[i] for i in indices))
+        if len(indices) == 1:
+            terms = self.doc_terms[indices[0]]
+        else:
+            terms = frozenset().union(*(self.doc_terms[i] for i in indices))
         # An entry for every key stage answers "how do I refer a year 9?" in full: the key stage
         # named is no part of the question it leaves out.
         any_stage = any(self.entries[i].key_stage in ("none", "shared") for i in indices)
