@@ -110,6 +110,11 @@ def _unvalidated(serializer: Serializer) -> Serializer:
     return copy
 
 
+def _request_error(error: Exception) -> ClientRequestError:
+    """The error msrest raises when a request gets no answer, in msrest's words."""
+    return ClientRequestError(f"Error occurred in request., {type(error).__name__}: {error}")
+
+
 def proxy_for(url: str) -> str | None:
     """The proxy `requests` would use for `url`: from `HTTP(S)_PROXY`, unless `NO_PROXY` excludes it."""
     parsed = URL(url)
@@ -184,9 +189,9 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
                 break
             except aiohttp.ClientConnectorError as error:
                 if attempt == len(CONNECT_RETRY_DELAYS):
-                    raise ClientRequestError(f"Error occurred in request., {type(error).__name__}: {error}") from error
+                    raise _request_error(error) from error
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                raise ClientRequestError(f"Error occurred in request., {type(error).__name__}: {error}") from error
+                raise _request_error(error) from error
         if response.status_code not in SUCCESS:
             raise ErrorResponseException(self._deserialize, response)
         if not response.body():
