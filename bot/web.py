@@ -15,6 +15,7 @@ from aiohttp import web
 from botbuilder.core import ActivityHandler, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
+from msrest.exceptions import DeserializationError
 
 from bot.model_codec import ModelCodec
 from core.logs import log_event
@@ -47,7 +48,10 @@ async def messages(request: web.Request) -> web.StreamResponse:
             return _bad_request(f"'{field}' must be an object")
     if body["type"] == "message" and not isinstance(body.get("serviceUrl"), str):
         return _bad_request("a message activity needs a 'serviceUrl'")
-    activity = ACTIVITIES.deserialize("Activity", body)
+    try:
+        activity = ACTIVITIES.deserialize("Activity", body)
+    except DeserializationError:
+        return _bad_request("the body is not a Bot Framework activity (a field has the wrong type)")
     try:
         invoke_response = await request.app[ADAPTER].process_activity(
             request.headers.get("Authorization", ""), activity, request.app[BOT].on_turn

@@ -26,6 +26,8 @@ async def test_bad_bodies_get_a_clear_400_and_no_reply(bot: BotClient) -> None:
         ('{"text": "no type"}', "application/json", 400),
         ('{"type": "message", "text": "no service url"}', "application/json", 400),
         ('{"type": "message", "from": "me", "serviceUrl": "x"}', "application/json", 400),
+        ('{"type": "message", "serviceUrl": "x", "timestamp": "yesterday"}', "application/json", 400),
+        ('{"type": "message", "serviceUrl": "x", "entities": {"not": "a list"}}', "application/json", 400),
         ("hello", "text/plain", 415),
     ]
     for body, content_type, status in cases:
