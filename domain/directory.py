@@ -103,17 +103,25 @@ def _school(row: School | Row[Any]) -> SchoolRecord:
     return SchoolRecord(id=row.id, name=row.name, dfe_urn=row.dfe_urn, is_member=row.is_member)
 
 
-def _person(row: Person) -> PersonRecord:
-    known = {role.value for role in Role}
+_KNOWN_ROLES = frozenset(role.value for role in Role)
+
+
+def _person_record(row: Person | Row[Any], role_values: Iterable[str | None]) -> PersonRecord:
+    """A person's record from their row (ORM or plain) and the values of their roles
+    (an unknown value, or none from an outer join, is left out)."""
     return PersonRecord(
         id=row.id,
         display_name=row.display_name,
         email=row.email,
         aad_object_id=row.aad_object_id,
         school_id=row.school_id,
-        roles=frozenset(Role(r.role) for r in row.roles if r.role in known),
+        roles=frozenset(Role(value) for value in role_values if value in _KNOWN_ROLES),
         active=row.active,
     )
+
+
+def _person(row: Person) -> PersonRecord:
+    return _person_record(row, (role.role for role in row.roles))
 
 
 def pupil_record(row: Pupil) -> PupilRecord:
@@ -236,16 +244,7 @@ _PERSON_BY_EMAIL = _PERSON_WITH_ROLES.where(Person.email == bindparam("email"))
 
 def _person_from_rows(rows: Sequence[Row[Any]]) -> PersonRecord:
     """The same record as `_person` gives for the row, from `_PERSON_WITH_ROLES` rows."""
-    first, known = rows[0], {role.value for role in Role}
-    return PersonRecord(
-        id=first.id,
-        display_name=first.display_name,
-        email=first.email,
-        aad_object_id=first.aad_object_id,
-        school_id=first.school_id,
-        roles=frozenset(Role(row.role) for row in rows if row.role in known),
-        active=first.active,
-    )
+    return _person_record(rows[0], (row.role for row in rows))
 
 
 async def link_aad_object_id(db: DatabaseOrSession, person_id: int, aad_object_id: str) -> PersonRecord:

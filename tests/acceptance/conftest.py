@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.acceptance.processes import kill_group, log_tail
+
 if TYPE_CHECKING:  # the driver imports Playwright, which may be missing: import it lazily
     from playwright.sync_api import Browser
 
@@ -131,25 +133,6 @@ def bot_environment(data_dir: Path, port: int | None = None) -> dict[str, str]:
     return env
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group (the bot shuts down cleanly), then SIGKILL what is left."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=10)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    with contextlib.suppress(OSError):
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    return ""
-
-
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
@@ -186,16 +169,16 @@ def run_bot(data_dir: Path, log_path: Path, *, timeout: float = BOT_START_TIMEOU
             deadline = time.monotonic() + timeout
             while proc.poll() is None and not _ready(url + "/readyz"):
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"the bot did not get ready in {timeout:.0f}s; log:\n{_tail(log_path)}")
+                    raise RuntimeError(f"the bot did not get ready in {timeout:.0f}s; log:\n{log_tail(log_path)}")
                 time.sleep(0.05)  # poll interval while the server comes up
             if proc.poll() is not None:
-                if "address already in use" in _tail(log_path).lower() and attempt < 2:
+                if "address already in use" in log_tail(log_path).lower() and attempt < 2:
                     continue
-                raise RuntimeError(f"the bot exited with status {proc.returncode}; log:\n{_tail(log_path)}")
+                raise RuntimeError(f"the bot exited with status {proc.returncode}; log:\n{log_tail(log_path)}")
             yield BotServer(url=url, port=port, pid=proc.pid, data_dir=data_dir, log_path=log_path)
             return
         finally:
-            _kill_group(proc)
+            kill_group(proc)
 
 
 # ------------------------------------------------------------------ fixtures ----

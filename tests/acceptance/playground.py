@@ -33,8 +33,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -47,6 +45,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from playwright.sync_api import Browser, Locator, Page, Playwright, WebSocket, expect, sync_playwright
+
+from tests.acceptance.processes import kill_group, log_tail
+from tests.fixtures.serving import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAYGROUND_BIN = REPO_ROOT / "node_modules" / ".bin" / "agentsplayground"
@@ -181,13 +182,6 @@ class PlaygroundError(RuntimeError):
 # ---------------------------------------------------------------- processes ----
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class PlaygroundServer:
     """A running Playground CLI."""
@@ -279,7 +273,7 @@ def run_playground(
     failed = True
     try:
         if not ready.wait(startup_timeout) or "port" not in listening:
-            raise PlaygroundError(f"Playground did not start; see {log_path}:\n{_tail(log_path)}")
+            raise PlaygroundError(f"Playground did not start; see {log_path}:\n{log_tail(log_path)}")
         # The CLI silently falls back to a random port when the asked one is taken.
         actual = listening["port"]
         url = f"http://127.0.0.1:{actual}"
@@ -295,7 +289,7 @@ def run_playground(
         )
         failed = False
     finally:
-        _kill_group(proc)
+        kill_group(proc)
         reader.join(timeout=5)
         if proc.stdout is not None:
             proc.stdout.close()  # else a ResourceWarning (an error under filterwarnings=error)
@@ -316,27 +310,6 @@ def _wait_http_ok(url: str, deadline: float) -> None:
             last = exc
         time.sleep(0.05)  # poll interval while the server comes up
     raise PlaygroundError(f"{url} did not answer 200 in time ({last})")
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-    # Children may outlive the leader: always sweep the group.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    with contextlib.suppress(OSError):
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    return ""
 
 
 @contextlib.contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +29,7 @@ from bot.reply_client import (
     check_retry_policy,
     connect_retry_delays,
 )
-from tests.fixtures.serving import serving
+from tests.fixtures.serving import free_port, serving
 
 CONVERSATION = "a:1Xy/ code?&=#;x"  # characters msrest quotes in a path (Teams ids are ASCII)
 
@@ -157,12 +156,6 @@ async def test_a_failure_without_a_body_raises_as_msrest_does(
     assert str(mine.value) == str(msrest.value)
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_a_refused_connection_is_retried_as_msrest_spaces_it(
     session: ReplySession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -172,7 +165,7 @@ async def test_a_refused_connection_is_retried_as_msrest_spaces_it(
         waits.append(seconds)
 
     monkeypatch.setattr(reply_client.asyncio, "sleep", sleep)
-    _, ours = clients(f"http://127.0.0.1:{closed_port()}", session)
+    _, ours = clients(f"http://127.0.0.1:{free_port()}", session)
     with pytest.raises(ClientRequestError):
         await ours.reply_to_activity(CONVERSATION, "1", reply())
     assert waits == [1.6, 3.2]  # 4 tries: at once, again at once, after 1.6 s, after 3.2 s

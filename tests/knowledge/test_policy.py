@@ -15,6 +15,13 @@ from knowledge.policy import Policy, Thresholds
 DECLINED = re.compile(r"can['’]t find|not sure|contact")
 
 
+def answered(kb: KnowledgeBase, question: str) -> str:
+    """The id of the entry that answers `question` (failing if the reply is not an answer)."""
+    reply = kb.reply(question)
+    assert reply.kind == "answer" and reply.entry is not None, (question, reply.kind)
+    return reply.entry.id
+
+
 def said(reply: Reply) -> str:
     rendered = render_reply(reply)
     return "\n".join([rendered.text, *card_strings(rendered.card)]).lower()
@@ -237,9 +244,7 @@ def test_an_answer_that_misses_part_of_the_question_says_so(kb: KnowledgeBase) -
     ],
 )
 def test_context_and_names_do_not_trigger_a_decline(kb: KnowledgeBase, question: str, entry_id: str) -> None:
-    reply = kb.reply(question)
-    assert reply.kind == "answer" and reply.entry is not None, (question, reply.kind)
-    assert reply.entry.id == entry_id
+    assert answered(kb, question) == entry_id
 
 
 @pytest.mark.parametrize(
@@ -260,9 +265,7 @@ def test_context_and_names_do_not_trigger_a_decline(kb: KnowledgeBase, question:
     ],
 )
 def test_the_question_asked_is_the_one_answered(kb: KnowledgeBase, question: str, entry_id: str) -> None:
-    reply = kb.reply(question)
-    assert reply.kind == "answer" and reply.entry is not None, (question, reply.kind)
-    assert reply.entry.id == entry_id, (question, reply.entry.id)
+    assert answered(kb, question) == entry_id, question
 
 
 @pytest.mark.parametrize(
