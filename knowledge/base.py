@@ -23,8 +23,7 @@ class KnowledgeBase:
     def __init__(self, data: KnowledgeData, data_dir: Path | None = None) -> None:
         self.data = data
         # Typo correction aims at words the entries really use, so collect them first.
-        plain = Analyzer(data.lexicon)
-        words = {w for e in data.entries for text in (e.title, e.answer, *e.phrasings) for w in plain.words(text)}
+        words = {w for e in data.entries for text in (e.title, e.answer, *e.phrasings) for w in Analyzer.words(text)}
         self.analyzer = Analyzer(data.lexicon, words)
         self.retriever = Retriever(data.entries, self.analyzer, Weights())
         gaps = load_gaps(data_dir / "gaps.yaml" if data_dir else None)
@@ -38,7 +37,6 @@ class KnowledgeBase:
             smalltalk=smalltalk,
             about=ABOUT_ENTRY_ID,
         )
-        self._by_id = {entry.id: entry for entry in data.entries}
 
     @classmethod
     def load(cls, path: Path | None = None) -> KnowledgeBase:
@@ -59,7 +57,7 @@ class KnowledgeBase:
 
     def entry(self, entry_id: str) -> Entry:
         try:
-            return self._by_id[entry_id]
+            return self.policy.by_id[entry_id]
         except KeyError:
             raise KeyError(f"no knowledge entry with id {entry_id!r}") from None
 

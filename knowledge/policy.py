@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from knowledge.entries import CONTACT_PAGE, LNCIP_SITE, Entry
+from knowledge.entries import CONTACT_PAGE, Entry
 from knowledge.retriever import DEFINITION_CUES, Match, Retriever
 from knowledge.scope import Scope, ScopeDetector
 from knowledge.smalltalk import SmallTalkDetector
@@ -69,7 +69,6 @@ class Reply:
     missing: str | None = None  # what the offer doesn't give, for "I can't find … in the offer"
     note: str | None = None  # an extra sentence for a decline; chat: the whole reply
     also: tuple[Entry, ...] = ()  # answer: another entry for another part of the question
-    contact_links: tuple[str, ...] = (CONTACT_PAGE, LNCIP_SITE)
     confidence: float = 0.0
 
 
@@ -150,7 +149,8 @@ class Policy:
             if self.smalltalk is not None:
                 return Reply("chat", question, note=self.smalltalk.unclear, suggestions=self.welcome)
             return Reply("suggest", question, suggestions=self.welcome, link=CONTACT_PAGE)
-        analysis = self.focus(question, analysis)
+        asked = self.asked_part(question)
+        analysis = self.focus(analysis, asked)
         matches = self.matches(analysis, 5)
         best = self.best(matches)
         # Confident, and the entry holds a fair share of what was asked: "do you do drug education?"
@@ -160,7 +160,7 @@ class Policy:
             if best is not None and best.confidence >= self.t.answer and best.coverage >= self.t.min_coverage
             else None
         )
-        answered = self.answer_parts(question, analysis, confident)
+        answered = self.answer_parts(question, analysis, confident, asked)
         if answered is not None:
             return answered
         top = matches[0].confidence if matches else 0.0
@@ -232,10 +232,14 @@ class Policy:
         """Confident, and the entry has (nearly) all of what was asked."""
         return match.confidence >= self.t.answer and match.coverage >= self.t.full_coverage
 
-    def second_part(self, question: str, analysis: Analysis, main: Entry) -> Entry | None:
+    def second_part(
+        self, question: str, analysis: Analysis, main: Entry, parts: list[tuple[Clause, Match]] | None = None
+    ) -> Entry | None:
         """Another entry for another part of the question ("…and who attends?"), if the main one
-        doesn't answer that part and the two answers together stay short."""
-        parts = self.clause_matches(question, analysis, _CLAUSE_BREAK)
+        doesn't answer that part and the two answers together stay short. `parts`: the question's
+        `clause_matches` at clause breaks, when the caller has them already."""
+        if parts is None:
+            parts = self.clause_matches(question, analysis, _CLAUSE_BREAK)
         main_index = self.retriever.index(main)
         keywords = not any(clause.asking for clause, _ in parts)  # "ks4 places and length"
         also = next(
@@ -252,9 +256,12 @@ class Policy:
             return None  # two long answers would bury both: answer the main part only
         return also
 
-    def answer_parts(self, question: str, analysis: Analysis, confident: Match | None) -> Reply | None:
+    def answer_parts(
+        self, question: str, analysis: Analysis, confident: Match | None, asking_sentences: Analysis | None
+    ) -> Reply | None:
         """The answer: the best entry for the whole question (or for its best part), plus one more
-        entry when another part asks something else; None when nothing is confident."""
+        entry when another part asks something else; None when nothing is confident.
+        `asking_sentences` is the question's `asked_part`."""
         parts = self.clause_matches(question, analysis, _CLAUSE_BREAK)
         # Only a whole sentence may take over from the whole question: "…core group refuses and
         # sends us back…" split at "and" is two halves of one question, not two questions.
@@ -269,11 +276,11 @@ class Policy:
             main = asked  # one sentence asks far more clearly than the whole message
         if main is None:
             return None
-        also = self.second_part(question, analysis, main.entry)
+        also = self.second_part(question, analysis, main.entry, parts)
         shown = (main.entry, also) if also else (main.entry,)
         # Part of the question found nothing in the answer: say so rather than imply it did. Only the
         # asking part counts: "I'm at a school in Shepshed, how do I refer?" asks nothing about Shepshed.
-        asked_part = self.asked_part(question) or analysis
+        asked_part = asking_sentences or analysis
         covered = self.retriever.coverage(asked_part, [self.retriever.index(e) for e in shown])
         # A word the offer never uses ("library", "accredited") is a sign of something it doesn't
         # say; a word it uses elsewhere is more often another way of asking the same thing.
@@ -310,10 +317,11 @@ class Policy:
             return None  # "…, where do I take this?": the story says what it is about
         return asked
 
-    def focus(self, question: str, analysis: Analysis) -> Analysis:
+    @staticmethod
+    def focus(analysis: Analysis, asked: Analysis | None) -> Analysis:
         """Weigh the question over its context: in "Parents haven't given consent. Can we still
-        take the case to IF?" the asking sentence counts twice, the story once."""
-        asked = self.asked_part(question)
+        take the case to IF?" the asking sentence (`asked`, its `asked_part`) counts twice, the
+        story once."""
         if asked is None:
             return analysis
         return Analysis(analysis.tokens + asked.tokens, analysis.corrected | asked.corrected, analysis.unknown_words)

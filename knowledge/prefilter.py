@@ -14,7 +14,7 @@ searching only the possible patterns finds exactly what searching every pattern 
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Mapping
 from re import _constants as c  # type: ignore[attr-defined]
 from re import _parser as parser  # type: ignore[attr-defined]
 from typing import Any, Generic, TypeVar
@@ -149,7 +149,3 @@ class WordStartFilter(Generic[Key]):
         for start in starts:
             found.update(self._by_start.get(start, ()))
         return found
-
-    @property
-    def indexed(self) -> Iterable[Key]:
-        return self._all - self._always

@@ -86,7 +86,8 @@ class Retriever:
         self.w = weights or Weights()
         self._is_glossary = np.array([e.is_glossary for e in self.entries])
         self._overview = np.array([e.overview for e in self.entries])
-        self._stage = np.array([e.key_stage for e in self.entries])
+        stage = np.array([e.key_stage for e in self.entries])
+        self._entries_for_stage = {name: stage == name for name in ("ks3", "ks4", "compare", "shared")}
         docs = [self._document(entry) for entry in self.entries]
         # "who", "how", "LNCIP" in a title say little about its topic.
         weak = analyzer.lexicon.weak_words
@@ -144,10 +145,10 @@ class Retriever:
 
     def scores(self, analysis: Analysis) -> npt.NDArray[np.float64]:
         total = np.zeros(len(self.entries))
-        for term, weight in self.query_weights(analysis).items():
-            vector = self._vectors.get(term)
+        for query in self.query_terms(analysis):
+            vector = self._vectors.get(query.term)
             if vector is not None:
-                total += weight * vector
+                total += query.weight * vector
         if self.w.title_match:
             # An entry whose whole title was asked for is the topic itself ("in-school support"),
             # not a narrower entry that shares the words ("cost of in-school support").
@@ -156,18 +157,18 @@ class Retriever:
         total[self._overview] *= self.w.overview
         if not DEFINITION_CUES.intersection(analysis.tokens):
             total[self._is_glossary] *= self.w.glossary_without_cue
-        stages = analysis.key_stages
+        stages, entries_for = analysis.key_stages, self._entries_for_stage
         if not stages:
             # No key stage named: prefer the answer that gives both over either one alone.
-            total[(self._stage == "ks3") | (self._stage == "ks4")] *= self.w.unasked_key_stage
+            total[entries_for["ks3"] | entries_for["ks4"]] *= self.w.unasked_key_stage
         elif len(stages) == 2:
             # Both key stages named: the side-by-side answers fit best.
-            total[self._stage == "compare"] *= self.w.both_key_stages
+            total[entries_for["compare"]] *= self.w.both_key_stages
         elif len(stages) == 1:
             # Answer the key stage that was asked: never the other one's figures.
             other = "ks4" if "ks3" in stages else "ks3"
-            total[(self._stage == other) | (self._stage == "compare")] *= self.w.other_key_stage
-            total[(self._stage == next(iter(stages))) | (self._stage == "shared")] *= self.w.asked_key_stage
+            total[entries_for[other] | entries_for["compare"]] *= self.w.other_key_stage
+            total[entries_for[next(iter(stages))] | entries_for["shared"]] *= self.w.asked_key_stage
         return total
 
     def title_share(self, analysis: Analysis) -> npt.NDArray[np.float64]:
@@ -204,6 +205,12 @@ class Retriever:
         question is about something else. A number is only a detail ("6 weeks"), so it counts less.
         """
         share = self.w.unknown_term_share if unknown_share is None else unknown_share
+        return self.coverages(analysis, entry_index, (share,))[0]
+
+    def coverages(
+        self, analysis: Analysis, entry_index: int | Sequence[int], unknown_shares: tuple[float, ...]
+    ) -> tuple[float, ...]:
+        """`coverage` for each of `unknown_shares`, in one pass over the question's terms."""
         indices = [entry_index] if isinstance(entry_index, int) else entry_index
         if len(indices) == 1:
             terms = self.doc_terms[indices[0]]
@@ -212,25 +219,27 @@ class Retriever:
         # An entry for every key stage answers "how do I refer a year 9?" in full: the key stage
         # named is no part of the question it leaves out.
         any_stage = any(self.entries[i].key_stage in ("none", "shared") for i in indices)
-        unknown = share * self.max_idf
+        unknowns = [share * self.max_idf for share in unknown_shares]
         unknown_number = self.w.unknown_number_share * self.max_idf
-        matched = total = 0.0
+        matched, total = [0.0] * len(unknowns), [0.0] * len(unknowns)
         for query in self.query_terms(analysis):
             if any_stage and query.key_stage:
                 continue
-            idf = query.idf if query.idf is not None else (unknown_number if query.number else unknown)
-            total += query.weight * idf
-            if query.term in terms:
-                matched += query.weight * idf
-        return matched / total if total else 0.0
+            for i, unknown in enumerate(unknowns):
+                idf = query.idf if query.idf is not None else (unknown_number if query.number else unknown)
+                total[i] += query.weight * idf
+                if query.term in terms:
+                    matched[i] += query.weight * idf
+        return tuple(m / t if t else 0.0 for m, t in zip(matched, total, strict=True))
 
     def match(self, analysis: Analysis, entry_index: int, score: float) -> Match:
         """Confidence: coverage (forgiving unknown words: staff add their own), damped when the BM25
         score is weak. `Match.coverage` is the strict reading, for saying what wasn't found."""
-        forgiving = self.coverage(analysis, entry_index, self.w.unknown_term_share_confidence)
+        shares = (self.w.unknown_term_share_confidence, self.w.unknown_term_share)
+        forgiving, strict = self.coverages(analysis, entry_index, shares)
         strength = score / (score + self.w.score_scale)
         confidence = round(forgiving * (0.4 + 0.6 * strength), 4)
-        return Match(self.entries[entry_index], score, confidence, round(self.coverage(analysis, entry_index), 4))
+        return Match(self.entries[entry_index], score, confidence, round(strict, 4))
 
     def search(self, analysis: Analysis, k: int = 5) -> list[Match]:
         scores = self.scores(analysis)

@@ -13,13 +13,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from re import _parser as _sre_parse  # type: ignore[attr-defined]  # to read what a pattern needs
 
 from rapidfuzz import fuzz, process
-
-try:  # the regex parser, to find the text a pattern cannot match without (Python 3.11+)
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 # Digits that text-speak uses as words ("2 u" = "to you") stay digits before these units.
 _NUMBER_UNITS = frozenset(
@@ -197,7 +193,8 @@ class Analyzer:
         self.correct = lru_cache(maxsize=8192)(self._correct)
 
     # -- stages ---------------------------------------------------------------------------------
-    def words(self, text: str) -> list[str]:
+    @staticmethod
+    def words(text: str) -> list[str]:
         """Raw words after normalising (used to collect the corpus vocabulary too)."""
         return _WORD.findall(normalise(text))
 
