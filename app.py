@@ -14,10 +14,9 @@ from bot.handler import LncipBot
 from bot.proactive import BotFrameworkSender
 from bot.storage import DatabaseConversationState, DatabaseStorage
 from bot.web import ADAPTER, BOT, MAX_BODY_BYTES, READINESS, add_routes
-from core import logs
 from core.clock import Clock, SystemClock
 from core.logs import log_event
-from core.settings import Settings, SettingsError, load
+from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import upgrade_to_head
 from dialogs import people
@@ -77,12 +76,9 @@ def create_app(
 
 
 def main() -> int:
-    try:
-        settings = load()
-    except SettingsError as error:
-        print(f"Cannot start: {error}", file=sys.stderr)
+    settings = load_for_command("Cannot start")
+    if settings is None:
         return 2
-    logs.configure(settings.log_level)
     if settings.local_mode:
         log_event(
             log,

@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from core.clock import SystemClock
-from core.logs import configure
-from core.settings import Settings, SettingsError, load
+from core.settings import Settings, load_for_command
 from db.engine import Database
-from db.migrate import head_revision, upgrade_to_head
+from db.migrate import migrate
 from domain.demo_data import DEMO_USER_ENV, PLAYGROUND_USER_AAD_ID, load_demo_data
-from domain.directory import get_person_by_email, get_pupil_by_upn, get_school
+from domain.directory import get_person_by_email, get_pupil_by_upn, list_schools
 from domain.directory_csv import KINDS, Kind, export_csv, import_csv
 from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
 from domain.policy import Action, decide
@@ -108,9 +107,9 @@ async def _retention(database: Database, settings: Settings) -> int:
     now = SystemClock().now()
     due = await pupils_past_retention(database, now, settings.retention_days)
     print(f"Pupils who left provision more than {settings.retention_days} days ago: {len(due)}")
+    school_names = {school.id: school.name for school in await list_schools(database)} if due else {}
     for pupil in due:
-        school = await get_school(database, pupil.school_id)
-        school_name = school.name if school else ""
+        school_name = school_names.get(pupil.school_id, "")
         print(f"  {pupil.upn}  left {pupil.left_provision_on}  year {pupil.year_group}  {school_name}")
     if due:
         print("Erase each with: python -m cli erase-pupil --upn UPN --actor-email E --reason retention_period_ended")
@@ -119,9 +118,9 @@ async def _retention(database: Database, settings: Settings) -> int:
 
 async def run(arguments: argparse.Namespace, settings: Settings) -> int:
     url = settings.effective_database_url
-    await upgrade_to_head(url)
+    migrated = await migrate(url)
     if arguments.command == "migrate":
-        print(f"Database at revision {head_revision()}.")
+        print(migrated)
         return 0
     database = Database(url)
     try:
@@ -143,12 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if arguments.command == "import" and not Path(arguments.file).is_file():
         parser.error(f"no such file: {arguments.file}")
-    try:
-        settings = load()
-    except SettingsError as error:
-        print(f"{parser.prog}: {error}", file=sys.stderr)
+    settings = load_for_command(parser.prog)
+    if settings is None:
         return 2
-    configure(settings.log_level)
     return asyncio.run(run(arguments, settings))
 
 

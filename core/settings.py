@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -130,3 +131,17 @@ def load() -> Settings:
     else:
         load_dotenv(REPO_ROOT / ".env", override=False)
     return from_env()
+
+
+def load_for_command(name: str) -> Settings | None:
+    """The settings for a command line entry point, with logging configured; `None` after one
+    line on stderr (`<name>: <the bad setting>`) when a setting is bad."""
+    from core.logs import configure
+
+    try:
+        settings = load()
+    except SettingsError as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        return None
+    configure(settings.log_level)
+    return settings

@@ -30,12 +30,12 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+        in_memory = self.is_sqlite and (not parsed.database or parsed.database == ":memory:")
+        if self.is_sqlite and parsed.database and not in_memory:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Every turn opens a few short sessions. With the default pool (5 kept, 10 more on demand)
         # a burst of turns kept opening and closing extra connections (a new thread and the
         # PRAGMAs per SQLite connection, a login per PostgreSQL one) turn after turn; keep more.
-        in_memory = self.is_sqlite and (not parsed.database or parsed.database == ":memory:")
         kwargs: dict[str, object] = {"pool_pre_ping": not self.is_sqlite}
         if not in_memory:  # an in-memory database has one connection (a StaticPool)
             kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)

@@ -28,8 +28,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.logs import log_event
+from core.settings import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 # Any fixed 64-bit number; the same for every instance of this app ("LNCIPMIG").
 MIGRATION_LOCK_KEY = 0x4C4E4349504D4947
 
@@ -97,18 +97,19 @@ async def upgrade_to_head(url: str) -> None:
         log_event(logger, "database migrated", from_revision=before, to_revision=after)
 
 
-def main() -> int:
-    from core.logs import configure
-    from core.settings import SettingsError, load
+async def migrate(url: str) -> str:
+    """`upgrade_to_head`, and the line that reports it."""
+    await upgrade_to_head(url)
+    return f"Database at revision {head_revision()}."
 
-    try:
-        settings = load()
-    except SettingsError as error:
-        print(f"db.migrate: {error}", file=sys.stderr)
+
+def main() -> int:
+    from core.settings import load_for_command
+
+    settings = load_for_command("db.migrate")
+    if settings is None:
         return 2
-    configure(settings.log_level)
-    asyncio.run(upgrade_to_head(settings.effective_database_url))
-    print(f"Database at revision {head_revision()}.")
+    print(asyncio.run(migrate(settings.effective_database_url)))
     return 0
 
 

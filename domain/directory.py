@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,14 +99,17 @@ class PupilRecord:
         return Target("pupil", school_id=self.school_id, placed_with_partnership=self.placed_with_partnership)
 
 
-def _school(row: School | Row[Any]) -> SchoolRecord:
+AnyRow = Row[Unpack[tuple[Any, ...]]]  # a plain result row, whatever its columns
+
+
+def _school(row: School | AnyRow) -> SchoolRecord:
     return SchoolRecord(id=row.id, name=row.name, dfe_urn=row.dfe_urn, is_member=row.is_member)
 
 
 _KNOWN_ROLES = frozenset(role.value for role in Role)
 
 
-def _person_record(row: Person | Row[Any], role_values: Iterable[str | None]) -> PersonRecord:
+def _person_record(row: Person | AnyRow, role_values: Iterable[str | None]) -> PersonRecord:
     """A person's record from their row (ORM or plain) and the values of their roles
     (an unknown value, or none from an outer join, is left out)."""
     return PersonRecord(
@@ -216,9 +219,10 @@ async def resolve_person(
     nobody. Reads only: binding the id is `link_aad_object_id`.
 
     Runs on every turn, so it is one plain query (the person joined with their roles)."""
+    aad = aad_object_id.strip().lower() if aad_object_id else None
     async with for_reading(db) as reader:
-        if aad_object_id:
-            rows = (await reader.execute(_PERSON_BY_AAD, {"aad": aad_object_id.strip().lower()})).all()
+        if aad:
+            rows = (await reader.execute(_PERSON_BY_AAD, {"aad": aad})).all()
             if rows:
                 return _person_from_rows(rows) if rows[0].active else None
         if not (email and email_verified):
@@ -227,7 +231,7 @@ async def resolve_person(
     if not rows or not rows[0].active:
         return None
     bound = rows[0].aad_object_id
-    if bound and aad_object_id and bound != aad_object_id.strip().lower():
+    if bound and aad and bound != aad:
         return None
     return _person_from_rows(rows)
 
@@ -242,7 +246,7 @@ _PERSON_BY_AAD = _PERSON_WITH_ROLES.where(Person.aad_object_id == bindparam("aad
 _PERSON_BY_EMAIL = _PERSON_WITH_ROLES.where(Person.email == bindparam("email"))
 
 
-def _person_from_rows(rows: Sequence[Row[Any]]) -> PersonRecord:
+def _person_from_rows(rows: Sequence[AnyRow]) -> PersonRecord:
     """The same record as `_person` gives for the row, from `_PERSON_WITH_ROLES` rows."""
     return _person_record(rows[0], (row.role for row in rows))
 

@@ -19,11 +19,12 @@ lease no longer covers rather than race another instance for them.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -249,7 +250,7 @@ class Notifier:
         attempts = job.attempts + 1
         now = self.clock.now()
         retryable = result.status in self.policy.retry_statuses or result.status == NO_RESPONSE
-        timeouts = 1 + len(_leading(job.recent_errors, TIMEOUT))
+        timeouts = 1 + sum(1 for _ in itertools.takewhile(lambda error: error == TIMEOUT, job.recent_errors))
         if result.ok:
             await self._finish(job, address, result, NotificationStatus.SENT, None, duration_ms)
         elif result.status in self.policy.gone_statuses or (
@@ -340,12 +341,3 @@ async def _address_for(
         return await address_by_id(db, address_id)
     return None
 
-
-def _leading(items: Sequence[str | None], value: str) -> list[str | None]:
-    """The run of `value` at the start of `items`."""
-    run: list[str | None] = []
-    for item in items:
-        if item != value:
-            break
-        run.append(item)
-    return run

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from enum import StrEnum
 
 from domain.roles import PARTNERSHIP_ROLES, SCHOOL_ROLES, Role
@@ -126,7 +127,7 @@ class Rule:
     any_school: frozenset[Role] = frozenset()
     placed: frozenset[Role] = frozenset()
 
-    @property
+    @cached_property  # `decide` asks on every call; the rule never changes
     def roles(self) -> frozenset[Role]:
         return self.own_school | self.own_records | self.any_school | self.placed
 
