@@ -7,7 +7,8 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+from bot.card_text import ADAPTIVE_CARD
+
 MAX_MESSAGE_CHARS = 4000
 
 
@@ -51,4 +52,14 @@ def card_activity(card: dict[str, Any], summary: str | None = None) -> Activity:
         type=ActivityTypes.message,
         attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)],
         summary=summary,
+    )
+
+
+def message_activity(card: dict[str, Any], text: str, alert: bool) -> Activity:
+    """One message: the card as an Adaptive Card attachment, the text, and the feed alert."""
+    return Activity(
+        type=ActivityTypes.message,
+        text=text or None,
+        attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)] if card else None,
+        channel_data={"notification": {"alert": True}} if alert else None,
     )

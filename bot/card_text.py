@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"  # an attachment's content type
+
 
 def card_strings(node: Any) -> Iterator[str]:
     if isinstance(node, list):
@@ -40,6 +42,6 @@ def visible_text(activities: list[dict[str, Any]]) -> str:
         if activity.get("text"):
             parts.append(str(activity["text"]))
         for attachment in activity.get("attachments") or []:
-            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+            if attachment.get("contentType") == ADAPTIVE_CARD:
                 parts.extend(s for s in card_strings(attachment.get("content")) if s)
     return "\n".join(parts)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botbuilder.core import ActivityHandler, ConversationState, TurnContext
-from botbuilder.dialogs import Dialog, DialogSet, DialogState
+from botbuilder.core import ActivityHandler, TurnContext
+from botbuilder.dialogs import Dialog, DialogSet
 from botbuilder.schema import ActivityTypes, ChannelAccount
 
 from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
 from bot.commands import Command, CommandRouter
 from bot.proactive import address_from_activity
 from bot.qa_cards import render_reply, render_welcome
+from bot.storage import DatabaseConversationState
 from bot.texts import text
-from bot.turn import PERSON_KEY, Turn
+from bot.turn import PERSON_KEY, Turn, person_of
 from core.clock import Clock, SystemClock
 from core.logs import log_event, new_correlation_id
 from core.settings import Settings
@@ -35,7 +36,7 @@ class LncipBot(ActivityHandler):
         settings: Settings,
         knowledge: KnowledgeBase,
         database: Database | None = None,
-        conversation_state: ConversationState | None = None,
+        conversation_state: DatabaseConversationState | None = None,
         dialogs: list[Dialog] | None = None,
         commands: list[Command] | None = None,
         clock: Clock | None = None,
@@ -74,15 +75,9 @@ class LncipBot(ActivityHandler):
         await self._save_state(turn_context)
 
     async def _save_state(self, turn_context: TurnContext) -> None:
-        """Write the conversation state if the turn changed it. Looking for an active dialog
-        puts an empty dialog stack into a chat that never had state; that is not written,
-        since reading no state gives the same empty stack (so a Q&A chat costs no state row)."""
-        if self.conversation_state is None:
-            return
-        cached = self.conversation_state.get_cached_state(turn_context)
-        if cached is not None and _never_stored_and_empty(cached.state):
-            return
-        await self.conversation_state.save_changes(turn_context)
+        """Write the conversation state if the turn changed it (`DatabaseConversationState` decides)."""
+        if self.conversation_state is not None:
+            await self.conversation_state.save_changes(turn_context)
 
     async def _identify(self, turn_context: TurnContext) -> PersonRecord | None:
         """Resolve the sender to a person and keep their conversation address current."""
@@ -114,7 +109,7 @@ class LncipBot(ActivityHandler):
         if not personal and not mentions_bot(activity):
             return  # in group chats and channels the bot speaks only when @mentioned
         question = message_text(activity)
-        turn = Turn(turn_context, turn_context.turn_state.get(PERSON_KEY), await self._dialog_context(turn_context))
+        turn = Turn(turn_context, person_of(turn_context), await self._dialog_context(turn_context))
         if turn.dialogs is not None and turn.dialogs.active_dialog is not None:
             if question.lower() in CANCEL_WORDS:
                 await turn.dialogs.cancel_all_dialogs()
@@ -141,12 +136,6 @@ class LncipBot(ActivityHandler):
     async def _dialog_context(self, turn_context: TurnContext) -> Any:
         if self.dialog_set is None or self.conversation_state is None:
             return None
-        state = self.conversation_state
-        await state.load(turn_context)
-        if not state.get(turn_context):
-            # A chat with no stored state: the SDK takes an empty state for one not yet read
-            # and would read it again; give it its empty dialog stack here instead.
-            await state.set_property_value(turn_context, DIALOG_STATE, DialogState())
         return await self.dialog_set.create_context(turn_context)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
@@ -156,7 +145,7 @@ class LncipBot(ActivityHandler):
             member.id != bot_id for member in members_added
         )
         if bot_added or user_added_to_personal_chat:
-            turn = Turn(turn_context, turn_context.turn_state.get(PERSON_KEY), None)
+            turn = Turn(turn_context, person_of(turn_context), None)
             await self._help(turn)
 
     async def _help(self, turn: Turn) -> None:
@@ -180,12 +169,3 @@ class LncipBot(ActivityHandler):
         reply = self.knowledge.reply(question)
         log_event(log, "answered", kind=reply.kind, entry_id=reply.entry.id if reply.entry else None)
         await turn.send_card(render_reply(reply))
-
-
-def _never_stored_and_empty(state: dict[str, Any] | None) -> bool:
-    """No etag (so nothing was read from storage) and nothing but an empty dialog stack."""
-    if not state:
-        return True
-    if "e_tag" in state:
-        return False
-    return all(isinstance(value, DialogState) and not value.dialog_stack for value in state.values())

@@ -35,11 +35,17 @@ Fields = tuple[tuple[str, str, str], ...]  # (attribute, JSON key, msrest type) 
 
 
 class ModelCodec:
-    def __init__(self, dependencies: Mapping[str, type], serializer: Serializer | None = None) -> None:
+    def __init__(
+        self,
+        dependencies: Mapping[str, type],
+        serializer: Serializer | None = None,
+        deserializer: Deserializer | None = None,
+    ) -> None:
         self.dependencies = dict(dependencies)
         self.serializer = serializer or Serializer(self.dependencies)
-        self.deserializer = Deserializer(self.dependencies)
+        self.deserializer = deserializer or Deserializer(self.dependencies)
         self._fields: dict[type, Fields | None] = {}
+        self._keys: dict[type, frozenset[str]] = {}
 
     # --- to JSON -------------------------------------------------------------------------
 
@@ -123,8 +129,10 @@ class ModelCodec:
             model = model_class(**values)
         except TypeError as error:
             raise NotPlain from error
-        known = {key for _, key, _ in fields}
-        extra = {key: data[key] for key in set(data.keys()) - known}  # as msrest keeps unknown keys
+        known = self._keys.get(model_class)
+        if known is None:
+            known = self._keys[model_class] = frozenset(key for _, key, _ in fields)
+        extra = {key: data[key] for key in data.keys() - known}  # as msrest keeps unknown keys
         if extra:
             model.additional_properties = extra
         return model

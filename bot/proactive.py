@@ -7,7 +7,7 @@ Retrying is the notifier's job, so msrest's own hidden retries (3 connection ret
 backoff) are switched off on the proactive client, and every send is bounded by a timeout.
 
 `address_from_activity` is the other direction: the address to remember from an incoming
-activity. This is the only module outside the handler that imports botbuilder.
+activity.
 """
 
 from __future__ import annotations
@@ -24,14 +24,13 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
-    ActivityTypes,
-    Attachment,
     ChannelAccount,
     ConversationAccount,
     ConversationReference,
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.activities import message_activity
 from core.clock import Clock, SystemClock
 from core.logs import log_event
 from domain.conversations import CHANNEL, CONVERSATION_TYPES, GROUP_CHAT, PERSONAL, ConversationAddress
@@ -39,7 +38,6 @@ from domain.notifier import NO_RESPONSE, TIMEOUT, SendResult
 
 logger = logging.getLogger(__name__)
 
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CONNECTION_ERROR = "connection_error"
 
 
@@ -113,16 +111,6 @@ class BotFrameworkSender:
         code = getattr(getattr(body, "error", None), "code", None)
         log_event(logger, "proactive.http_error", logging.INFO, status_code=status, error_code=code)
         return SendResult(int(status), retry_after_seconds(headers.get("Retry-After"), self.clock.now()), code or None)
-
-
-def message_activity(card: dict[str, Any], text: str, alert: bool) -> Activity:
-    """One message: the card as an Adaptive Card attachment, the text, and the feed alert."""
-    return Activity(
-        type=ActivityTypes.message,
-        text=text or None,
-        attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)] if card else None,
-        channel_data={"notification": {"alert": True}} if alert else None,
-    )
 
 
 def reference_for(address: ConversationAddress) -> ConversationReference:

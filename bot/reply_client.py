@@ -129,7 +129,7 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
 
     def __init__(self, inner: ConversationsOperations, session: ReplySession) -> None:
         super().__init__(inner._client, inner.config, _unvalidated(inner._serialize), inner._deserialize)
-        self._codec = ModelCodec(self._serialize.dependencies, self._serialize)
+        self._codec = ModelCodec(self._serialize.dependencies, self._serialize, self._deserialize)
         self._session = session
         self._proxy = proxy_for(inner.config.base_url)
 

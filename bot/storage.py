@@ -19,6 +19,10 @@ changed state from an unchanged one with one flattening per turn instead of four
 flattens the state when it is read (to hash it), again when saving (to compare), again to
 write it and once more after writing. Here the state as stored (already flat) is kept from
 the read, the state is flattened once when saving, compared with it, and written as it is.
+It also reads a chat's state once per turn even when nothing is stored (the SDK reads an
+empty state again on every look), and does not write a state that was never stored and
+holds nothing but empty dialog stacks: looking for an active dialog puts one there, and
+reading no state gives the same, so a Q&A chat costs no state row.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 from botbuilder.core import ConversationState, Storage, TurnContext
 from botbuilder.core.bot_state import CachedBotState
+from botbuilder.dialogs import DialogState
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 
@@ -138,8 +143,7 @@ class DatabaseConversationState(ConversationState):  # type: ignore[misc]
         self._database_storage = storage
 
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:
-        cached = self.get_cached_state(turn_context)
-        if force or not cached or not cached.state:
+        if force or not isinstance(self.get_cached_state(turn_context), StoredState):
             key = self.get_storage_key(turn_context)
             state, stored = (await self._database_storage.read_with_flat([key])).get(key, (None, None))
             turn_context.turn_state[self._context_service_key] = StoredState(state, stored)
@@ -149,7 +153,13 @@ class DatabaseConversationState(ConversationState):  # type: ignore[misc]
         if not isinstance(cached, StoredState):  # e.g. after clear_state: the SDK's own way
             await super().save_changes(turn_context, force)
             return
+        if not force and cached.stored is None and _only_empty_dialog_stacks(cached.state):
+            return
         flat = flatten(cached.state)
         if force or flat != cached.stored:
             await self._database_storage.write_flat({self.get_storage_key(turn_context): (cached.state, flat)})
             cached.stored = flat
+
+
+def _only_empty_dialog_stacks(state: dict[str, Any]) -> bool:
+    return all(isinstance(value, DialogState) and not value.dialog_stack for value in state.values())
