@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.acceptance.processes import kill_group, log_tail
+from tests.fixtures.ci import in_ci
 
 if TYPE_CHECKING:  # the driver imports Playwright, which may be missing: import it lazily
     from playwright.sync_api import Browser
@@ -54,10 +55,6 @@ BOT_START_TIMEOUT = 60.0  # seconds until /readyz answers 200 (migrations + know
 DEMO_DATA_TIMEOUT = 180.0
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 _TIMINGS: dict[str, float] = {}
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
 def missing_dependencies() -> list[str]:

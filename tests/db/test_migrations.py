@@ -99,6 +99,7 @@ def _run_concurrently(target: Any, args_for: list[tuple[Any, ...]]) -> list[int 
     return [process.exitcode for process in processes]
 
 
+@pytest.mark.postgres
 async def test_two_processes_migrate_one_postgres_database_at_once(postgres_server_url: str) -> None:
     url = await create_postgres_database(postgres_server_url, prefix="lncip_tmig_")
     try:

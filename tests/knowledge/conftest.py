@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from knowledge import KnowledgeBase
+from tests.fixtures.ci import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXTRA_EVAL = Path(__file__).resolve().parent / "qa_extra.yaml"
@@ -31,7 +32,7 @@ def kb() -> KnowledgeBase:
 
 def eval_items(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
-        pytest.skip(f"{path} is not here (set LNCIP_SHARED_DIR to the shared folder)")
+        missing(f"{path} is not here (set LNCIP_SHARED_DIR to the shared folder)")
     items = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(items, list)
     return items
