@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 import aiohttp
 
@@ -12,30 +11,10 @@ from db.engine import Database
 from domain.audit import read_audit
 from domain.directory import list_schools
 from domain.roles import Role
-from tests.fixtures.bot_server import BotClient, Conversation, start_app
+from tests.fixtures.bot_server import BotClient, start_app
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.directory import ADMIN_AAD, TEACHER_AAD, lookup
-
-
-def form(sent: list[dict[str, Any]]) -> dict[str, Any]:
-    cards = [a["content"] for s in sent for a in s.get("attachments") or []]
-    assert len(cards) == 1, sent
-    return cards[0]
-
-
-def form_values(card: dict[str, Any]) -> dict[str, str]:
-    return {e["id"]: e.get("value", "") for e in card["body"] if e["type"].startswith("Input.")}
-
-
-def save_data(card: dict[str, Any]) -> dict[str, Any]:
-    (save,) = [a for a in card["actions"] if a["title"] == "Save"]
-    return dict(save["data"])
-
-
-async def submit(chat: Conversation, value: dict[str, Any]) -> list[dict[str, Any]]:
-    before = len(chat.client.connector.sent)
-    assert await chat.submit(value) in (200, 201)
-    return [s.activity for s in chat.client.connector.sent[before:] if s.conversation_id == chat.id]
+from tests.fixtures.people_form import form, form_values, save_data, submit
 
 
 async def test_admin_adds_a_person_through_the_form(seeded_bot: BotClient, seeded_settings: Settings) -> None:

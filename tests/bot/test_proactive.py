@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
-import pytest
-from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
@@ -27,30 +23,7 @@ from domain.outbox import NotificationStatus
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.directory_rows import add_person
 from tests.fixtures.fakes import FakeSleep
-from tests.fixtures.serving import serving
-
-CARD = {
-    "type": "AdaptiveCard",
-    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-    "version": "1.5",
-    "body": [{"type": "TextBlock", "text": "Forum booked"}],
-}
-TENANT = "11111111-2222-3333-4444-555555555555"
-
-
-def address_at(service_url: str, conversation_id: str = "a:chat-1") -> ConversationAddress:
-    return ConversationAddress(
-        channel_id="msteams",
-        service_url=service_url,
-        conversation_id=conversation_id,
-        conversation_type="personal",
-        tenant_id=TENANT,
-        bot_id="28:lncip-bot",
-        bot_name="LNCIP assistant",
-        user_aad_object_id="aad-user-1",
-        user_id="29:user-1",
-    )
-
+from tests.fixtures.conversations import CARD, TENANT, address_at
 
 async def test_a_card_and_text_arrive_without_a_token_in_local_mode(
     adapter: CloudAdapter, connector: ConnectorStandIn
@@ -108,25 +81,6 @@ async def test_a_turn_error_handler_does_not_swallow_the_failure(
 async def test_a_refused_connection_is_a_connection_error(adapter: CloudAdapter) -> None:
     result = await BotFrameworkSender(adapter, "").send(address_at("http://127.0.0.1:9"), CARD, "", alert=False)
     assert result == SendResult(0, None, "connection_error")
-
-
-@pytest.fixture
-async def silent_connector() -> AsyncIterator[str]:
-    """A connector that accepts the request and never answers, like a chat that went stale."""
-    release = asyncio.Event()
-
-    async def hang(_request: web.Request) -> web.Response:
-        await release.wait()
-        return web.json_response({"id": "late"})
-
-    app = web.Application()
-    app.router.add_post("/v3/conversations/{conversation_id}/activities", hang)
-    app.router.add_post("/v3/conversations/{conversation_id}/activities/{activity_id}", hang)
-    async with serving(app) as url:
-        try:
-            yield url
-        finally:
-            release.set()
 
 
 async def test_a_send_that_never_answers_times_out(adapter: CloudAdapter, silent_connector: str) -> None:

@@ -12,6 +12,7 @@ from bot.cards import MAX_CARD_BYTES
 from bot.qa_cards import RenderedReply, render_reply, render_welcome
 from knowledge import KnowledgeBase, Reply
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE
+from tests.fixtures.bot_server import shared_knowledge
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 QUESTIONS = [
@@ -27,7 +28,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def kb() -> KnowledgeBase:
-    return KnowledgeBase.load()
+    return shared_knowledge()
 
 
 def actions(card: dict[str, Any]) -> list[dict[str, Any]]:

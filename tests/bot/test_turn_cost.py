@@ -38,7 +38,7 @@ from db.engine import Database
 from db.models.proactive import ConversationRef
 from db.models.state import StoredState
 from domain.conversations import REFRESH_AFTER, mark_stale
-from tests.bot.test_proactive import CARD, address_at
+from tests.fixtures.conversations import CARD, address_at
 from tests.fixtures.bot_server import (
     BotClient,
     Conversation,

@@ -18,7 +18,6 @@ import pytest
 from core.settings import Settings
 from db.engine import Database
 from domain.directory import list_people
-from tests.bot.test_people import form, save_data, submit
 from tests.fixtures.bot_server import BotClient, make_settings
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.database import (
@@ -27,6 +26,7 @@ from tests.fixtures.database import (
     run_sync,
 )
 from tests.fixtures.directory import ADMIN_AAD, seed
+from tests.fixtures.people_form import form, save_data, submit
 from tests.fixtures.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.settings import SettingsError, from_env
+from tests.fixtures.conversations import TENANT
 
 APP = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
-TENANT = "11111111-2222-3333-4444-555555555555"
 
 
 def test_defaults_are_local_mode_on_port_3978() -> None:

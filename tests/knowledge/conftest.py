@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from knowledge import KnowledgeBase
+from tests.fixtures.bot_server import shared_knowledge
 from tests.fixtures.ci import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,11 +24,12 @@ DEV_EVAL = Path(__file__).resolve().parent / "qa_dev.yaml"
 # The shared folder sits beside the checkout (here and in CI); LNCIP_SHARED_DIR can point elsewhere.
 SHARED_DIR = Path(os.environ.get("LNCIP_SHARED_DIR", REPO_ROOT.parent / "shared"))
 PUBLIC_EVAL = SHARED_DIR / "eval" / "qa_public.yaml"
+EVAL_FILES = (PUBLIC_EVAL, EXTRA_EVAL, BLIND_EVAL, HOLDOUT_EVAL, DEV_EVAL)
 
 
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:
-    return KnowledgeBase.load()
+    return shared_knowledge()
 
 
 def eval_items(path: Path) -> list[dict[str, Any]]:

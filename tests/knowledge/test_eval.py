@@ -11,11 +11,10 @@ import pytest
 from bot.card_text import card_strings
 from bot.qa_cards import render_reply
 from knowledge import KnowledgeBase
-from tests.knowledge.conftest import BLIND_EVAL, DEV_EVAL, EXTRA_EVAL, HOLDOUT_EVAL, PUBLIC_EVAL, eval_items
+from tests.knowledge.conftest import BLIND_EVAL, EVAL_FILES, EXTRA_EVAL, HOLDOUT_EVAL, PUBLIC_EVAL, eval_items
 
 PASS_RATE = 0.95
 MAX_REPLY = 1500
-EVAL_FILES = [PUBLIC_EVAL, EXTRA_EVAL, BLIND_EVAL, HOLDOUT_EVAL, DEV_EVAL]
 EVAL_IDS = ["public", "extra", "blind", "holdout", "dev"]
 
 

@@ -10,15 +10,7 @@ import pytest
 
 from knowledge.prefilter import WordStartFilter, text_starts, word_starts
 from knowledge.scope import clean, load_gaps
-from tests.knowledge.conftest import (
-    BLIND_EVAL,
-    DEV_EVAL,
-    EXTRA_EVAL,
-    HOLDOUT_EVAL,
-    PUBLIC_EVAL,
-)
-
-EVAL_FILES = (PUBLIC_EVAL, EXTRA_EVAL, BLIND_EVAL, HOLDOUT_EVAL, DEV_EVAL)
+from tests.knowledge.conftest import EVAL_FILES, eval_items
 
 
 def every_character() -> str:
@@ -76,8 +68,6 @@ def variants(question: str) -> list[str]:
 
 @pytest.mark.parametrize("path", EVAL_FILES, ids=lambda path: path.name)
 def test_no_gap_that_matches_is_left_out(path: object) -> None:
-    from tests.knowledge.conftest import eval_items
-
     gaps = {gap.id: gap.probe for gap in load_gaps() if gap.probe is not None}
     prefilter = WordStartFilter(gaps)
     checked = 0
