@@ -63,7 +63,6 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 )
 # Names from the Playground's default configuration (.m365agentsplayground.yml).
 DEFAULT_BOT_NAME = "Test Bot"
-DEFAULT_USER_NAME = "Alex Wilber"
 DEFAULT_TIMEOUT = 15.0  # seconds, for every wait unless a call says otherwise
 
 Scope = Literal["personal", "group", "channel"]
@@ -436,7 +435,6 @@ class Playground:
         self.server = server
         self.timings: SessionTimings | None = None
         self.scope: Scope = "personal"
-        self.channel: str | None = None
         self.traffic: list[TrafficEntry] = []
         self.cards_sent: list[dict[str, Any]] = []  # Adaptive Card JSON the bot sent, oldest first
         self._mark = 0  # bot messages with seq <= _mark have been consumed
@@ -469,7 +467,7 @@ class Playground:
         self._texts = {}
         self._traffic_mark = len(self.traffic)
         self._visited = {"Personal Chat"}
-        self.scope, self.channel = "personal", None
+        self.scope = "personal"
         self.page.goto(url, wait_until="domcontentloaded")
         # The page asks the server for its config, which waits (up to 15 s) until the
         # bot endpoint answers; the compose box appears after that.
@@ -505,7 +503,7 @@ class Playground:
         else:
             expect(self._new_post_button()).to_have_count(0)
             expect(self._chat_editor()).to_be_visible()
-        self.scope, self.channel = scope, (channel if scope == "channel" else None)
+        self.scope = scope
         self._settle()
         if label in self._visited:
             self._mark_read()  # what was already there counts as read
