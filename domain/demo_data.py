@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from db.engine import Database
+from db.models.directory import WEEKDAYS
 from domain.directory_csv import SPECS, ImportReport, Kind, format_timetable, import_csv
 from domain.directory_rules import upn_check_letter
 from domain.roles import Role
@@ -154,7 +155,7 @@ def _pupils(rng: random.Random, today: date) -> list[list[object]]:
             body = f"{LA_NUMBER}{school.establishment}{(born.year + 5) % 100:02d}{serial:03d}"
             days = list(week)
             rng.shuffle(days)
-            timetable = dict(zip(("mon", "tue", "wed", "thu", "fri"), days, strict=False))
+            timetable = dict(zip(WEEKDAYS, days, strict=False))
             rows.append(
                 [upn_check_letter(body) + body, first, last, born.isoformat(), year, school.urn, provision,
                  time or "", format_timetable(timetable), left.isoformat() if left else ""]

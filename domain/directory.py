@@ -19,7 +19,7 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import DatabaseOrSession, for_reading, unit_of_work
-from db.models.directory import Person, PersonRole, Pupil, School
+from db.models.directory import PROGRAMMES, Person, PersonRole, Pupil, School
 from domain.directory_rules import DirectoryError, collect_problems, normalise_email, parse_roles, person_problems
 from domain.policy import Actor, Target
 from domain.roles import Role
@@ -91,7 +91,7 @@ class PupilRecord:
 
     @property
     def placed_with_partnership(self) -> bool:
-        return self.provision in ("ks3_programme", "ks4_programme")
+        return self.provision in PROGRAMMES
 
     @property
     def target(self) -> Target:

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import Database, DatabaseOrSession, unit_of_work
-from db.models.directory import PROGRAMME_TIMES, PROVISIONS, WEEKDAYS, Person, Pupil, School
+from db.models.directory import PROGRAMME_TIMES, PROVISIONS, SETTINGS, WEEKDAYS, Person, Pupil, School
 from domain.directory import KEEP, Outcome, save_person
 from domain.directory_rules import (
     DirectoryError,
@@ -202,7 +202,7 @@ def parse_timetable(raw: str) -> dict[str, str]:
     for part in filter(None, (p.strip() for p in raw.split(";"))):
         day, _, place = part.replace(":", "=").partition("=")
         day, place = day.strip().lower()[:3], place.strip().lower()
-        if day not in WEEKDAYS or place not in ("centre", "ap", "school") or day in pattern:
+        if day not in WEEKDAYS or place not in SETTINGS or day in pattern:
             raise ValueError("use mon=centre;tue=ap;... with each weekday once, and centre, ap or school")
         pattern[day] = place
     return {day: pattern[day] for day in WEEKDAYS if day in pattern}

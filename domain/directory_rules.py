@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
-from db.models.directory import PROGRAMME_TIMES, PROVISIONS, SETTINGS, WEEKDAYS
+from db.models.directory import PROGRAMME_TIMES, PROGRAMMES, PROVISIONS, SETTINGS, WEEKDAYS
 from domain.roles import PARTNERSHIP_ROLES, ROLE_LABELS, SCHOOL_ROLES, Role
 
 
@@ -128,7 +128,7 @@ def pupil_problems(
     bad = [f"{day}={place}" for day, place in timetable.items() if day not in WEEKDAYS or place not in SETTINGS]
     if bad:
         problems.append("timetable: use mon..fri = centre, ap or school")
-    elif provision in ("ks3_programme", "ks4_programme"):
+    elif provision in PROGRAMMES:
         days = list(timetable.values())
         if programme_time is None:
             problems.append("programme_time: a programme is full_time or part_time")

@@ -17,6 +17,7 @@ from db.base import Base, UtcDateTime, utcnow
 
 # Allowed values, kept here so the table's CHECK constraints and the domain agree.
 PROVISIONS = ("none", "in_school_support", "ks3_programme", "ks4_programme")
+PROGRAMMES = ("ks3_programme", "ks4_programme")  # the provisions that place a pupil with the Partnership
 PROGRAMME_TIMES = ("full_time", "part_time")
 SETTINGS = ("centre", "ap", "school")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
