@@ -52,7 +52,7 @@ class PeopleDialog(ComponentDialog):
         self.initial_dialog_id = f"{DIALOG_ID}.steps"
 
     async def _ask_email(self, step: WaterfallStepContext) -> DialogTurnResult:
-        options = step.options if isinstance(step.options, dict) else {}
+        options = _options(step)
         if options.get("email"):
             return await step.next(options["email"])
         prompt = MessageFactory.text(text("people_ask_email"))
@@ -60,7 +60,7 @@ class PeopleDialog(ComponentDialog):
         return await step.prompt(EMAIL_PROMPT, PromptOptions(prompt=prompt, retry_prompt=retry))
 
     async def _show_form(self, step: WaterfallStepContext) -> DialogTurnResult:
-        options = step.options if isinstance(step.options, dict) else {}
+        options = _options(step)
         email = normalise_email(str(step.result))
         step.values["email"] = email
         existing = await get_person_by_email(self.database, email)
@@ -124,8 +124,8 @@ def command(database: Database) -> tuple[Command, Dialog]:
 
     async def start(turn: Turn) -> None:
         assert turn.dialogs is not None, "the people command needs dialog state"
-        email = turn.args.strip()
-        options = {"email": normalise_email(email)} if email and _is_email(email) else {}
+        email = _email_or_none(turn.args)
+        options = {"email": email} if email else {}
         await turn.dialogs.begin_dialog(DIALOG_ID, options)
 
     return (
@@ -143,15 +143,20 @@ def command(database: Database) -> tuple[Command, Dialog]:
 
 
 async def _valid_email(prompt: PromptValidatorContext) -> bool:
-    return prompt.recognized.succeeded and _is_email(prompt.recognized.value or "")
+    return prompt.recognized.succeeded and _email_or_none(prompt.recognized.value or "") is not None
 
 
-def _is_email(raw: str) -> bool:
+def _email_or_none(raw: str) -> str | None:
+    """The address, normalised, or None if `raw` is not one."""
     try:
-        normalise_email(raw)
+        return normalise_email(raw.strip()) if raw.strip() else None
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def _options(step: WaterfallStepContext) -> dict[str, Any]:
+    """The options the dialog was started (or restarted) with."""
+    return step.options if isinstance(step.options, dict) else {}
 
 
 def _int_or_none(raw: str) -> int | None:
