@@ -1,16 +1,18 @@
 """The async engine and session factory for one database URL (SQLite or PostgreSQL), and
-`unit_of_work`, which lets a query join the caller's session or open its own (`for_reading`
+`unit_of_work`, which lets a query join the caller's session or open its own (`read_rows`
 does the same for the plain reads made on every turn)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Row, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -18,6 +20,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
+
+from db import sqlite_inline
 
 POOL_SIZE = 10  # connections kept open per process
 POOL_OVERFLOW = 10  # more, opened for a burst and closed after
@@ -36,29 +42,67 @@ class Database:
         # Every turn opens a few short sessions. With the default pool (5 kept, 10 more on demand)
         # a burst of turns kept opening and closing extra connections (a new thread and the
         # PRAGMAs per SQLite connection, a login per PostgreSQL one) turn after turn; keep more.
-        kwargs: dict[str, object] = {"pool_pre_ping": not self.is_sqlite}
+        # No ping before each use (a round trip that cost half a one-row read): a connection found
+        # dead makes SQLAlchemy discard the pool, and `read_rows`, which every turn starts with,
+        # tries once more.
+        kwargs: dict[str, object] = {}
         if not in_memory:  # an in-memory database has one connection (a StaticPool)
             kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+        if self.is_sqlite:
+            kwargs["async_creator"] = self._connect_sqlite
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-            dialect = self.engine.sync_engine.dialect
-            rollback = _rollback_if_in_transaction(dialect.do_rollback)
-            dialect.do_rollback = rollback  # type: ignore[method-assign,assignment]
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # On SQLite, statements run on the event loop's thread (`db.sqlite_inline`), so units of
+        # work that may write take turns in this process rather than wait on SQLite's file lock.
+        self._writers = _TaskLock() if self.is_sqlite else None
+        # Reads outside a transaction; SQLite opens none for a SELECT, PostgreSQL needs telling.
+        sync_engine = self.engine.sync_engine
+        self._reader = sync_engine if self.is_sqlite else sync_engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    async def _connect_sqlite(self) -> sqlite_inline.InlineConnection:
+        args, kwargs = self.engine.sync_engine.dialect.create_connect_args(self.engine.sync_engine.url)
+        return await sqlite_inline.connect(*args, **kwargs)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
-            async with session.begin():
-                yield session
+        async with self._writer_turn():
+            async with self.sessions() as session:
+                async with session.begin():
+                    yield session
 
     @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncConnection]:
-        """A plain connection for a few reads on every turn: about half the cost of an ORM
-        session, nothing to commit (it is rolled back when it goes back to the pool)."""
-        async with self.engine.connect() as connection:
-            yield connection
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """A plain connection in one transaction (committed at the end, rolled back on error)."""
+        async with self._writer_turn():
+            async with self.engine.begin() as connection:
+                yield connection
+
+    @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        if self._writers is None:
+            yield
+        else:
+            async with self._writers.held():
+                yield
+
+    async def read_rows(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+        """The rows of a Core `select`, outside any transaction: the reads made on every turn.
+
+        One step for SQLAlchemy's async layer (take a pooled connection, run, give it back) and,
+        on PostgreSQL, no BEGIN or ROLLBACK. A read that finds its pooled connection dead (the
+        server restarted: SQLAlchemy then discards the whole pool) is tried once more."""
+        try:
+            return await greenlet_spawn(self._read_rows, statement, params)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            return await greenlet_spawn(self._read_rows, statement, params)
+
+    def _read_rows(self, statement: Executable, params: Mapping[str, Any] | None) -> Sequence[Row[Any]]:
+        with self._reader.connect() as connection:
+            return connection.execute(statement, params).all()
 
     async def ping(self) -> bool:
         from sqlalchemy import text
@@ -84,28 +128,13 @@ async def unit_of_work(db: DatabaseOrSession) -> AsyncIterator[AsyncSession]:
             yield session
 
 
-@asynccontextmanager
-async def for_reading(db: DatabaseOrSession) -> AsyncIterator[AsyncSession | AsyncConnection]:
-    """For a Core `select` on every turn: join the caller's session as it is, or take a plain
-    connection (`Database.reading`), which costs about half an ORM session."""
+async def read_rows(
+    db: DatabaseOrSession, statement: Executable, params: Mapping[str, Any] | None = None
+) -> Sequence[Row[Any]]:
+    """The rows of a Core `select`: in the caller's session as it is, or `Database.read_rows`."""
     if isinstance(db, AsyncSession):
-        yield db
-    else:
-        async with db.reading() as connection:
-            yield connection
-
-
-def _rollback_if_in_transaction(rollback: Callable[[Any], None]) -> Callable[[Any], None]:
-    """SQLite's ROLLBACK, only when SQLite has a transaction open. SQLAlchemy rolls back every
-    connection it closes or returns to the pool, even after a commit or a plain read (SQLite
-    opens no transaction for a SELECT), where ROLLBACK does nothing; with aiosqlite each one is
-    still a round trip to the connection's thread, a fifth of the cost of a one-row read."""
-
-    def do_rollback(dbapi_connection: Any) -> None:
-        if dbapi_connection.driver_connection.in_transaction:
-            rollback(dbapi_connection)
-
-    return do_rollback
+        return (await db.execute(statement, params)).all()
+    return await db.read_rows(statement, params)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -115,3 +144,24 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class _TaskLock:
+    """An asyncio lock that the task holding it may take again (a unit of work inside another)."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._owner: asyncio.Task[Any] | None = None
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and task is self._owner:
+            yield
+            return
+        async with self._lock:
+            self._owner = task
+            try:
+                yield
+            finally:
+                self._owner = None

@@ -94,12 +94,11 @@ class StateStore:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        async with self._database.reading() as connection:
-            if len(wanted) == 1:
-                rows = await connection.execute(_READ_ONE, {"b_key": wanted[0]})
-            else:
-                rows = await connection.execute(_READ_MANY, {"b_keys": wanted})
-            return {key: StoredItem(data=data, etag=etag) for key, data, etag in rows}
+        if len(wanted) == 1:
+            rows = await self._database.read_rows(_READ_ONE, {"b_key": wanted[0]})
+        else:
+            rows = await self._database.read_rows(_READ_MANY, {"b_keys": wanted})
+        return {key: StoredItem(data=data, etag=etag) for key, data, etag in rows}
 
     async def write(self, changes: Mapping[str, tuple[dict[str, Any], str | None]]) -> dict[str, str]:
         """Write every change or none; returns the new etag of each key."""
@@ -109,7 +108,7 @@ class StateStore:
         new_etags: dict[str, str] = {}
         if not changes:
             return new_etags
-        async with self._database.engine.begin() as connection:  # one transaction for the batch
+        async with self._database.writing() as connection:  # one transaction for the batch
             dialect = connection.dialect.name
             now = utcnow()
             for key, (data, expected) in changes.items():
@@ -125,7 +124,7 @@ class StateStore:
         doomed = list(dict.fromkeys(keys))
         if not doomed:
             return
-        async with self._database.engine.begin() as connection:
+        async with self._database.writing() as connection:
             await connection.execute(_DELETE, {"b_keys": doomed})
 
     async def _replace(self, connection: AsyncConnection, dialect: str, row: dict[str, Any], expected: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Literal, Unpack
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.engine import DatabaseOrSession, for_reading, unit_of_work
+from db.engine import DatabaseOrSession, read_rows, unit_of_work
 from db.models.directory import PROGRAMMES, Person, PersonRole, Pupil, School
 from domain.directory_rules import DirectoryError, collect_problems, normalise_email, parse_roles, person_problems
 from domain.policy import Actor, Target
@@ -166,9 +166,8 @@ _MEMBER_SCHOOLS = _SCHOOLS.where(School.is_member.is_(True))
 
 
 async def list_schools(db: DatabaseOrSession, *, members_only: bool = False) -> list[SchoolRecord]:
-    async with for_reading(db) as reader:  # a plain query: the people form lists them every time
-        rows = await reader.execute(_MEMBER_SCHOOLS if members_only else _SCHOOLS)
-        return [_school(row) for row in rows]
+    rows = await read_rows(db, _MEMBER_SCHOOLS if members_only else _SCHOOLS)  # the people form lists them every time
+    return [_school(row) for row in rows]
 
 
 # --- people ----------------------------------------------------------------------------
@@ -182,8 +181,7 @@ async def get_person(db: DatabaseOrSession, person_id: int) -> PersonRecord | No
 
 async def get_person_by_email(db: DatabaseOrSession, email: str) -> PersonRecord | None:
     """Anyone with that address, active or not (`resolve_person` is who may use the bot)."""
-    async with for_reading(db) as reader:
-        rows = (await reader.execute(_PERSON_BY_EMAIL, {"email": email.strip().lower()})).all()
+    rows = await read_rows(db, _PERSON_BY_EMAIL, {"email": email.strip().lower()})
     return _person_from_rows(rows) if rows else None
 
 
@@ -220,14 +218,13 @@ async def resolve_person(
 
     Runs on every turn, so it is one plain query (the person joined with their roles)."""
     aad = aad_object_id.strip().lower() if aad_object_id else None
-    async with for_reading(db) as reader:
-        if aad:
-            rows = (await reader.execute(_PERSON_BY_AAD, {"aad": aad})).all()
-            if rows:
-                return _person_from_rows(rows) if rows[0].active else None
-        if not (email and email_verified):
-            return None
-        rows = (await reader.execute(_PERSON_BY_EMAIL, {"email": email.strip().lower()})).all()
+    if aad:
+        rows = await read_rows(db, _PERSON_BY_AAD, {"aad": aad})
+        if rows:
+            return _person_from_rows(rows) if rows[0].active else None
+    if not (email and email_verified):
+        return None
+    rows = await read_rows(db, _PERSON_BY_EMAIL, {"email": email.strip().lower()})
     if not rows or not rows[0].active:
         return None
     bound = rows[0].aad_object_id

@@ -1,58 +1,69 @@
-"""The SQLite engine skips ROLLBACKs that would do nothing, and keeps every one that matters."""
+"""The engine: SQLite runs on the event loop's thread, write-capable units of work take turns
+in-process, uncommitted work is rolled back, and `read_rows` survives a restarted server."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
-from db.engine import Database
+from db.engine import Database, read_rows
+from db.models.state import StoredState
+from db.state_store import StateStore
+
+_COUNT = text("SELECT count(*) FROM t")
 
 
 @pytest.fixture
 async def sqlite(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'engine.db'}")
-    async with database.engine.begin() as connection:
-        await connection.execute(text("CREATE TABLE t (n INTEGER)"))
+    async with database.writing() as connection:
+        await connection.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
     try:
         yield database
     finally:
         await database.dispose()
 
 
-@pytest.fixture
-def rollbacks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Each ROLLBACK that reaches SQLite (through aiosqlite)."""
-    seen: list[int] = []
-    original = aiosqlite.Connection.rollback
-
-    async def counting(self: aiosqlite.Connection) -> None:
-        seen.append(1)
-        await original(self)
-
-    monkeypatch.setattr(aiosqlite.Connection, "rollback", counting)
-    return seen
-
-
 async def count(database: Database) -> int:
-    async with database.reading() as connection:
-        return int((await connection.execute(text("SELECT count(*) FROM t"))).scalar_one())
+    return int((await database.read_rows(_COUNT))[0][0])
 
 
-async def test_reads_and_commits_send_no_rollback(sqlite: Database, rollbacks: list[int]) -> None:
-    assert await count(sqlite) == 0
-    async with sqlite.engine.begin() as connection:
+async def test_sqlite_starts_no_thread_and_runs_on_the_loop(sqlite: Database) -> None:
+    threads_before = set(threading.enumerate())
+    seen: list[str] = []
+    sqlite.engine.sync_engine.dialect.dbapi.sqlite.enable_callback_tracebacks(True)
+
+    def where(_: object) -> int:
+        seen.append(threading.current_thread().name)
+        return 1
+
+    async with sqlite.writing() as connection:
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.create_function("where_am_i", 1, where)
+        await connection.execute(text("INSERT INTO t VALUES (where_am_i(1))"))
+    assert await count(sqlite) == 1
+    assert seen == [threading.current_thread().name]
+    assert set(threading.enumerate()) == threads_before
+
+
+async def test_errors_reach_the_caller_as_sqlalchemy_errors(sqlite: Database) -> None:
+    async with sqlite.writing() as connection:
         await connection.execute(text("INSERT INTO t VALUES (1)"))
-    async with sqlite.session() as session:
-        await session.execute(text("INSERT INTO t VALUES (2)"))
-    assert await count(sqlite) == 2
-    assert rollbacks == []
+    with pytest.raises(IntegrityError):
+        async with sqlite.writing() as connection:
+            await connection.execute(text("INSERT INTO t VALUES (1)"))
+    assert await count(sqlite) == 1
 
 
-async def test_work_left_uncommitted_is_still_rolled_back(sqlite: Database, rollbacks: list[int]) -> None:
+async def test_work_left_uncommitted_is_rolled_back(sqlite: Database) -> None:
     async with sqlite.engine.connect() as connection:
         await connection.execute(text("INSERT INTO t VALUES (1)"))
         # closed without a commit
@@ -61,4 +72,84 @@ async def test_work_left_uncommitted_is_still_rolled_back(sqlite: Database, roll
             await session.execute(text("INSERT INTO t VALUES (2)"))
             raise RuntimeError("the unit of work fails")
     assert await count(sqlite) == 0
-    assert len(rollbacks) == 2
+
+
+async def test_units_of_work_that_pause_mid_write_take_turns(sqlite: Database) -> None:
+    """Each holds SQLite's write lock across a pause. Without turns the second would wait for the
+    file lock on the event loop's thread, which the first needs to finish: "database is locked"."""
+    order: list[str] = []
+
+    async def unit(n: int) -> None:
+        async with sqlite.session() as session:
+            await session.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            order.append(f"wrote {n}")
+            await asyncio.sleep(0.05)
+        order.append(f"committed {n}")
+
+    await asyncio.wait_for(asyncio.gather(unit(1), unit(2)), timeout=3)
+    assert order == ["wrote 1", "committed 1", "wrote 2", "committed 2"]
+    assert await count(sqlite) == 2
+
+
+async def test_a_unit_of_work_may_open_another_in_the_same_task(sqlite: Database) -> None:
+    async with sqlite.session() as outer:
+        await outer.execute(text("INSERT INTO t VALUES (1)"))
+        async with asyncio.timeout(3):
+            async with sqlite.session() as inner:  # reads the last committed state
+                assert (await inner.execute(_COUNT)).scalar_one() == 0
+    assert await count(sqlite) == 1
+
+
+async def test_reads_see_committed_rows_during_another_units_pause(sqlite: Database) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with sqlite.session() as session:
+            await session.execute(text("INSERT INTO t VALUES (1)"))
+            started.set()
+            await release.wait()
+
+    task = asyncio.create_task(writer())
+    await started.wait()
+    assert await count(sqlite) == 0  # not blocked by the open write, not seeing it either
+    release.set()
+    await task
+    assert await count(sqlite) == 1
+
+
+async def test_read_rows_joins_the_callers_session(sqlite: Database) -> None:
+    async with sqlite.session() as session:
+        await session.execute(text("INSERT INTO t VALUES (1)"))
+        assert (await read_rows(session, _COUNT))[0][0] == 1  # sees its own uncommitted row
+        assert (await read_rows(sqlite, _COUNT))[0][0] == 0
+
+
+@pytest.mark.postgres
+async def test_read_rows_survives_a_restarted_postgresql(postgres_database: Database) -> None:
+    """Connections are not pinged before use: when the server has dropped them, the first read
+    finds one dead, SQLAlchemy discards the pool, and the read is tried once more."""
+    store = StateStore(postgres_database)
+    await store.write({"k": ({"n": 1}, None)})
+    async with asyncio.TaskGroup() as group:  # fill the pool with a few idle connections
+        for _ in range(3):
+            group.create_task(store.read(["k"]))
+    await _drop_other_connections(postgres_database)
+    assert (await store.read(["k"]))["k"].data == {"n": 1}
+    await store.write({"k": ({"n": 2}, None)})
+    rows = await postgres_database.read_rows(select(StoredState.data).where(StoredState.key == "k"))
+    assert rows[0][0] == {"n": 2}
+
+
+async def _drop_other_connections(database: Database) -> None:
+    """What a server restart does to the pool: every connection it holds is closed."""
+    admin = create_async_engine(database.url, poolclass=NullPool)
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await admin.dispose()
