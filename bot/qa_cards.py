@@ -8,11 +8,13 @@ Plain Python: no Bot Framework import; bot/handler.py decides how the card is se
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from bot.card_text import card_strings
 from bot.cards import RenderedCard, render_card
 from knowledge import Reply
+from knowledge.base import REPLY_MEMO_SIZE
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE
 
 _NOT_IN_SUMMARY = frozenset({"title", "source"})
@@ -20,8 +22,11 @@ _NOT_IN_SUMMARY = frozenset({"title", "source"})
 RenderedReply = RenderedCard
 
 
+@lru_cache(maxsize=REPLY_MEMO_SIZE)
 def render_reply(reply: Reply) -> RenderedReply:
-    """The card for an answer, a "Did you mean…" or an honest decline."""
+    """The card for an answer, a "Did you mean…" or an honest decline. The same reply gets the
+    same card, kept with the knowledge base's replies; a card is never changed once made (the
+    SDK sends a copy)."""
     return _render(f"qa/{reply.kind}.json.j2", reply=reply)
 
 

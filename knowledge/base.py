@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from knowledge.entries import Entry, KnowledgeData, load
@@ -15,6 +16,8 @@ from knowledge.text import Analyzer
 WELCOME_ENTRY_IDS = ("if-frequency", "referral-how", "cost-place")
 # The answer to a question about the partnership as a whole ("tell me about the partnership").
 ABOUT_ENTRY_ID = "lncip-what"
+# Replies kept for questions asked again word for word (a reply is about 0.3 ms of work).
+REPLY_MEMO_SIZE = 512
 
 
 class KnowledgeBase:
@@ -37,6 +40,9 @@ class KnowledgeBase:
             smalltalk=smalltalk,
             about=ABOUT_ENTRY_ID,
         )
+        # The same words get the same reply, and many questions come again word for word: the
+        # welcome card's examples, "Did you mean" and follow-up buttons, the common questions.
+        self._replies = lru_cache(maxsize=REPLY_MEMO_SIZE)(self.policy.reply)
 
     @classmethod
     def load(cls, path: Path | None = None) -> KnowledgeBase:
@@ -53,7 +59,7 @@ class KnowledgeBase:
 
     def reply(self, question: str) -> Reply:
         """What to say: an answer, up to three suggestions, or an honest decline."""
-        return self.policy.reply(question)
+        return self._replies(question)
 
     def entry(self, entry_id: str) -> Entry:
         try:

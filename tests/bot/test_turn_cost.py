@@ -5,6 +5,7 @@ These check behaviour (which client, which rows, which statements), never timing
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from sqlalchemy import event, func, select
 from app import DATABASE, create_app
 from bot.adapter import KeptClients, ReusingClientsAuthentication
 from bot.proactive import BotFrameworkSender
+from bot.qa_cards import render_reply
 from bot.web import ADAPTER
 from core.clock import ManualClock
 from db.engine import Database
@@ -293,3 +295,19 @@ async def test_installs_always_write_their_address(running: RunningBot) -> None:
     assert await chat.added() in (200, 201)
     assert await chat.added() in (200, 201)
     assert running.writes("conversation_refs") == 3
+
+
+async def test_a_question_asked_again_gets_the_same_card_and_the_kept_card_is_never_changed(
+    running: RunningBot,
+) -> None:
+    """Replies and their cards are kept per question (a repeat costs no search or rendering):
+    the second reply is the same as the first, and sending a card leaves the kept one as it was."""
+    knowledge = shared_knowledge()
+    question = "how many KS4 places?"
+    card = copy.deepcopy(render_reply(knowledge.reply(question)).card)
+    first = await running.client.conversation().ask(question)
+    second = await running.client.conversation().ask(question)
+    assert [a["attachments"] for a in first] == [a["attachments"] for a in second]
+    assert first[0]["attachments"][0]["content"] == card
+    assert render_reply(knowledge.reply(question)).card == card
+    assert render_reply(knowledge.reply(question)) is render_reply(knowledge.reply(question))

@@ -314,3 +314,10 @@ def test_questions_the_offer_does_not_answer_are_declined_in_words(kb: Knowledge
     text = said(kb.reply(question))
     assert "can't find" in text and CONTACT_PAGE in text, (question, text)
     assert says in text, (question, text)
+
+
+def test_a_question_asked_again_word_for_word_gets_the_kept_reply(kb: KnowledgeBase) -> None:
+    first = kb.reply("how many KS3 places are there?")
+    assert kb.reply("how many KS3 places are there?") is first
+    assert kb.reply("How many KS3 places are there?") == kb.policy.reply("How many KS3 places are there?")
+    assert kb.reply("how many KS3 places are there?") == kb.policy.reply("how many KS3 places are there?")
