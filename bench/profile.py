@@ -84,7 +84,7 @@ async def profile(scenario_name: str, seconds: float, users: int, out: Path, pos
 
                 def plan(worker: int, n: int) -> Turn:
                     if scenario.encoded_opening is None:
-                        return Turn(fixed[worker], scenario.message(worker + n))
+                        return Turn(fixed[worker], scenario.message(next(numbers)))
                     number = next(numbers)
                     user = VirtualUser.numbered("profile-dialog", number, scenario.aad_object_id)
                     return Turn(user, scenario.message(number), scenario.encoded_opening)
@@ -115,7 +115,7 @@ async def profile(scenario_name: str, seconds: float, users: int, out: Path, pos
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=("qa", "help", "dialog"), default="qa")
+    parser.add_argument("--scenario", choices=tuple(bot_scenarios()), default="qa")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--users", type=int, default=8, help="concurrent virtual users")
     parser.add_argument("--out", type=Path, default=Path("profile.txt"), help="py-spy's collapsed stacks")

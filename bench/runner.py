@@ -35,7 +35,7 @@ from bench.scenarios import (
 from bench.targets import RunningTarget, TargetError, TargetSpec, bot_spec, echo_spec, raw_spec, start, stop
 
 TARGETS = ("raw", "echo", "bot")
-SCENARIOS = ("qa", "help", "dialog")
+SCENARIOS = ("qa", "qa-new", "help", "dialog")
 WARMUP_MAX_S = 10.0
 
 Progress = Callable[[str], None]
@@ -103,6 +103,7 @@ class _Bench:
         self.progress = progress
         self.run_id = secrets.token_hex(3)
         self.conversation_numbers = itertools.count()  # dialogs: a new conversation (and email) each
+        self.message_numbers = itertools.count()  # the scenario's messages in turn across users and levels
 
     async def target(self, spec: TargetSpec, scenarios: Sequence[Scenario]) -> None:
         self.progress(f"{spec.name}: starting {' '.join(spec.argv[1:])}")
@@ -188,7 +189,7 @@ class _Bench:
 
         def plan(worker: int, n: int) -> Turn:
             if opening is None:
-                return Turn(users[worker], scenario.message(worker + n))
+                return Turn(users[worker], scenario.message(next(self.message_numbers)))
             # A dialog: each opening and step in a conversation of their own, numbered across the run.
             number = next(self.conversation_numbers)
             user = VirtualUser.numbered(prefix, number, scenario.aad_object_id)
@@ -253,8 +254,9 @@ class _Bench:
         numbers = itertools.count()
         prefix = f"{self.run_id}-{target.spec.name}-new"
 
-        def plan(worker: int, n: int) -> Turn:
-            return Turn(VirtualUser.numbered(prefix, next(numbers)), scenario.message(worker + n))
+        def plan(_worker: int, _n: int) -> Turn:
+            number = next(numbers)
+            return Turn(VirtualUser.numbered(prefix, number), scenario.message(number))
 
         options = self.options
         self.progress(f"{target.spec.name}: {options.conversations} new conversations")

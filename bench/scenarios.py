@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
 
 from bench.activities import json_text
+from knowledge.base import REPLY_MEMO_SIZE
+
+# Staff questions of every kind, from the repository's question sets: more than the bot keeps
+# replies for, so that, asked in turn, every one is a question the bot has to work out anew.
+QUESTION_SETS = sorted((Path(__file__).resolve().parents[1] / "tests" / "knowledge").glob("qa_*.yaml"))
 
 # Real staff questions (from ../shared/eval/qa_public.yaml and the issue), rotated per turn.
 STAFF_QUESTIONS = (
@@ -25,6 +33,20 @@ STAFF_QUESTIONS = (
     "is there a PRU in leicestershire?",
     "wots it cost us 2 send a yr10 2 u full time innit",
 )
+
+
+
+def new_questions() -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for path in QUESTION_SETS:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+            question = " ".join(str(item["question"]).split())
+            if question and "{" not in question:
+                found[question] = None
+    if len(found) <= REPLY_MEMO_SIZE:
+        raise RuntimeError(f"qa-new needs more than {REPLY_MEMO_SIZE} questions; {len(found)} found")
+    return tuple(found)
+
 
 # The `people` dialog (dialogs/people.py): `people` asks for an email, the email gets the form.
 DIALOG_OPENING = "people"
@@ -65,6 +87,7 @@ def bot_scenarios(
     """The scenarios for the LNCIP assistant, by name."""
     return {
         "qa": Scenario("qa", STAFF_QUESTIONS),
+        "qa-new": Scenario("qa-new", new_questions()),
         "help": Scenario("help", ("help",)),
         "dialog": Scenario(
             "dialog",

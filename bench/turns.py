@@ -63,7 +63,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--turns", type=_positive(int), default=defaults.turns, help="measured turns per level")
     parser.add_argument("--seconds", type=_positive(float), default=defaults.seconds, help="time cap per level")
     parser.add_argument("--warmup", type=_positive(int), default=defaults.warmup, help="warm-up turns per level")
-    parser.add_argument("--scenarios", type=_names(SCENARIOS), default=defaults.scenarios, help="the bot's: qa,help,dialog")
+    parser.add_argument("--scenarios", type=_names(SCENARIOS), default=defaults.scenarios, help="the bot's: qa,qa-new,help,dialog")
     parser.add_argument(
         "--conversations", type=_positive(int), default=defaults.conversations,
         help="new conversations (one turn each) for the memory phase; 0 skips it",

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
+from botbuilder.schema import Activity
 from msrest.serialization import Deserializer, Model, Serializer
 
 _SCALARS = {"str": str, "bool": bool, "int": int, "float": float}
@@ -169,3 +170,7 @@ def _plain_fields(model_class: type) -> Fields | None:
             return None
         fields.append((attribute, key, kind))
     return tuple(fields)
+
+
+# The Bot Framework's schema: the models `Activity.deserialize` knows.
+SCHEMA = ModelCodec(Activity._infer_class_models())

@@ -14,10 +14,9 @@ import jwt
 from aiohttp import web
 from botbuilder.core import ActivityHandler, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
-from bot.model_codec import ModelCodec
+from bot.model_codec import SCHEMA
 from core.logs import log_event
 
 log = logging.getLogger("lncip.web")
@@ -27,7 +26,6 @@ BOT: web.AppKey[ActivityHandler] = web.AppKey("bot", ActivityHandler)
 READINESS: web.AppKey[list[Callable[[], Awaitable[bool]]]] = web.AppKey("readiness", list)
 
 MAX_BODY_BYTES = 256 * 1024
-ACTIVITIES = ModelCodec(Activity._infer_class_models())  # the models `Activity.deserialize` knows
 
 
 def _bad_request(reason: str) -> web.Response:
@@ -49,7 +47,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if body["type"] == "message" and not isinstance(body.get("serviceUrl"), str):
         return _bad_request("a message activity needs a 'serviceUrl'")
     try:
-        activity = ACTIVITIES.deserialize("Activity", body)
+        activity = SCHEMA.deserialize("Activity", body)
     except DeserializationError:
         return _bad_request("the body is not a Bot Framework activity (a field has the wrong type)")
     try:

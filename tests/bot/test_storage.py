@@ -4,8 +4,11 @@ loses no update when two processes write one key at once."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from botbuilder.core import (
@@ -27,10 +30,11 @@ from botbuilder.dialogs import (
     WaterfallDialog,
     WaterfallStepContext,
 )
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ActivityTypes, Attachment, InputHints
 from botframework.connector import Channels
 
 from bot import storage as storage_module
+from bot.model_codec import SCHEMA
 from bot.storage import DatabaseConversationState, DatabaseStorage, EtagConflict
 from db.engine import Database
 from tests.db import workers
@@ -374,3 +378,41 @@ async def test_two_processes_increment_one_key_without_losing_updates(
         process.join(timeout=180)
     assert [process.exitcode for process in processes] == [0, 0]
     assert (await storage.read(["counter"]))["counter"]["count"] == 100
+
+
+# --- Bot Framework models in state --------------------------------------------------------
+
+_PROMPT_STATE_BEFORE = Path(__file__).parent / "data" / "people_prompt_state_attributes.json"
+
+
+def _prompt(state: dict[str, Any]) -> Activity:
+    people = state["DialogState"].dialog_stack[0].state["dialogs"]
+    prompt: Activity = people.dialog_stack[0].state["options"].prompt
+    return prompt
+
+
+async def test_a_prompts_activity_is_stored_as_its_wire_json(storage: DatabaseStorage) -> None:
+    prompt = MessageFactory.text("Whose details?", input_hint=InputHints.expecting_input)
+    prompt.attachments = [Attachment(content_type="application/vnd.microsoft.card.adaptive", content={"a": [1, "é"]})]
+    await storage.write({"k": {"options": PromptOptions(prompt=prompt)}})
+    [row] = (await storage._store.read(["k"])).values()
+    stored = row.data["options"]["prompt"]
+    assert stored == {"py/object": "botbuilder.schema._models_py3.Activity", "json": SCHEMA.serialize(prompt, "Activity")}
+    restored = (await storage.read(["k"]))["k"]["options"].prompt
+    assert isinstance(restored, Activity)
+    assert SCHEMA.serialize(restored, "Activity") == SCHEMA.serialize(prompt, "Activity")
+
+
+async def test_a_prompt_stored_attribute_by_attribute_is_still_read(storage: DatabaseStorage) -> None:
+    """State written before models were stored as wire JSON: a dialog open during an upgrade."""
+    await storage._store.write({"k": (json.loads(_PROMPT_STATE_BEFORE.read_text(encoding="utf-8")), None)})
+    state = (await storage.read(["k"]))["k"]
+    prompt = _prompt(state)
+    assert prompt.type == ActivityTypes.message
+    assert prompt.text == "Whose details? Type their work email address, or `cancel`."
+    assert prompt.input_hint == InputHints.accepting_input
+    retry = state["DialogState"].dialog_stack[0].state["dialogs"].dialog_stack[0].state["options"].retry_prompt
+    assert retry.input_hint == InputHints.accepting_input  # a reference to the enum read above
+    await storage.write({"k": state})  # and it is written back the new way
+    [row] = (await storage._store.read(["k"])).values()
+    assert "json" in json.dumps(row.data) and "from_property" not in json.dumps(row.data)
