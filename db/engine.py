@@ -5,13 +5,13 @@ does the same for the plain reads made on every turn)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Row, make_url
+from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -24,6 +24,8 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
 
 from db import sqlite_inline
+
+T = TypeVar("T")
 
 POOL_SIZE = 10  # connections kept open per process
 POOL_OVERFLOW = 10  # more, opened for a burst and closed after
@@ -72,12 +74,15 @@ class Database:
                 async with session.begin():
                     yield session
 
-    @asynccontextmanager
-    async def writing(self) -> AsyncIterator[AsyncConnection]:
-        """A plain connection in one transaction (committed at the end, rolled back on error)."""
+    async def transaction(self, work: Callable[[Connection], T]) -> T:
+        """`work` on a plain connection in one transaction, as one step for SQLAlchemy's async
+        layer: committed when it returns, rolled back when it raises."""
         async with self._writer_turn():
-            async with self.engine.begin() as connection:
-                yield connection
+            return await greenlet_spawn(self._in_transaction, work)
+
+    def _in_transaction(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.sync_engine.begin() as connection:
+            return work(connection)
 
     @asynccontextmanager
     async def _writer_turn(self) -> AsyncIterator[None]:

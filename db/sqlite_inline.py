@@ -11,10 +11,10 @@ loop's thread, so SQLAlchemy's `sqlite+aiosqlite` dialect works unchanged on top
 statement then holds the event loop while SQLite runs it; in WAL mode a read never waits for a
 writer, and a write waits only for another process's write (up to the busy timeout).
 
-One rule follows, kept by `Database.session`/`Database.writing`: a transaction on this process
+One rule follows, kept by `Database.session`/`Database.transaction`: a transaction on this process
 must not wait for SQLite's file lock while another of its transactions holds it, or the event
 loop would stall on its own lock. Write-capable units of work therefore take turns through an
-in-process lock (`Database.session`, `Database.writing`); a unit that never awaits anything but the database, as ours do,
+in-process lock (`Database.session`, `Database.transaction`); a unit that never awaits anything but the database, as ours do,
 never meets another one inside it.
 """
 

@@ -12,6 +12,7 @@ A batch is one transaction: one conflict and nothing in the batch is written.
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from db.base import utcnow
 from db.engine import Database
@@ -105,36 +106,36 @@ class StateStore:
         for key, (_data, expected) in changes.items():
             if expected == "":
                 raise ValueError(f"StateStore.write(): etag missing for key {key!r}")
-        new_etags: dict[str, str] = {}
         if not changes:
-            return new_etags
-        async with self._database.writing() as connection:  # one transaction for the batch
-            dialect = connection.dialect.name
-            now = utcnow()
-            for key, (data, expected) in changes.items():
-                row = {"b_key": key, "b_data": data, "b_etag": new_etag(), "b_now": now}
-                if expected is None or expected == ANY_ETAG:
-                    await connection.execute(_UPSERT[dialect], row)
-                else:
-                    await self._replace(connection, dialect, row, expected)
-                new_etags[key] = row["b_etag"]
-        return new_etags
+            return {}
+        return await self._database.transaction(partial(_write, changes))
 
     async def delete(self, keys: Iterable[str]) -> None:
         doomed = list(dict.fromkeys(keys))
-        if not doomed:
-            return
-        async with self._database.writing() as connection:
-            await connection.execute(_DELETE, {"b_keys": doomed})
+        if doomed:
+            await self._database.transaction(lambda connection: connection.execute(_DELETE, {"b_keys": doomed}))
 
-    async def _replace(self, connection: AsyncConnection, dialect: str, row: dict[str, Any], expected: str) -> None:
-        key = row["b_key"]
-        result = await connection.execute(_REPLACE, {**row, "b_expected": expected})
-        if result.rowcount == 1:
-            return
-        stored = (await connection.execute(_ETAG_OF, {"b_key": key})).scalar()
-        if stored is not None:
-            raise EtagConflict(key, expected, stored)
-        created = await connection.execute(_CREATE[dialect], row)
-        if created.rowcount != 1:
-            raise EtagConflict(key, expected, None)
+
+def _write(changes: Mapping[str, tuple[dict[str, Any], str | None]], connection: Connection) -> dict[str, str]:
+    dialect = connection.dialect.name
+    now = utcnow()
+    new_etags: dict[str, str] = {}
+    for key, (data, expected) in changes.items():
+        row = {"b_key": key, "b_data": data, "b_etag": new_etag(), "b_now": now}
+        if expected is None or expected == ANY_ETAG:
+            connection.execute(_UPSERT[dialect], row)
+        else:
+            _replace(connection, dialect, row, expected)
+        new_etags[key] = row["b_etag"]
+    return new_etags
+
+
+def _replace(connection: Connection, dialect: str, row: dict[str, Any], expected: str) -> None:
+    key = row["b_key"]
+    if connection.execute(_REPLACE, {**row, "b_expected": expected}).rowcount == 1:
+        return
+    stored = connection.execute(_ETAG_OF, {"b_key": key}).scalar()
+    if stored is not None:
+        raise EtagConflict(key, expected, stored)
+    if connection.execute(_CREATE[dialect], row).rowcount != 1:
+        raise EtagConflict(key, expected, None)

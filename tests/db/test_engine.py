@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -24,12 +24,15 @@ _COUNT = text("SELECT count(*) FROM t")
 @pytest.fixture
 async def sqlite(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'engine.db'}")
-    async with database.writing() as connection:
-        await connection.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    await database.transaction(lambda connection: connection.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)")))
     try:
         yield database
     finally:
         await database.dispose()
+
+
+def insert_one(connection: Connection) -> None:
+    connection.execute(text("INSERT INTO t VALUES (1)"))
 
 
 async def count(database: Database) -> int:
@@ -39,27 +42,25 @@ async def count(database: Database) -> int:
 async def test_sqlite_starts_no_thread_and_runs_on_the_loop(sqlite: Database) -> None:
     threads_before = set(threading.enumerate())
     seen: list[str] = []
-    sqlite.engine.sync_engine.dialect.dbapi.sqlite.enable_callback_tracebacks(True)
 
     def where(_: object) -> int:
         seen.append(threading.current_thread().name)
         return 1
 
-    async with sqlite.writing() as connection:
-        raw = await connection.get_raw_connection()
-        await raw.driver_connection.create_function("where_am_i", 1, where)
-        await connection.execute(text("INSERT INTO t VALUES (where_am_i(1))"))
+    def insert(connection: Connection) -> None:
+        connection.connection.dbapi_connection.create_function("where_am_i", 1, where)  # type: ignore[union-attr]
+        connection.execute(text("INSERT INTO t VALUES (where_am_i(1))"))
+
+    await sqlite.transaction(insert)
     assert await count(sqlite) == 1
     assert seen == [threading.current_thread().name]
     assert set(threading.enumerate()) == threads_before
 
 
 async def test_errors_reach_the_caller_as_sqlalchemy_errors(sqlite: Database) -> None:
-    async with sqlite.writing() as connection:
-        await connection.execute(text("INSERT INTO t VALUES (1)"))
+    await sqlite.transaction(insert_one)
     with pytest.raises(IntegrityError):
-        async with sqlite.writing() as connection:
-            await connection.execute(text("INSERT INTO t VALUES (1)"))
+        await sqlite.transaction(insert_one)
     assert await count(sqlite) == 1
 
 
