@@ -12,6 +12,17 @@ from bot.card_text import ADAPTIVE_CARD
 MAX_MESSAGE_CHARS = 4000
 
 
+class SharedAttachment(Attachment):  # type: ignore[misc]  # botbuilder ships no type hints
+    """An attachment of an outgoing activity, shared by the activity's copies.
+
+    The SDK deep-copies every activity it sends (to address the copy), and a form's card is
+    most of that work. Nothing changes an attachment once it is made (answers' cards are kept
+    and sent again), so the copies share it. Sent exactly as an `Attachment`."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedAttachment:
+        return self
+
+
 def conversation_type(activity: Activity) -> str:
     """personal, groupChat or channel (anything unknown counts as personal)."""
     return (activity.conversation and activity.conversation.conversation_type) or "personal"
@@ -50,7 +61,7 @@ def card_activity(card: dict[str, Any], summary: str | None = None) -> Activity:
     """One message holding one Adaptive Card (text and card in one activity are split by Teams)."""
     return Activity(
         type=ActivityTypes.message,
-        attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)],
+        attachments=[SharedAttachment(content_type=ADAPTIVE_CARD, content=card)],
         summary=summary,
     )
 
@@ -60,6 +71,6 @@ def message_activity(card: dict[str, Any], text: str, alert: bool) -> Activity:
     return Activity(
         type=ActivityTypes.message,
         text=text or None,
-        attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)] if card else None,
+        attachments=[SharedAttachment(content_type=ADAPTIVE_CARD, content=card)] if card else None,
         channel_data={"notification": {"alert": True}} if alert else None,
     )
