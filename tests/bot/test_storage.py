@@ -361,16 +361,15 @@ async def test_dialog_turn_status_survives_a_round_trip(storage: DatabaseStorage
 # --- two processes, one key -------------------------------------------------------------
 
 
-@pytest.mark.postgres
-async def test_two_processes_increment_one_key_without_losing_updates(
-    postgres_database: Database, postgres_url: str
-) -> None:
-    storage = DatabaseStorage(postgres_database)
+async def test_two_processes_increment_one_key_without_losing_updates(database: Database) -> None:
+    """On SQLite too, where each process runs statements on its event loop's thread and waits
+    there for the other's write lock."""
+    storage = DatabaseStorage(database)
     await storage.write({"counter": {"count": 0}})
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
     processes = [
-        context.Process(target=workers.increment, args=(postgres_url, "counter", 50, barrier)) for _ in range(2)
+        context.Process(target=workers.increment, args=(database.url, "counter", 50, barrier)) for _ in range(2)
     ]
     for process in processes:
         process.start()
