@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
+import aiohttp.web
 
 from tests.fixtures.bot_server import TENANT, BotClient, make_settings, start_app
 from tests.fixtures.connector import ConnectorStandIn
@@ -84,3 +86,15 @@ async def test_an_invoke_gets_the_sdk_s_invoke_response(bot: BotClient) -> None:
     invoke = chat.activity("invoke", name="unknown/thing", value={"a": 1})
     assert await bot.post(invoke) == 501
     assert await chat.say("help") == 201
+
+
+async def test_once_started_the_process_leaves_start_up_objects_out_of_garbage_collection() -> None:
+    from app import _settle_memory
+
+    kept: list[int] = []
+    try:
+        await _settle_memory(aiohttp.web.Application())
+        assert gc.get_freeze_count() > 0
+        assert kept not in gc.get_objects()  # frozen: not looked at by the collector's passes
+    finally:
+        gc.unfreeze()
