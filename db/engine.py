@@ -61,7 +61,8 @@ class Database:
         self._writers = _TaskLock() if self.is_sqlite else None
         # Reads outside a transaction; SQLite opens none for a SELECT, PostgreSQL needs telling.
         sync_engine = self.engine.sync_engine
-        self._reader = sync_engine if self.is_sqlite else sync_engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._autocommit = sync_engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader = sync_engine if self.is_sqlite else self._autocommit
 
     async def _connect_sqlite(self) -> sqlite_inline.InlineConnection:
         args, kwargs = self.engine.sync_engine.dialect.create_connect_args(self.engine.sync_engine.url)
@@ -80,8 +81,20 @@ class Database:
         async with self._writer_turn():
             return await greenlet_spawn(self._in_transaction, work)
 
+    async def standalone(self, work: Callable[[Connection], T]) -> T:
+        """`work` whose statements need no transaction around them, each being atomic and right
+        on its own (a compare-and-set `UPDATE`, say): on PostgreSQL they run in autocommit, with
+        no BEGIN or COMMIT round trip; on SQLite, where those cost nothing, in one transaction."""
+        if self.is_sqlite:
+            return await self.transaction(work)
+        return await greenlet_spawn(self._autocommitted, work)
+
     def _in_transaction(self, work: Callable[[Connection], T]) -> T:
         with self.engine.sync_engine.begin() as connection:
+            return work(connection)
+
+    def _autocommitted(self, work: Callable[[Connection], T]) -> T:
+        with self._autocommit.connect() as connection:
             return work(connection)
 
     @asynccontextmanager

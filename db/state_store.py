@@ -6,7 +6,8 @@ Plain async Python (no Bot Framework here; `bot/storage.py` adapts this to botbu
 - an etag: write only if the stored row still has that etag, else `EtagConflict`.
   A missing row is created (as botbuilder's MemoryStorage does), unless another writer
   creates it first, which is a conflict too.
-A batch is one transaction: one conflict and nothing in the batch is written.
+A batch is one transaction: one conflict and nothing in the batch is written. One key's write
+needs none (each of its statements is right on its own), so PostgreSQL runs it in autocommit.
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ class StateStore:
                 raise ValueError(f"StateStore.write(): etag missing for key {key!r}")
         if not changes:
             return {}
+        if len(changes) == 1:  # each of its statements is atomic and right on its own
+            return await self._database.standalone(partial(_write, changes))
         return await self._database.transaction(partial(_write, changes))
 
     async def delete(self, keys: Iterable[str]) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from sqlalchemy import Connection, text
 
 from db.engine import Database
 from db.state_store import EtagConflict, StateStore
@@ -79,3 +83,38 @@ async def test_long_and_odd_keys(database: Database) -> None:
     await store.write({key: ({"k": i}, None) for i, key in enumerate(keys)})
     items = await store.read(keys)
     assert [items[key].data["k"] for key in keys] == [0, 1, 2]
+
+
+async def test_one_keys_write_needs_no_transaction_and_a_batch_is_one(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each statement of a one-key write is a compare-and-set on its own; a batch is all or nothing."""
+    store = StateStore(database)
+    used: list[str] = []
+    for name in ("standalone", "transaction"):
+        original = getattr(database, name)
+
+        async def spy(work: Callable[[Connection], Any], name: str = name, original: Any = original) -> Any:
+            used.append(name)
+            return await original(work)
+
+        monkeypatch.setattr(database, name, spy)
+    etag = (await store.write({"a": ({"n": 1}, None)}))["a"]
+    etag = (await store.write({"a": ({"n": 2}, etag)}))["a"]
+    with pytest.raises(EtagConflict):
+        await store.write({"a": ({"n": 3}, "stale")})
+    assert used.count("standalone") == 3
+    used.clear()
+    await store.write({"a": ({"n": 4}, etag), "b": ({"n": 1}, None)})
+    assert used == ["transaction"]
+    assert (await store.read(["a"]))["a"].data == {"n": 4}
+
+
+@pytest.mark.postgres
+async def test_standalone_statements_open_no_transaction_on_postgresql(postgres_database: Database) -> None:
+    def in_transaction(connection: Connection) -> bool:
+        connection.execute(text("SELECT 1"))
+        return bool(connection.connection.driver_connection.is_in_transaction())  # type: ignore[union-attr]
+
+    assert await postgres_database.standalone(in_transaction) is False
+    assert await postgres_database.transaction(in_transaction) is True
