@@ -35,3 +35,11 @@ async def test_the_benchmark_produces_figures_for_the_raw_target(tmp_path: Path)
     write_json(results, out)
     assert json.loads(out.read_text(encoding="utf-8"))["levels"][0]["turns"] == 20
     assert "raw" in render(results)
+
+
+async def test_the_state_io_benchmark_gives_every_figure(tmp_path: Path) -> None:
+    from bench.state_io import measure
+
+    figures = await measure(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}", count=5)
+    assert set(figures) == {"read, nothing stored", "first write", "read, stored", "write with the etag read"}
+    assert all(us >= 0 for us in figures.values())
