@@ -165,7 +165,9 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 class _TaskLock:
-    """An asyncio lock that the task holding it may take again (a unit of work inside another)."""
+    """An asyncio lock that the task holding it may take again (a unit of work inside another).
+    Another task is another holder: a unit of work that starts a task and waits for it while that
+    task opens a unit of its own would wait for ever. Nothing does; keep it that way."""
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
