@@ -10,8 +10,8 @@ Behaves like botbuilder's MemoryStorage and Cosmos/Blob storages:
 
 Items are flattened with jsonpickle (`Pickler().flatten`, as CosmosDbPartitionedStorage
 does, i.e. `jsonpickle.encode(item, unpicklable=True)` without the string step), so
-dialog state round-trips as objects; a Bot Framework model in it (a prompt's `Activity`) is
-kept as its wire JSON. That format is tied to the SDK's classes: treat stored
+dialog state round-trips as objects (`bot/state_codec.py` writes and reads that form quickly for
+what dialogs keep, and keeps a Bot Framework model as its wire JSON). That format is tied to the SDK's classes: treat stored
 state as disposable (domain tables are the truth). Only our own code writes these rows,
 which is what makes unpickling them acceptable.
 
@@ -35,45 +35,14 @@ from typing import Any
 from botbuilder.core import ConversationState, Storage, TurnContext
 from botbuilder.core.bot_state import CachedBotState
 from botbuilder.dialogs import DialogState
-from jsonpickle import handlers
-from jsonpickle.pickler import Pickler
-from jsonpickle.unpickler import Unpickler, loadclass
-from msrest.serialization import Model
 
-from bot.model_codec import SCHEMA
+from bot.state_codec import from_flat, to_flat
 from db.engine import Database
 from db.state_store import ANY_ETAG, EtagConflict, StateStore
 
 __all__ = ["DatabaseConversationState", "DatabaseStorage", "EtagConflict"]
 
 Flat = dict[str, Any]
-_MODEL_JSON = "json"
-
-
-class _SchemaModelHandler(handlers.BaseHandler):  # type: ignore[misc]
-    """A Bot Framework model in state (a prompt's `Activity`, say) as its wire JSON, not as
-    jsonpickle's walk of its ~50 attributes: half the work each way, and a third of the size.
-    A model stored the older way (every attribute) is still read."""
-
-    def flatten(self, obj: Model, data: dict[str, Any]) -> dict[str, Any]:
-        data[_MODEL_JSON] = SCHEMA.serialize(obj, type(obj).__name__)
-        return data
-
-    def restore(self, data: dict[str, Any]) -> Model:
-        model_class = loadclass(data["py/object"])
-        if _MODEL_JSON in data:
-            return SCHEMA.deserialize(model_class.__name__, data[_MODEL_JSON])
-        instance = model_class.__new__(model_class)
-        for name, value in data.items():
-            if not name.startswith("py/"):
-                setattr(instance, name, self.context.restore(value, reset=False))
-        return instance
-
-
-for _model_class in SCHEMA.dependencies.values():
-    if isinstance(_model_class, type) and issubclass(_model_class, Model):
-        handlers.register(_model_class, _SchemaModelHandler)
-
 
 def _etag_of(item: object) -> str | None:
     value = item.get("e_tag") if isinstance(item, dict) else getattr(item, "e_tag", None)
@@ -90,7 +59,7 @@ def _set_etag(item: object, etag: str) -> None:
 
 def flatten(item: object) -> Flat:
     """An item as it is stored: jsonpickle's flat form, without its etag."""
-    flat = Pickler(unpicklable=True).flatten(item, reset=True)
+    flat = to_flat(item)
     if not isinstance(flat, dict):
         # A bare value (number, string, list): keep it under a marker key.
         return {"py/value": flat}
@@ -100,10 +69,10 @@ def flatten(item: object) -> Flat:
 
 def _restore(data: dict[str, Any], etag: str) -> Any:
     if set(data) == {"py/value"}:
-        return Unpickler().restore(data["py/value"], reset=True)
+        return from_flat(data["py/value"])
     document = dict(data)
     document["e_tag"] = etag
-    return Unpickler().restore(document, reset=True)
+    return from_flat(document)
 
 
 class DatabaseStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hints
