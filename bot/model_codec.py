@@ -80,14 +80,15 @@ class ModelCodec:
                 return Serializer.serialize_iso(value)
             except Exception as error:
                 raise NotPlain from error
-        if kind[:1] == "[" and kind[-1:] == "]":
+        container, inner = _container(kind)
+        if container is list:
             if type(value) is not list:
                 raise NotPlain
-            return [None if item is None else self._to_json(item, kind[1:-1]) for item in value]
-        if kind[:1] == "{" and kind[-1:] == "}":
+            return [None if item is None else self._to_json(item, inner) for item in value]
+        if container is dict:
             if type(value) is not dict or any(type(key) is not str for key in value):
                 raise NotPlain
-            return {key: None if item is None else self._to_json(item, kind[1:-1]) for key, item in value.items()}
+            return {key: None if item is None else self._to_json(item, inner) for key, item in value.items()}
         return self._model_to_json(value, kind)
 
     # --- from JSON -----------------------------------------------------------------------
@@ -111,14 +112,13 @@ class ModelCodec:
                 return Deserializer.deserialize_iso(data)
             except Exception as error:
                 raise NotPlain from error
-        if kind[:1] == "[" and kind[-1:] == "]":
-            if type(data) is not list:
+        container, inner = _container(kind)
+        if container is not None:
+            if type(data) is not container:
                 raise NotPlain
-            return [self._from_json(kind[1:-1], item) for item in data]
-        if kind[:1] == "{" and kind[-1:] == "}":
-            if type(data) is not dict:
-                raise NotPlain
-            return {key: self._from_json(kind[1:-1], item) for key, item in data.items()}
+            if container is list:
+                return [self._from_json(inner, item) for item in data]
+            return {key: self._from_json(inner, item) for key, item in data.items()}
         model_class = self.dependencies.get(kind)
         if not isinstance(model_class, type) or type(data) is not dict:
             raise NotPlain
@@ -148,6 +148,13 @@ class ModelCodec:
         if fields is None:
             raise NotPlain
         return fields
+
+
+def _container(kind: str) -> tuple[type | None, str]:
+    """msrest's `[T]` (a list of T) and `{T}` (a dict of str to T): the container and T."""
+    if len(kind) >= 2 and kind[0] + kind[-1] in ("[]", "{}"):
+        return (list if kind[0] == "[" else dict), kind[1:-1]
+    return None, kind
 
 
 def _scalar(value: Any, kind: str) -> Any:
