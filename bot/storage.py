@@ -44,6 +44,7 @@ __all__ = ["DatabaseConversationState", "DatabaseStorage", "EtagConflict"]
 
 Flat = dict[str, Any]
 
+
 def _etag_of(item: object) -> str | None:
     value = item.get("e_tag") if isinstance(item, dict) else getattr(item, "e_tag", None)
     return None if value is None else str(value)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -27,6 +27,7 @@ from db import sqlite_inline
 
 T = TypeVar("T")
 
+_PING = text("SELECT 1")
 POOL_SIZE = 10  # connections kept open per process
 POOL_OVERFLOW = 10  # more, opened for a burst and closed after
 
@@ -42,8 +43,8 @@ class Database:
         if self.is_sqlite and parsed.database and not in_memory:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Every turn opens a few short sessions. With the default pool (5 kept, 10 more on demand)
-        # a burst of turns kept opening and closing extra connections (a new thread and the
-        # PRAGMAs per SQLite connection, a login per PostgreSQL one) turn after turn; keep more.
+        # a burst of turns kept opening and closing extra connections (the PRAGMAs per SQLite
+        # connection, a login per PostgreSQL one) turn after turn; keep more.
         # No ping before each use (a round trip that cost half a one-row read): a connection found
         # dead makes SQLAlchemy discard the pool, and `read_rows`, which every turn starts with,
         # tries once more.
@@ -97,13 +98,8 @@ class Database:
         with self._autocommit.connect() as connection:
             return work(connection)
 
-    @asynccontextmanager
-    async def _writer_turn(self) -> AsyncIterator[None]:
-        if self._writers is None:
-            yield
-        else:
-            async with self._writers.held():
-                yield
+    def _writer_turn(self) -> AbstractAsyncContextManager[None]:
+        return self._writers.held() if self._writers is not None else nullcontext()
 
     async def read_rows(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
         """The rows of a Core `select`, outside any transaction: the reads made on every turn.
@@ -123,10 +119,7 @@ class Database:
             return connection.execute(statement, params).all()
 
     async def ping(self) -> bool:
-        from sqlalchemy import text
-
-        async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await self.read_rows(_PING)
         return True
 
     async def dispose(self) -> None:

@@ -13,9 +13,9 @@ needs none (each of its statements is right on its own), so PostgreSQL runs it i
 from __future__ import annotations
 
 import uuid
-from functools import partial
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
@@ -109,9 +109,9 @@ class StateStore:
                 raise ValueError(f"StateStore.write(): etag missing for key {key!r}")
         if not changes:
             return {}
-        if len(changes) == 1:  # each of its statements is atomic and right on its own
-            return await self._database.standalone(partial(_write, changes))
-        return await self._database.transaction(partial(_write, changes))
+        # One key's statements are each atomic and right on their own; a batch is all or nothing.
+        run = self._database.standalone if len(changes) == 1 else self._database.transaction
+        return await run(partial(_write, changes))
 
     async def delete(self, keys: Iterable[str]) -> None:
         doomed = list(dict.fromkeys(keys))
