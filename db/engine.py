@@ -14,7 +14,6 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,

@@ -6,7 +6,6 @@ import enum
 import json
 import math
 import random
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,9 +18,7 @@ from jsonpickle.unpickler import Unpickler
 
 from bot import state_codec
 from bot.state_codec import from_flat, to_flat
-
-STORED_BEFORE = Path(__file__).parent / "data" / "people_prompt_state_attributes.json"
-
+from tests.fixtures.stored_state import people_prompt_state_before
 
 def jsonpickle_flat(item: object) -> Any:
     return Pickler(unpicklable=True).flatten(item, reset=True)
@@ -63,8 +60,7 @@ def plain_items() -> list[Any]:
     rng = random.Random(20261128)
     items: list[Any] = [prompt_state(), {"DialogState": DialogState()}, {"DialogState": DialogState([DialogInstance("x")])}]
     items += [{"k": random_json(rng)} for _ in range(300)]
-    stored_before = json.loads(STORED_BEFORE.read_text(encoding="utf-8"))
-    items.append(Unpickler().restore(stored_before, reset=True))
+    items.append(Unpickler().restore(people_prompt_state_before(), reset=True))
     return items
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 from botbuilder.core import (
@@ -38,6 +36,7 @@ from bot.model_codec import SCHEMA
 from bot.storage import DatabaseConversationState, DatabaseStorage, EtagConflict
 from db.engine import Database
 from tests.db import workers
+from tests.fixtures.stored_state import people_prompt_state_before
 
 
 class SimpleStoreItem(StoreItem):
@@ -381,15 +380,6 @@ async def test_two_processes_increment_one_key_without_losing_updates(database: 
 
 # --- Bot Framework models in state --------------------------------------------------------
 
-_PROMPT_STATE_BEFORE = Path(__file__).parent / "data" / "people_prompt_state_attributes.json"
-
-
-def _prompt(state: dict[str, Any]) -> Activity:
-    people = state["DialogState"].dialog_stack[0].state["dialogs"]
-    prompt: Activity = people.dialog_stack[0].state["options"].prompt
-    return prompt
-
-
 async def test_a_prompts_activity_is_stored_as_its_wire_json(storage: DatabaseStorage) -> None:
     prompt = MessageFactory.text("Whose details?", input_hint=InputHints.expecting_input)
     prompt.attachments = [Attachment(content_type="application/vnd.microsoft.card.adaptive", content={"a": [1, "é"]})]
@@ -404,14 +394,13 @@ async def test_a_prompts_activity_is_stored_as_its_wire_json(storage: DatabaseSt
 
 async def test_a_prompt_stored_attribute_by_attribute_is_still_read(storage: DatabaseStorage) -> None:
     """State written before models were stored as wire JSON: a dialog open during an upgrade."""
-    await storage._store.write({"k": (json.loads(_PROMPT_STATE_BEFORE.read_text(encoding="utf-8")), None)})
+    await storage._store.write({"k": (people_prompt_state_before(), None)})
     state = (await storage.read(["k"]))["k"]
-    prompt = _prompt(state)
-    assert prompt.type == ActivityTypes.message
-    assert prompt.text == "Whose details? Type their work email address, or `cancel`."
-    assert prompt.input_hint == InputHints.accepting_input
-    retry = state["DialogState"].dialog_stack[0].state["dialogs"].dialog_stack[0].state["options"].retry_prompt
-    assert retry.input_hint == InputHints.accepting_input  # a reference to the enum read above
+    options = state["DialogState"].dialog_stack[0].state["dialogs"].dialog_stack[0].state["options"]
+    assert options.prompt.type == ActivityTypes.message
+    assert options.prompt.text == "Whose details? Type their work email address, or `cancel`."
+    assert options.prompt.input_hint == InputHints.accepting_input
+    assert options.retry_prompt.input_hint == InputHints.accepting_input  # a reference to the enum read above
     await storage.write({"k": state})  # and it is written back the new way
     [row] = (await storage._store.read(["k"])).values()
     assert "json" in json.dumps(row.data) and "from_property" not in json.dumps(row.data)

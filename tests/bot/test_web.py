@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp
 import aiohttp.web
 
+from app import _settle_memory
 from tests.fixtures.bot_server import TENANT, BotClient, make_settings, start_app
 from tests.fixtures.connector import ConnectorStandIn
 
@@ -89,8 +90,6 @@ async def test_an_invoke_gets_the_sdk_s_invoke_response(bot: BotClient) -> None:
 
 
 async def test_once_started_the_process_leaves_start_up_objects_out_of_garbage_collection() -> None:
-    from app import _settle_memory
-
     kept: list[int] = []
     try:
         await _settle_memory(aiohttp.web.Application())

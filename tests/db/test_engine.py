@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from db.engine import Database, read_rows
 from db.models.state import StoredState
 from db.state_store import StateStore
+from tests.fixtures.database import admin_execute
 
 _COUNT = text("SELECT count(*) FROM t")
 
@@ -143,14 +142,8 @@ async def test_read_rows_survives_a_restarted_postgresql(postgres_database: Data
 
 async def _drop_other_connections(database: Database) -> None:
     """What a server restart does to the pool: every connection it holds is closed."""
-    admin = create_async_engine(database.url, poolclass=NullPool)
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-    finally:
-        await admin.dispose()
+    await admin_execute(
+        database.url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
