@@ -33,7 +33,7 @@ from bench.connector import StandInConnector
 from bench.load import REPLY_TIMEOUT_S, Turn, TurnClient, drive
 from bench.postgres import fresh_database
 from bench.proc import cpu_seconds, per_turn_ms
-from bench.scenarios import DIALOG_USER_AAD_ID, bot_scenarios
+from bench.scenarios import DIALOG_USER_AAD_ID, SCENARIOS, bot_scenarios
 from bench.targets import bot_spec, start, stop
 
 _LINE = re.compile(r":\d+\)$")
@@ -115,7 +115,7 @@ async def profile(scenario_name: str, seconds: float, users: int, out: Path, pos
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=tuple(bot_scenarios()), default="qa")
+    parser.add_argument("--scenario", choices=SCENARIOS, default="qa")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--users", type=int, default=8, help="concurrent virtual users")
     parser.add_argument("--out", type=Path, default=Path("profile.txt"), help="py-spy's collapsed stacks")

@@ -30,12 +30,11 @@ from bench.load import REPLY_TIMEOUT_S, Phase, Turn, TurnClient, TurnError, driv
 from bench.postgres import fresh_database
 from bench.proc import cpu_seconds, per_turn_ms, rss_mb
 from bench.scenarios import (
-    DIALOG_OPENING, DIALOG_STARTED, DIALOG_STEP, DIALOG_USER_AAD_ID, ECHO, Scenario, bot_scenarios,
+    DIALOG_OPENING, DIALOG_STARTED, DIALOG_STEP, DIALOG_USER_AAD_ID, ECHO, SCENARIOS, Scenario, bot_scenarios,
 )  # fmt: skip
 from bench.targets import RunningTarget, TargetError, TargetSpec, bot_spec, echo_spec, raw_spec, start, stop
 
 TARGETS = ("raw", "echo", "bot")
-SCENARIOS = ("qa", "qa-new", "help", "dialog")
 WARMUP_MAX_S = 10.0
 
 Progress = Callable[[str], None]

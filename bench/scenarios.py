@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -35,7 +36,7 @@ STAFF_QUESTIONS = (
 )
 
 
-
+@cache  # read once per run, however many times the scenarios are asked for
 def new_questions() -> tuple[str, ...]:
     found: dict[str, None] = {}
     for path in QUESTION_SETS:
@@ -79,6 +80,9 @@ class Scenario:
     def message(self, n: int) -> bytes:
         i = n % len(self.messages)
         return json_text(self.messages[i].format(n=n)) if self.numbered[i] else self.encoded[i]
+
+
+SCENARIOS = ("qa", "qa-new", "help", "dialog")  # the names `bot_scenarios` gives
 
 
 def bot_scenarios(

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from bench.figures import Results
 from bench.report import render
-from bench.runner import SCENARIOS, TARGETS, Options, run
+from bench.runner import TARGETS, Options, run
+from bench.scenarios import SCENARIOS
 
 MAX_LEVEL = 512
 
@@ -63,7 +64,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--turns", type=_positive(int), default=defaults.turns, help="measured turns per level")
     parser.add_argument("--seconds", type=_positive(float), default=defaults.seconds, help="time cap per level")
     parser.add_argument("--warmup", type=_positive(int), default=defaults.warmup, help="warm-up turns per level")
-    parser.add_argument("--scenarios", type=_names(SCENARIOS), default=defaults.scenarios, help="the bot's: qa,qa-new,help,dialog")
+    parser.add_argument("--scenarios", type=_names(SCENARIOS), default=defaults.scenarios, help=f"the bot's: {','.join(SCENARIOS)}")
     parser.add_argument(
         "--conversations", type=_positive(int), default=defaults.conversations,
         help="new conversations (one turn each) for the memory phase; 0 skips it",

@@ -43,3 +43,9 @@ async def test_the_state_io_benchmark_gives_every_figure(tmp_path: Path) -> None
     figures = await measure(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}", count=5)
     assert set(figures) == {"read, nothing stored", "first write", "read, stored", "write with the etag read"}
     assert all(us >= 0 for us in figures.values())
+
+
+def test_the_scenario_names_are_the_scenarios() -> None:
+    from bench.scenarios import SCENARIOS, bot_scenarios
+
+    assert tuple(bot_scenarios()) == SCENARIOS
