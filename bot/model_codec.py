@@ -17,7 +17,7 @@ through msrest itself. tests/bot/test_model_codec.py compares both ways on many 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -76,10 +76,7 @@ class ModelCodec:
         if kind == "object":
             return self.serializer.serialize_object(value)
         if kind == "iso-8601":
-            try:
-                return Serializer.serialize_iso(value)
-            except Exception as error:
-                raise NotPlain from error
+            return _by_msrest(Serializer.serialize_iso, value)
         container, inner = _container(kind)
         if container is list:
             if type(value) is not list:
@@ -108,10 +105,7 @@ class ModelCodec:
         if kind == "object":
             return self.deserializer.deserialize_data(data, "object")
         if kind == "iso-8601":
-            try:
-                return Deserializer.deserialize_iso(data)
-            except Exception as error:
-                raise NotPlain from error
+            return _by_msrest(Deserializer.deserialize_iso, data)
         container, inner = _container(kind)
         if container is not None:
             if type(data) is not container:
@@ -148,6 +142,14 @@ class ModelCodec:
         if fields is None:
             raise NotPlain
         return fields
+
+
+def _by_msrest(convert: Callable[[Any], Any], value: Any) -> Any:
+    """A value through one of msrest's own converters; one it refuses is not plain."""
+    try:
+        return convert(value)
+    except Exception as error:
+        raise NotPlain from error
 
 
 def _container(kind: str) -> tuple[type | None, str]:
