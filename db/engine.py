@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Row, make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
 
-from db import sqlite_inline
+from db import direct_reads, sqlite_inline
 
 T = TypeVar("T")
 
@@ -44,10 +43,10 @@ class Database:
         # Every turn opens a few short sessions. With the default pool (5 kept, 10 more on demand)
         # a burst of turns kept opening and closing extra connections (the PRAGMAs per SQLite
         # connection, a login per PostgreSQL one) turn after turn; keep more.
-        # No ping before each use (a round trip that cost half a one-row read): a connection found
-        # dead makes SQLAlchemy discard the pool, and `read_rows`, which every turn starts with,
-        # tries once more.
-        kwargs: dict[str, object] = {}
+        # The per-turn reads keep connections of their own (`db.direct_reads`), so the pool serves
+        # units of work: on PostgreSQL it pings a connection before lending it (one round trip),
+        # so that none fails on a connection the server has closed (a restart).
+        kwargs: dict[str, object] = {"pool_pre_ping": not self.is_sqlite}
         if not in_memory:  # an in-memory database has one connection (a StaticPool)
             kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         if self.is_sqlite:
@@ -63,6 +62,7 @@ class Database:
         sync_engine = self.engine.sync_engine
         self._autocommit = sync_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._reader = sync_engine if self.is_sqlite else self._autocommit
+        self._direct = direct_reads.for_database(url, sync_engine.dialect)
 
     async def _connect_sqlite(self) -> sqlite_inline.InlineConnection:
         args, kwargs = self.engine.sync_engine.dialect.create_connect_args(self.engine.sync_engine.url)
@@ -100,18 +100,17 @@ class Database:
     def _writer_turn(self) -> AbstractAsyncContextManager[None]:
         return self._writers.held() if self._writers is not None else nullcontext()
 
-    async def read_rows(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+    async def read_rows(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
         """The rows of a Core `select`, outside any transaction: the reads made on every turn.
+        Rows are indexed, unpacked, or read by column name (`row.email`).
 
-        One step for SQLAlchemy's async layer (take a pooled connection, run, give it back) and,
-        on PostgreSQL, no BEGIN or ROLLBACK. A read that finds its pooled connection dead (the
-        server restarted: SQLAlchemy then discards the whole pool) is tried once more."""
-        try:
-            return await greenlet_spawn(self._read_rows, statement, params)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            return await greenlet_spawn(self._read_rows, statement, params)
+        A `select` the driver can run as compiled goes straight to it (`db.direct_reads`).
+        Anything else takes one step for SQLAlchemy's async layer (take a pooled connection, run,
+        give it back) and, on PostgreSQL, no BEGIN or ROLLBACK."""
+        read = self._direct.compiled(statement) if self._direct is not None else None
+        if read is not None:
+            return await self._direct.rows(read, params)  # type: ignore[union-attr]
+        return await greenlet_spawn(self._read_rows, statement, params)
 
     def _read_rows(self, statement: Executable, params: Mapping[str, Any] | None) -> Sequence[Row[Any]]:
         with self._reader.connect() as connection:
@@ -122,6 +121,8 @@ class Database:
         return True
 
     async def dispose(self) -> None:
+        if self._direct is not None:
+            await self._direct.close()
         await self.engine.dispose()
 
 
@@ -140,7 +141,7 @@ async def unit_of_work(db: DatabaseOrSession) -> AsyncIterator[AsyncSession]:
 
 async def read_rows(
     db: DatabaseOrSession, statement: Executable, params: Mapping[str, Any] | None = None
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """The rows of a Core `select`: in the caller's session as it is, or `Database.read_rows`."""
     if isinstance(db, AsyncSession):
         return (await db.execute(statement, params)).all()

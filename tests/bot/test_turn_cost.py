@@ -36,6 +36,7 @@ from bot.proactive import BotFrameworkSender
 from bot.qa_cards import render_reply
 from bot.web import ADAPTER
 from core.clock import ManualClock
+from db.direct_reads import CompiledRead, DirectReads
 from db.engine import Database
 from db.models.proactive import ConversationRef
 from db.models.state import StoredState
@@ -206,7 +207,9 @@ class RunningBot:
 
 
 @pytest.fixture
-async def running(tmp_path: Path, connector: ConnectorStandIn) -> AsyncIterator[RunningBot]:
+async def running(
+    tmp_path: Path, connector: ConnectorStandIn, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[RunningBot]:
     settings = make_settings(tmp_path)
     await seed(settings)
     clock = ManualClock()
@@ -215,6 +218,14 @@ async def running(tmp_path: Path, connector: ConnectorStandIn) -> AsyncIterator[
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(" ".join(statement.split()))
+
+    run_direct = DirectReads.rows
+
+    async def record_direct(reads: DirectReads, read: CompiledRead, params: Any) -> list[Any]:
+        statements.append(" ".join(read.sql.split()))  # the per-turn reads bypass the engine's events
+        return await run_direct(reads, read, params)
+
+    monkeypatch.setattr(DirectReads, "rows", record_direct)
 
     async with serving(app) as url, aiohttp.ClientSession() as session:
         database = app[DATABASE]

@@ -125,9 +125,9 @@ async def test_read_rows_joins_the_callers_session(sqlite: Database) -> None:
 
 
 @pytest.mark.postgres
-async def test_read_rows_survives_a_restarted_postgresql(postgres_database: Database) -> None:
-    """Connections are not pinged before use: when the server has dropped them, the first read
-    finds one dead, SQLAlchemy discards the pool, and the read is tried once more."""
+async def test_reads_and_writes_survive_a_restarted_postgresql(postgres_database: Database) -> None:
+    """When the server has dropped every connection, a direct read finds its connection dead and
+    tries once more on a new one, and the engine's pool pings before lending, so a write works too."""
     store = StateStore(postgres_database)
     await store.write({"k": ({"n": 1}, None)})
     async with asyncio.TaskGroup() as group:  # fill the pool with a few idle connections
