@@ -24,6 +24,7 @@ class Command:
     action: Action | None = None  # the policy action a person needs; None: anyone
     personal_only: bool = False  # multi-step work happens in a private chat, not a channel
     takes_args: bool = False  # "people a@b.org"; otherwise only the bare word is the command
+    starts_dialog: bool = False  # gets the turn's dialog context (`Turn.dialogs`); others get None
 
     def allowed_for(self, actor: Actor | None) -> bool:
         return self.action is None or decide(actor, self.action).allowed

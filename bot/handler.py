@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from botbuilder.core import ActivityHandler, TurnContext
-from botbuilder.dialogs import Dialog, DialogSet
+from botbuilder.dialogs import Dialog, DialogContext, DialogSet
 from botbuilder.schema import ActivityTypes, ChannelAccount
 
 from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
@@ -109,7 +109,7 @@ class LncipBot(ActivityHandler):
         if not personal and not mentions_bot(activity):
             return  # in group chats and channels the bot speaks only when @mentioned
         question = message_text(activity)
-        turn = Turn(turn_context, person_of(turn_context), await self._dialog_context(turn_context))
+        turn = Turn(turn_context, person_of(turn_context), await self._dialog_under_way(turn_context))
         if turn.dialogs is not None and turn.dialogs.active_dialog is not None:
             if question.lower() in CANCEL_WORDS:
                 await turn.dialogs.cancel_all_dialogs()
@@ -131,9 +131,18 @@ class LncipBot(ActivityHandler):
         elif command.personal_only and not personal:
             await turn.say(text("personal_only"))
         else:
+            if command.starts_dialog:
+                turn.dialogs = turn.dialogs or await self._dialog_context(turn_context)
             await command.run(turn)
 
-    async def _dialog_context(self, turn_context: TurnContext) -> Any:
+    async def _dialog_under_way(self, turn_context: TurnContext) -> DialogContext | None:
+        """The dialog context if the conversation's state may hold a dialog under way; a question
+        asked outside any dialog (most turns) is answered without building one."""
+        if self.conversation_state is None or not await self.conversation_state.holds_a_dialog(turn_context):
+            return None
+        return await self._dialog_context(turn_context)
+
+    async def _dialog_context(self, turn_context: TurnContext) -> DialogContext | None:
         if self.dialog_set is None or self.conversation_state is None:
             return None
         return await self.dialog_set.create_context(turn_context)

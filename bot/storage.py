@@ -43,16 +43,17 @@ from db.state_store import ANY_ETAG, EtagConflict, StateStore
 __all__ = ["DatabaseConversationState", "DatabaseStorage", "EtagConflict"]
 
 Flat = dict[str, Any]
+ETAG_KEY = "e_tag"  # where botbuilder keeps an item's etag (a dict key or an attribute)
 
 
 def _etag_of(item: object) -> str | None:
-    value = item.get("e_tag") if isinstance(item, dict) else getattr(item, "e_tag", None)
+    value = item.get(ETAG_KEY) if isinstance(item, dict) else getattr(item, ETAG_KEY, None)
     return None if value is None else str(value)
 
 
 def _set_etag(item: object, etag: str) -> None:
     if isinstance(item, dict):
-        item["e_tag"] = etag
+        item[ETAG_KEY] = etag
     else:
         with contextlib.suppress(AttributeError):  # an object that takes no attributes keeps none
             item.e_tag = etag  # type: ignore[attr-defined]
@@ -64,7 +65,7 @@ def flatten(item: object) -> Flat:
     if not isinstance(flat, dict):
         # A bare value (number, string, list): keep it under a marker key.
         return {"py/value": flat}
-    flat.pop("e_tag", None)
+    flat.pop(ETAG_KEY, None)
     return flat
 
 
@@ -72,7 +73,7 @@ def _restore(data: dict[str, Any], etag: str) -> Any:
     if set(data) == {"py/value"}:
         return from_flat(data["py/value"])
     document = dict(data)
-    document["e_tag"] = etag
+    document[ETAG_KEY] = etag
     return from_flat(document)
 
 
@@ -147,6 +148,13 @@ class DatabaseConversationState(ConversationState):  # type: ignore[misc]
             key = self.get_storage_key(turn_context)
             state, stored = (await self._database_storage.read_with_flat([key])).get(key, (None, None))
             turn_context.turn_state[self._context_service_key] = StoredState(state, stored)
+
+    async def holds_a_dialog(self, turn_context: TurnContext) -> bool:
+        """Whether this conversation's state (loaded now if it is not yet) may hold a dialog under
+        way: False when nothing is stored or only empty dialog stacks are."""
+        await self.load(turn_context)
+        state = self.get_cached_state(turn_context).state
+        return not _only_empty_dialog_stacks({key: value for key, value in state.items() if key != ETAG_KEY})
 
     async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
         cached = self.get_cached_state(turn_context)

@@ -137,6 +137,7 @@ def command(database: Database) -> tuple[Command, Dialog]:
             action=Action.MANAGE_PEOPLE,
             personal_only=True,
             takes_args=True,
+            starts_dialog=True,
         ),
         PeopleDialog(database),
     )

@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from botbuilder.core import TurnContext
+from botbuilder.dialogs import DialogContext, DialogSet
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -246,6 +247,28 @@ async def test_questions_and_help_write_no_dialog_state(running: RunningBot) -> 
     # ...and each turn reads the state once (a dialog may have started on another instance).
     assert sum(1 for s in running.statements if s.startswith("SELECT") and "FROM bot_state" in s) == 3
     assert await running.count(StoredState) == 0
+
+
+async def test_only_turns_with_a_dialog_build_a_dialog_context(
+    running: RunningBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    create_context = DialogSet.create_context
+
+    async def counted(dialog_set: DialogSet, turn_context: TurnContext) -> DialogContext:
+        built.append(turn_context.activity.text)
+        return await create_context(dialog_set, turn_context)
+
+    monkeypatch.setattr(DialogSet, "create_context", counted)
+    admin = running.client.conversation(aad_object_id=ADMIN_AAD)
+    for text in ("how many KS4 places?", "help", "cancel"):
+        await ask(admin, text)
+    assert built == []
+    await ask(admin, "people")  # a command: it may start a dialog
+    await ask(admin, "not an email")  # the dialog goes on: it re-asks
+    await ask(admin, "cancel")
+    await ask(admin, "KS3 places?")  # the stack is empty again
+    assert built == ["people", "not an email", "cancel"]
 
 
 async def test_a_dialog_keeps_its_state_in_the_database(running: RunningBot) -> None:
