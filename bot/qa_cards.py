@@ -8,6 +8,7 @@ Plain Python: no Bot Framework import; bot/handler.py decides how the card is se
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -22,11 +23,16 @@ _NOT_IN_SUMMARY = frozenset({"title", "source"})
 RenderedReply = RenderedCard
 
 
-@lru_cache(maxsize=REPLY_MEMO_SIZE)
 def render_reply(reply: Reply) -> RenderedReply:
-    """The card for an answer, a "Did you mean…" or an honest decline. The same reply gets the
-    same card, kept with the knowledge base's replies; a card is never changed once made (the
-    SDK sends a copy)."""
+    """The card for an answer, a "Did you mean…" or an honest decline. No card shows the question's
+    wording or the confidence, so replies differing only in those get the same card: a question
+    asked in new words but answered as before costs no rendering. A card is never changed once
+    made (the SDK sends a copy)."""
+    return _card_for(replace(reply, question="", confidence=0.0))
+
+
+@lru_cache(maxsize=REPLY_MEMO_SIZE)
+def _card_for(reply: Reply) -> RenderedReply:
     return _render(f"qa/{reply.kind}.json.j2", reply=reply)
 
 

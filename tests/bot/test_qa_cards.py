@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from bot.card_text import card_strings
 from bot.cards import MAX_CARD_BYTES
-from bot.qa_cards import RenderedReply, render_reply, render_welcome
+from bot.qa_cards import RenderedReply, _render, render_reply, render_welcome
 from knowledge import KnowledgeBase, Reply
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE
 from tests.fixtures.bot_server import shared_knowledge
@@ -168,3 +169,22 @@ def test_welcome_card_lists_commands_as_facts(kb: KnowledgeBase) -> None:
     card = render_welcome(kb.welcome_examples(), commands=commands).card
     facts = next(block for block in card["body"] if block["type"] == "FactSet")["facts"]
     assert facts == [{"title": "help", "value": "Show this card"}, {"title": "refer", "value": "Start a referral"}]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_a_card_never_shows_the_questions_wording_or_the_confidence(kb: KnowledgeBase, question: str) -> None:
+    """Why one card may serve every wording of a question that gets the same reply."""
+    reply = kb.reply(question)
+    template = f"qa/{reply.kind}.json.j2"
+    fresh = _render(template, reply=reply)  # no kept card
+    other = _render(template, reply=replace(reply, question="Something <else> \"quoted\"", confidence=0.123))
+    assert other == fresh
+    assert render_reply(reply) == fresh
+
+
+def test_two_wordings_with_the_same_reply_share_one_card(kb: KnowledgeBase) -> None:
+    first, second = kb.reply("how many KS4 places?"), kb.reply("How many places are there at KS4")
+    assert first.question != second.question and replace(first, question="", confidence=0) == replace(
+        second, question="", confidence=0
+    )
+    assert render_reply(first) is render_reply(second)
