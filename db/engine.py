@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Row, make_url
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -43,10 +45,9 @@ class Database:
         # Every turn opens a few short sessions. With the default pool (5 kept, 10 more on demand)
         # a burst of turns kept opening and closing extra connections (the PRAGMAs per SQLite
         # connection, a login per PostgreSQL one) turn after turn; keep more.
-        # The per-turn reads keep connections of their own (`db.direct_reads`), so the pool serves
-        # units of work: on PostgreSQL it pings a connection before lending it (one round trip),
-        # so that none fails on a connection the server has closed (a restart).
-        kwargs: dict[str, object] = {"pool_pre_ping": not self.is_sqlite}
+        # No ping before lending a connection (SQLAlchemy's costs three round trips on asyncpg,
+        # doubling a state write): `_closed_by_server` swaps one the server has closed for a new one.
+        kwargs: dict[str, object] = {}
         if not in_memory:  # an in-memory database has one connection (a StaticPool)
             kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         if self.is_sqlite:
@@ -54,6 +55,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        else:
+            event.listen(self.engine.sync_engine, "checkout", _closed_by_server)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # On SQLite, statements run on the event loop's thread (`db.sqlite_inline`), so units of
         # work that may write take turns in this process rather than wait on SQLite's file lock.
@@ -146,6 +149,15 @@ async def read_rows(
     if isinstance(db, AsyncSession):
         return (await db.execute(statement, params)).all()
     return await db.read_rows(statement, params)
+
+
+def _closed_by_server(_dbapi_connection: object, record: ConnectionPoolEntry, _proxy: object) -> None:
+    """Before a pooled asyncpg connection is lent: if its socket has been closed (the server
+    restarted, or ended it), the pool opens a new one in its place (SQLAlchemy's documented use
+    of `DisconnectionError` at checkout). asyncpg learns of the close as soon as the event loop
+    reads it, so this costs no round trip."""
+    if record.driver_connection is not None and record.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

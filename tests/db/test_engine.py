@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from db.engine import Database, read_rows
 from db.models.state import StoredState
@@ -126,24 +127,35 @@ async def test_read_rows_joins_the_callers_session(sqlite: Database) -> None:
 
 @pytest.mark.postgres
 async def test_reads_and_writes_survive_a_restarted_postgresql(postgres_database: Database) -> None:
-    """When the server has dropped every connection, a direct read finds its connection dead and
-    tries once more on a new one, and the engine's pool pings before lending, so a write works too."""
+    """When the server has closed every connection, a direct read finds its connection dead and
+    tries once more on a new one, and the engine's pool swaps each closed one for a new one before
+    lending it, so units of work go on too."""
     store = StateStore(postgres_database)
-    await store.write({"k": ({"n": 1}, None)})
-    async with asyncio.TaskGroup() as group:  # fill the pool with a few idle connections
-        for _ in range(3):
-            group.create_task(store.read(["k"]))
+    async with asyncio.TaskGroup() as group:  # a few idle connections in the pool and the direct reads
+        for n in range(3):
+            group.create_task(store.write({f"k{n}": ({"n": 1}, None)}))
+            group.create_task(store.read([f"k{n}"]))
     await _drop_other_connections(postgres_database)
-    assert (await store.read(["k"]))["k"].data == {"n": 1}
-    await store.write({"k": ({"n": 2}, None)})
-    rows = await postgres_database.read_rows(select(StoredState.data).where(StoredState.key == "k"))
+    assert (await store.read(["k0"]))["k0"].data == {"n": 1}
+    async with asyncio.TaskGroup() as group:
+        for n in range(3):
+            group.create_task(store.write({f"k{n}": ({"n": 2}, None)}))
+    async with postgres_database.session() as session:
+        assert (await session.execute(text("SELECT count(*) FROM bot_state"))).scalar() == 3
+    rows = await postgres_database.read_rows(select(StoredState.data).where(StoredState.key == "k2"))
     assert rows[0][0] == {"n": 2}
 
 
 async def _drop_other_connections(database: Database) -> None:
-    """What a server restart does to the pool: every connection it holds is closed."""
-    await admin_execute(
-        database.url,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    )
+    """What a server restart does to the pool: every connection it holds is closed (and, as a
+    restart takes a while, the process has seen its sockets close before the next turn)."""
+    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    await admin_execute(database.url, f"SELECT pg_terminate_backend(pid) {others}")
+    checker = create_async_engine(database.url)
+    try:
+        async with asyncio.timeout(10), checker.connect() as connection:
+            while (await connection.execute(text(f"SELECT count(*) {others}"))).scalar():
+                await asyncio.sleep(0.02)
+    finally:
+        await checker.dispose()
+    await asyncio.sleep(0.1)
