@@ -88,7 +88,9 @@ def compile_read(statement: Executable, dialect: Dialect) -> CompiledRead | None
         )
         for name in names
     )
-    columns = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in statement.selected_columns)
+    columns = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in statement.selected_columns
+    )
     return CompiledRead(compiled.string, parameters, collections.namedtuple("Row", keys), columns)  # type: ignore[misc]
 
 
@@ -125,16 +127,12 @@ class DirectReads:
 
 
 def for_database(url: str, dialect: Dialect) -> DirectReads | None:
-    """Direct reads for the database at `url`; None for an in-memory SQLite database, which
-    only the engine's one connection can see."""
+    """Direct reads for the (file or server) database at `url`; None for a driver they do not know."""
     parsed = make_url(url)
+    args, kwargs = dialect.create_connect_args(parsed)
     if parsed.get_backend_name() == "sqlite":
-        if not parsed.database or parsed.database == ":memory:":
-            return None
-        args, kwargs = dialect.create_connect_args(parsed)
         return DirectReads(_SqliteDriver(args, kwargs), dialect)
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "asyncpg":
-        args, kwargs = dialect.create_connect_args(parsed)
         return DirectReads(_PostgresDriver(dialect, args, kwargs, POSTGRES_CONNECTIONS), dialect)
     return None
 
@@ -180,8 +178,9 @@ class _PostgresDriver:
     def __init__(self, dialect: Dialect, args: Sequence[Any], kwargs: Mapping[str, Any], limit: int) -> None:
         self._dialect = dialect
         self._args = args
-        # SQLAlchemy's own options, taken by its adapter before it calls asyncpg.connect
-        self._kwargs = {k: v for k, v in kwargs.items() if k not in ("prepared_statement_cache_size", "async_creator_fn")}
+        # SQLAlchemy's own options, which its adapter takes out before it calls asyncpg.connect
+        sqlalchemy_only = ("prepared_statement_cache_size", "async_creator_fn")
+        self._kwargs = {k: v for k, v in kwargs.items() if k not in sqlalchemy_only}
         self._idle: list[asyncpg.Connection] = []
         self._slots = asyncio.Semaphore(limit)
 

@@ -65,7 +65,8 @@ class Database:
         sync_engine = self.engine.sync_engine
         self._autocommit = sync_engine.execution_options(isolation_level="AUTOCOMMIT")
         self._reader = sync_engine if self.is_sqlite else self._autocommit
-        self._direct = direct_reads.for_database(url, sync_engine.dialect)
+        # An in-memory SQLite database is seen only through the engine's one connection.
+        self._direct = None if in_memory else direct_reads.for_database(url, sync_engine.dialect)
 
     async def _connect_sqlite(self) -> sqlite_inline.InlineConnection:
         args, kwargs = self.engine.sync_engine.dialect.create_connect_args(self.engine.sync_engine.url)

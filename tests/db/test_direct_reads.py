@@ -52,7 +52,8 @@ async def test_every_per_turn_read_gives_what_the_engine_gives(database: Databas
     by_aad = await _both_ways(database, directory._PERSON_BY_AAD, {"aad": "00000000-0000-0000-0000-0000000000aa"})
     assert by_aad and by_aad[0].active is True
     assert await _both_ways(database, directory._PERSON_BY_AAD, {"aad": "nobody"}) == []
-    assert len(await _both_ways(database, directory._SCHOOLS)) >= len(await _both_ways(database, directory._MEMBER_SCHOOLS)) > 0
+    members = await _both_ways(database, directory._MEMBER_SCHOOLS)
+    assert len(await _both_ways(database, directory._SCHOOLS)) >= len(members) > 0
     [school] = await _both_ways(database, _SCHOOL_BY_URN, {"urn": "990101"})
     assert school.updated_at.tzinfo is not None  # the UTC type's own conversion ran
     [state] = await _both_ways(database, _READ_ONE, {"b_key": "chat"})
@@ -96,7 +97,8 @@ async def test_a_missing_parameter_is_refused(database: Database) -> None:
 
 
 async def test_a_driver_error_arrives_as_sqlalchemys_without_the_parameters(database: Database) -> None:
-    missing = select(text("n")).select_from(text("no_such_table")).where(text("n = :secret").bindparams(secret="pupil-name"))
+    secret = text("n = :secret").bindparams(secret="pupil-name")
+    missing = select(text("n")).select_from(text("no_such_table")).where(secret)
     assert database._direct is not None and database._direct.compiled(missing) is not None
     with pytest.raises(DBAPIError) as raised:
         await database.read_rows(missing)
@@ -157,7 +159,10 @@ async def test_postgresql_direct_connections_close_with_the_database(postgres_ur
     await database.dispose()
     check = Database(postgres_url)
     others = select(func.count()).select_from(text("pg_stat_activity")).where(
-        text("datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state = 'idle'")
+        text(
+            "datname = current_database() AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend' AND state = 'idle'"
+        )
     )
     try:
         async with asyncio.timeout(5):  # a closed connection's server process ends a moment later
