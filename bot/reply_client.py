@@ -8,7 +8,8 @@ in ../shared/TEAMS-NOTES.md). `ReplyConversations` does the same two calls a tur
 and any call with `raw=True` or per-operation settings, is msrest's own.
 
 What stays exactly as msrest does it:
-- the URL: msrest's own quoting and joining, passed on as it is (not re-quoted);
+- the URL: msrest's quoting and joining (the joining done once per client), passed on as it is
+  (not re-quoted);
 - the request headers: `Accept`, `Content-Type`, `x-ms-conversation-id` (on replies only),
   msrest's `User-Agent`, and `Authorization` from the credentials' own `signed_session`, as
   msrest's credentials policy gets it. One difference: a conversation id with characters
@@ -34,6 +35,7 @@ import contextlib
 import json
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import quote
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
@@ -50,6 +52,11 @@ from bot import sdk_fixes
 from bot.model_codec import ModelCodec
 
 SUCCESS = (200, 201, 202)
+# The two operations' paths, as msrest's operations hold them, without the leading "/".
+_REPLY_PATH = ConversationsOperations.reply_to_activity.metadata["url"].lstrip("/")
+_SEND_PATH = ConversationsOperations.send_to_conversation.metadata["url"].lstrip("/")
+_JOINED_AWAY = ("", ".", "..")  # ids that urljoin drops or resolves as path steps
+_ARGUMENT = {"conversationId": "conversation_id", "activityId": "activity_id"}  # as msrest's errors name them
 
 
 def connect_retry_delays(policy: Retry) -> tuple[float, ...]:
@@ -132,6 +139,10 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
         self._codec = ModelCodec(self._serialize.dependencies, self._serialize, self._deserialize)
         self._session = session
         self._proxy = proxy_for(inner.config.base_url)
+        # The service URL as msrest joins a path to it (`urljoin` after `format`, which a URL
+        # holding braces would change: such a URL is left to msrest on every call).
+        base_url = inner.config.base_url
+        self._joined = None if "{" in base_url else self._client.format_url("x")[:-1]
 
     async def reply_to_activity(
         self, conversation_id: str, activity_id: str, activity: Any, *, custom_headers: Any = None,
@@ -141,11 +152,7 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
             return await super().reply_to_activity(
                 conversation_id, activity_id, activity, custom_headers=custom_headers, raw=raw, **operation_config
             )
-        url = self._client.format_url(
-            ConversationsOperations.reply_to_activity.metadata["url"],
-            conversationId=self._serialize.url("conversation_id", conversation_id, "str"),
-            activityId=self._serialize.url("activity_id", activity_id, "str"),
-        )
+        url = self._url(_REPLY_PATH, conversationId=conversation_id, activityId=activity_id)
         return await self._post(url, activity, {"x-ms-conversation-id": conversation_id, **(custom_headers or {})})
 
     async def send_to_conversation(
@@ -156,11 +163,19 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
             return await super().send_to_conversation(
                 conversation_id, activity, custom_headers=custom_headers, raw=raw, **operation_config
             )
-        url = self._client.format_url(
-            ConversationsOperations.send_to_conversation.metadata["url"],
-            conversationId=self._serialize.url("conversation_id", conversation_id, "str"),
-        )
+        url = self._url(_SEND_PATH, conversationId=conversation_id)
         return await self._post(url, activity, custom_headers or {})
+
+    def _url(self, path: str, **ids: Any) -> str:
+        """msrest's URL for an operation: each id quoted whole (`Serializer.url`), the path joined
+        to the service URL (`format_url`). Joining is done once per client (`_joined`); an id
+        that joining would drop or treat as a path step (empty, `.`, `..`), or that is not a
+        string, goes through msrest itself."""
+        if self._joined is not None and all(type(v) is str and v not in _JOINED_AWAY for v in ids.values()):
+            return self._joined + path.format(**{name: quote(value, safe="") for name, value in ids.items()})
+        return self._client.format_url(  # type: ignore[no-any-return]
+            "/" + path, **{name: self._serialize.url(_ARGUMENT[name], value, "str") for name, value in ids.items()}
+        )
 
     def _headers(self, extra: dict[str, str]) -> dict[str, str]:
         headers = {"Accept": "application/json", "Content-Type": "application/json; charset=utf-8", **extra}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +17,15 @@ from botbuilder.schema import (
     ResourceResponse,
 )
 from botframework.connector.aio import ConnectorClient
+from botframework.connector.aio.operations_async import ConversationsOperations
 from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
 from bot import reply_client, sdk_fixes
 from bot.reply_client import (
+    _REPLY_PATH,
+    _SEND_PATH,
     ReplyConversations,
     ReplySession,
     check_retry_policy,
@@ -240,3 +243,48 @@ async def test_a_connector_that_never_answers_times_out_as_msrest_does(
         await ours.reply_to_activity(CONVERSATION, "1", reply())
     with pytest.raises(ClientRequestError):
         await original.reply_to_activity(CONVERSATION, "1", reply())
+
+
+IDS = [
+    CONVERSATION, "a:1", "19:abc@thread.tacv2;messageid=1", "Ünïcode id", "with space", "per%cent", "q?x#y",
+    "sl/ash", "{braces}", ".", "..", "...", ".hidden", "", "1:activity",
+]
+SERVICE_URLS = [
+    "https://smba.trafficmanager.net/amer/", "https://smba.trafficmanager.net/amer", "http://127.0.0.1:3978",
+    "https://host/a/../b/", "https://host/a/./b", "https://host/path?query=1", "https://host/{tenant}/",
+]
+
+
+def _outcome(build: Callable[[], str]) -> str | tuple[type[Exception], str]:
+    try:
+        return build()
+    except (KeyError, ValueError, TypeError) as error:
+        return type(error), str(error)
+
+
+@pytest.mark.parametrize("service_url", SERVICE_URLS)
+def test_operation_urls_are_msrest_s(service_url: str, session: ReplySession) -> None:
+    """The URLs built for replies and new messages are exactly the ones msrest builds, and an id
+    or service URL msrest cannot use fails as it does."""
+    sdk_fixes.apply()
+    client = ConnectorClient(MicrosoftAppCredentials.empty(), base_url=service_url)
+    ours = ReplyConversations(client.conversations, session)
+
+    def msrest_url(operation: str, **ids: Any) -> str:
+        names = {"conversationId": "conversation_id", "activityId": "activity_id"}
+        return str(
+            ours._client.format_url(
+                getattr(ConversationsOperations, operation).metadata["url"],
+                **{name: ours._serialize.url(names[name], value, "str") for name, value in ids.items()},
+            )
+        )
+
+    for conversation in [*IDS, None]:
+        for activity in IDS:
+            ids = {"conversationId": conversation, "activityId": activity}
+            assert _outcome(lambda: ours._url(_REPLY_PATH, **ids)) == _outcome(
+                lambda: msrest_url("reply_to_activity", **ids)
+            )
+        assert _outcome(lambda: ours._url(_SEND_PATH, conversationId=conversation)) == _outcome(
+            lambda: msrest_url("send_to_conversation", conversationId=conversation)
+        )
