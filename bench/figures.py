@@ -11,6 +11,8 @@ class StartFigures:
     target: str
     startup_s: float  # process start -> first successful readiness answer
     rss_mb: float | None  # when first ready
+    # CPU while nobody talks to it (its timers: the notifier's poll), over the idle phase.
+    idle_cpu_ms_per_s: float | None = None
 
 
 @dataclass

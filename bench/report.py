@@ -66,8 +66,8 @@ def render(results: Results) -> str:
     if results.starts:
         parts.append(
             table(
-                ("target", "start-up s", "rss MB at ready"),
-                [(s.target, _n(s.startup_s), _n(s.rss_mb, 1)) for s in results.starts],
+                ("target", "start-up s", "rss MB at ready", "idle cpu ms/s"),
+                [(s.target, _n(s.startup_s), _n(s.rss_mb, 1), _n(s.idle_cpu_ms_per_s)) for s in results.starts],
             )
         )
     if results.conversations:

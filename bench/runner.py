@@ -1,12 +1,13 @@
 """Runs the turn benchmark: starts each target in turn, drives it, and collects the figures.
 
-Order per target: start and wait for readiness (start-up time), then for each scenario and
+Order per target: start and wait for readiness (start-up time), leave it idle (idle CPU), then for each scenario and
 concurrency level a warm-up and a measured phase, then the distinct-conversations phase.
 Every target is stopped before the next one starts, so each has both cores to itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import platform
@@ -55,6 +56,7 @@ class Options:
     dialog_started: str = DIALOG_STARTED
     postgres_url: str | None = None  # BENCH_POSTGRES_URL: also run the bot on a fresh PostgreSQL database
     start_timeout: float = 60.0
+    idle_seconds: float = 20.0  # after start-up, before any load; 0 skips it
     json_path: Path | None = None
 
 
@@ -113,8 +115,11 @@ class _Bench:
             self.results.failures.append(f"{spec.name}: did not start: {error}: {error.last_line}")
             return
         try:
-            self.results.starts.append(StartFigures(spec.name, target.startup_s, rss_mb(target.pid)))
+            start_figures = StartFigures(spec.name, target.startup_s, rss_mb(target.pid))
+            self.results.starts.append(start_figures)
             self.progress(f"{spec.name}: ready in {target.startup_s:.2f} s")
+            if self.options.idle_seconds:
+                start_figures.idle_cpu_ms_per_s = await self._idle_cpu(target)
             client = TurnClient(self.session, target.url, self.connector)
             measured: list[Scenario] = []
             for scenario in scenarios:
@@ -130,6 +135,16 @@ class _Bench:
                 self.results.conversations.append(await self._conversations(target, client, plain[0]))
         finally:
             await stop(target)
+
+    async def _idle_cpu(self, target: RunningTarget) -> float | None:
+        """CPU milliseconds per second while the target is left alone for `--idle-seconds`."""
+        self.progress(f"{target.spec.name}: idle for {self.options.idle_seconds:g} s")
+        before = cpu_seconds(target.pid)
+        await asyncio.sleep(self.options.idle_seconds)
+        after = cpu_seconds(target.pid)
+        if before is None or after is None:
+            return None
+        return (after - before) * 1000 / self.options.idle_seconds
 
     def data_dir(self, name: str) -> Path:
         """A fresh, empty DATA_DIR for one run of the bot."""

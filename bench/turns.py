@@ -74,6 +74,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--dialog-step", default=defaults.dialog_step, help="the measured next step")
     parser.add_argument("--dialog-marker", default=defaults.dialog_started, help="regex: the opening's reply is a prompt")
     parser.add_argument("--start-timeout", type=_positive(float), default=defaults.start_timeout)
+    parser.add_argument(
+        "--idle-seconds", type=_positive(float), default=defaults.idle_seconds,
+        help="after start-up, how long to leave each target alone and read its CPU; 0 skips it",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write every figure as JSON to this path")
     args = parser.parse_args(argv)
     return Options(
@@ -90,6 +94,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         dialog_started=args.dialog_marker,
         postgres_url=os.environ.get("BENCH_POSTGRES_URL") or None,
         start_timeout=args.start_timeout,
+        idle_seconds=args.idle_seconds,
         json_path=args.json,
     )
 

@@ -76,7 +76,7 @@ def compile_read(statement: Executable, dialect: Dialect) -> CompiledRead | None
     compiled = statement.compile(dialect=dialect)
     binds = compiled.binds
     names = compiled.positiontup or []
-    if len(set(names)) != len(names) or any(binds[name].expanding for name in names):
+    if any(binds[name].expanding for name in names):  # a name used twice is simply given twice
         return None
     if compiled.literal_execute_params or compiled.post_compile_params:
         return None

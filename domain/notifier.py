@@ -201,6 +201,8 @@ class Notifier:
         """Claim up to `max_batch` due notifications and try each once; returns how many
         were tried (rows put back because of a pause or a rate limit are not counted)."""
         await self._wait_out_pause()
+        if not await outbox.any_due(self.db, self.clock.now()):
+            return 0  # the usual pass: a read, no write transaction
         claimed = await outbox.claim_due(
             self.db, self.clock.now(), lease=self.lease, max_batch=max_batch, history=self.policy.stale_after_timeouts
         )

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import Database
@@ -119,18 +119,32 @@ async def delivery(db: Database, notification_id: int) -> Delivery:
         )
 
 
+def _due_at(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Rows waiting for a try, and claimed rows whose lease ran out (their instance died)."""
+    return or_(
+        and_(
+            or_(Notification.status == NotificationStatus.PENDING, Notification.status == NotificationStatus.RETRYING),
+            Notification.next_attempt_at <= now,
+        ),
+        and_(Notification.status == NotificationStatus.SENDING, Notification.claimed_until <= now),
+    )
+
+
+# No expanding parameters, so it runs on the driver itself (`Database.read_rows`).
+_ANY_DUE = select(Notification.id).where(_due_at(bindparam("now", type_=Notification.next_attempt_at.type))).limit(1)
+
+
+async def any_due(db: Database, now: datetime) -> bool:
+    """Whether any row is due: a read, so that an idle notifier writes nothing."""
+    return bool(await db.read_rows(_ANY_DUE, {"now": now}))
+
+
 async def claim_due(
     db: Database, now: datetime, *, lease: timedelta, max_batch: int, history: int
 ) -> list[ClaimedNotification]:
     """Claim up to `max_batch` due rows, oldest first, each with its last `history` errors."""
     token = uuid.uuid4().hex
-    due = or_(
-        and_(
-            Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.RETRYING]),
-            Notification.next_attempt_at <= now,
-        ),
-        and_(Notification.status == NotificationStatus.SENDING, Notification.claimed_until <= now),
-    )
+    due = _due_at(now)
     oldest_first = select(Notification.id).where(due).order_by(Notification.next_attempt_at, Notification.id)
     claim = {"status": NotificationStatus.SENDING, "claim_token": token, "claimed_until": now + lease}
     async with db.session() as session:

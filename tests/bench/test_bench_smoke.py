@@ -17,7 +17,7 @@ async def test_the_benchmark_produces_figures_for_the_raw_target(tmp_path: Path)
     out = tmp_path / "turns.json"
     options = parse_args(
         ["--targets", "raw", "--levels", "1", "--turns", "20", "--warmup", "5", "--seconds", "20",
-         "--conversations", "10", "--json", str(out)]
+         "--conversations", "10", "--idle-seconds", "0.5", "--json", str(out)]
     )
 
     results = await run(options, progress=lambda _line: None)
@@ -26,7 +26,7 @@ async def test_the_benchmark_produces_figures_for_the_raw_target(tmp_path: Path)
     assert (level.target, level.scenario, level.level, level.errors, level.measured) == ("raw", "echo", 1, 0, 20)
     assert None not in (level.p50_ms, level.p95_ms, level.p99_ms, level.cpu_ms_per_turn, level.load_cpu_ms_per_turn)
     [start] = results.starts
-    assert start.target == "raw" and start.rss_mb is not None
+    assert start.target == "raw" and start.rss_mb is not None and start.idle_cpu_ms_per_s is not None
     [conversations] = results.conversations
     assert (conversations.conversations, conversations.errors) == (10, 0)
     assert conversations.growth_mb is not None

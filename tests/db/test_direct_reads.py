@@ -60,6 +60,16 @@ async def test_every_per_turn_read_gives_what_the_engine_gives(database: Databas
     assert state.data == {"n": 1, "nested": {"list": [1, "two", None, True]}, "é": "ü"}
 
 
+async def test_a_parameter_used_twice_is_given_twice(database: Database) -> None:
+    await load_demo_data(database, today=date(2024, 11, 4), demo_user_aad_id="00000000-0000-0000-0000-0000000000aa")
+    either = bindparam("email")
+    statement = select(Person.id, Person.email).where((Person.email == either) | (Person.display_name == either))
+    assert database._direct is not None and database._direct.compiled(statement) is not None
+    someone = (await directory.list_people(database))[0]
+    [row] = await _both_ways(database, statement, {"email": someone.email})
+    assert row.email == someone.email
+
+
 async def test_the_directory_reads_the_same_people_as_before(database: Database) -> None:
     await load_demo_data(database, today=date(2024, 11, 4), demo_user_aad_id="00000000-0000-0000-0000-0000000000aa")
     for person in await directory.list_people(database, include_inactive=True):

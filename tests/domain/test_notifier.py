@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
 from core.clock import ManualClock
 from db.engine import Database
@@ -398,6 +398,61 @@ async def test_a_slow_batch_hands_back_what_its_claim_no_longer_covers(
     assert statuses == [NotificationStatus.SENT] * 2 + [NotificationStatus.PENDING] * 3
     assert await notifier.run_due(10) == 2
     assert await notifier.run_due(10) == 1
+
+
+async def test_an_idle_pass_only_reads(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
+) -> None:
+    notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    async with database.session() as session:
+        await session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id)
+            .values(status=NotificationStatus.RETRYING, next_attempt_at=clock.now() + timedelta(seconds=30))
+        )
+    through_engine: list[str] = []
+    listener = lambda *args: through_engine.append(args[2])  # noqa: E731 - (conn, cursor, statement, ...)
+    event.listen(database.engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        assert await notifier.run_due() == 0  # not due for 30 s: no claim, no transaction
+        assert through_engine == []
+        clock.advance(timedelta(seconds=30))
+        assert await notifier.run_due() == 1
+        assert any(statement.startswith("UPDATE") for statement in through_engine)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", listener)
+    assert [p.text for p in sender.posted] == [""]
+
+
+async def test_any_due_says_what_a_claim_would_take(
+    database: Database, notifier: Notifier, clock: ManualClock
+) -> None:
+    notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    now, soon = clock.now(), clock.now() + timedelta(seconds=1)
+    cases = [
+        (NotificationStatus.PENDING, now, None),
+        (NotificationStatus.PENDING, soon, None),
+        (NotificationStatus.RETRYING, now, None),
+        (NotificationStatus.RETRYING, soon, None),
+        (NotificationStatus.SENDING, now, now),  # its instance died: the lease ran out
+        (NotificationStatus.SENDING, now, soon),
+        (NotificationStatus.SENT, now, None),
+        (NotificationStatus.FAILED, now, None),
+        (NotificationStatus.UNDELIVERABLE, now, None),
+    ]
+    seen: list[bool] = []
+    for status, next_attempt_at, claimed_until in cases:
+        async with database.session() as session:
+            await session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id)
+                .values(status=status, next_attempt_at=next_attempt_at, claimed_until=claimed_until)
+            )
+        due = await outbox.any_due(database, now)
+        claimed = await outbox.claim_due(database, now, lease=timedelta(minutes=5), max_batch=5, history=2)
+        assert due == bool(claimed), (status, next_attempt_at, claimed_until)
+        seen.append(due)
+    assert seen == [True, False, True, False, True, False, False, False, False]
 
 
 async def test_run_forever_sends_until_stopped(database: Database, sender: FakeSender, clock: ManualClock) -> None:
