@@ -1,7 +1,8 @@
 """Runs the turn benchmark: starts each target in turn, drives it, and collects the figures.
 
-Order per target: start and wait for readiness (start-up time), leave it idle (idle CPU), then for each scenario and
-concurrency level a warm-up and a measured phase, then the distinct-conversations phase.
+Order per target: start and wait for readiness (start-up time), leave it alone a while (idle CPU),
+then for each scenario and concurrency level a warm-up and a measured phase, then the
+distinct-conversations phase.
 Every target is stopped before the next one starts, so each has both cores to itself.
 """
 
