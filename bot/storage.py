@@ -123,7 +123,7 @@ class DatabaseStorage(Storage):  # type: ignore[misc]  # botbuilder ships no typ
         await self._store.delete(list(keys))
 
 
-class StoredState(CachedBotState):  # type: ignore[misc]
+class TurnStateCache(CachedBotState):  # type: ignore[misc]
     """The SDK's per-turn cache of a state, holding the state's flat form as last read or
     written (`None`: nothing stored) instead of a hash of it."""
 
@@ -144,10 +144,10 @@ class DatabaseConversationState(ConversationState):  # type: ignore[misc]
         self._database_storage = storage
 
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:
-        if force or not isinstance(self.get_cached_state(turn_context), StoredState):
+        if force or not isinstance(self.get_cached_state(turn_context), TurnStateCache):
             key = self.get_storage_key(turn_context)
             state, stored = (await self._database_storage.read_with_flat([key])).get(key, (None, None))
-            turn_context.turn_state[self._context_service_key] = StoredState(state, stored)
+            turn_context.turn_state[self._context_service_key] = TurnStateCache(state, stored)
 
     async def holds_a_dialog(self, turn_context: TurnContext) -> bool:
         """Whether this conversation's state (loaded now if it is not yet) may hold a dialog under
@@ -158,7 +158,7 @@ class DatabaseConversationState(ConversationState):  # type: ignore[misc]
 
     async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
         cached = self.get_cached_state(turn_context)
-        if not isinstance(cached, StoredState):  # e.g. after clear_state: the SDK's own way
+        if not isinstance(cached, TurnStateCache):  # e.g. after clear_state: the SDK's own way
             await super().save_changes(turn_context, force)
             return
         if not force and cached.stored is None and _only_empty_dialog_stacks(cached.state):
