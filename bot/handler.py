@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from botbuilder.core import ActivityHandler, TurnContext
@@ -15,7 +16,7 @@ from bot.proactive import address_from_activity
 from bot.qa_cards import render_reply, render_welcome
 from bot.storage import DatabaseConversationState
 from bot.texts import text
-from bot.turn import PERSON_KEY, Turn, person_of
+from bot.turn import LOG_KEY, PERSON_KEY, Turn, log_outcome, person_of
 from core.clock import Clock, SystemClock
 from core.logs import log_event, new_correlation_id
 from core.settings import Settings
@@ -58,6 +59,9 @@ class LncipBot(ActivityHandler):
             self.commands.register(command)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        """Runs the turn and writes its one log line when it ends: who (a person id), what came in,
+        what was done (`log_outcome`), whether it failed, and how long it took."""
+        started = time.perf_counter()
         new_correlation_id()
         activity = turn_context.activity
         fields: dict[str, Any] = {
@@ -69,10 +73,17 @@ class LncipBot(ActivityHandler):
             # Another organisation's tenant: no service, and nothing about the request kept.
             log_event(log, "tenant_refused", logging.WARNING, **fields)
             return
-        person = await self._identify(turn_context)
-        log_event(log, "turn", person_id=person.id if person else None, **fields)
-        await super().on_turn(turn_context)
-        await self._save_state(turn_context)
+        turn_context.turn_state[LOG_KEY] = fields
+        try:
+            person = await self._identify(turn_context)
+            fields["person_id"] = person.id if person else None
+            await super().on_turn(turn_context)
+            await self._save_state(turn_context)
+        except BaseException:
+            fields["failed"] = True  # the adapter logs the error itself ("turn_failed")
+            raise
+        finally:
+            log_event(log, "turn", ms=round((time.perf_counter() - started) * 1000, 1), **fields)
 
     async def _save_state(self, turn_context: TurnContext) -> None:
         """Write the conversation state if the turn changed it (`DatabaseConversationState` decides)."""
@@ -111,7 +122,9 @@ class LncipBot(ActivityHandler):
         question = message_text(activity)
         turn = Turn(turn_context, person_of(turn_context), await self._dialog_under_way(turn_context))
         if turn.dialogs is not None and turn.dialogs.active_dialog is not None:
+            log_outcome(turn_context, dialog=turn.dialogs.active_dialog.id)
             if question.lower() in CANCEL_WORDS:
+                log_outcome(turn_context, dialog_cancelled=True)
                 await turn.dialogs.cancel_all_dialogs()
                 await turn.say(text("cancelled"))
             else:
@@ -125,10 +138,13 @@ class LncipBot(ActivityHandler):
             await self._answer(turn, question)
             return
         command, turn.args = routed
+        log_outcome(turn_context, command=command.name)
         decision = decide(turn.actor, command.action) if command.action else None
         if decision is not None and not decision.allowed:
+            log_outcome(turn_context, refused="not_allowed")
             await turn.say(text("not_allowed", reason=decision.reason, known=turn.person is not None))
         elif command.personal_only and not personal:
+            log_outcome(turn_context, refused="personal_only")
             await turn.say(text("personal_only"))
         else:
             if command.starts_dialog:
@@ -176,5 +192,5 @@ class LncipBot(ActivityHandler):
 
     async def _answer(self, turn: Turn, question: str) -> None:
         reply = self.knowledge.reply(question)
-        log_event(log, "answered", kind=reply.kind, entry_id=reply.entry.id if reply.entry else None)
+        log_outcome(turn.context, answer=reply.kind, entry_id=reply.entry.id if reply.entry else None)
         await turn.send_card(render_reply(reply))

@@ -32,6 +32,14 @@ class Turn:
 
 
 PERSON_KEY = "lncip.person"
+LOG_KEY = "lncip.log"  # the fields of this turn's one log line, written when the turn ends
+
+
+def log_outcome(context: TurnContext, **fields: str | int | bool | None) -> None:
+    """Add what the turn did (ids and kinds, never message text) to its log line."""
+    line = context.turn_state.get(LOG_KEY)
+    if isinstance(line, dict):
+        line.update(fields)
 
 
 def person_of(context: TurnContext) -> PersonRecord | None:
