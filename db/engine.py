@@ -52,7 +52,8 @@ class Database:
             kwargs.update(pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
         if self.is_sqlite:
             kwargs["async_creator"] = self._connect_sqlite
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        # An error's message never quotes a statement's values (a pupil's name, a card's text).
+        self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
