@@ -33,8 +33,9 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def per_turn_ms(before: float | None, after: float | None, turns: int) -> float | None:
-    """CPU milliseconds per turn between two `cpu_seconds` readings."""
-    if before is None or after is None or not turns:
+def cpu_ms_per(before: float | None, after: float | None, count: float) -> float | None:
+    """CPU milliseconds per turn (or per second, or per whatever `count` counts) between two
+    `cpu_seconds` readings."""
+    if before is None or after is None or not count:
         return None
-    return (after - before) * 1000 / turns
+    return (after - before) * 1000 / count

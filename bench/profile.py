@@ -32,7 +32,7 @@ from bench.activities import VirtualUser
 from bench.connector import StandInConnector
 from bench.load import REPLY_TIMEOUT_S, Turn, TurnClient, drive
 from bench.postgres import fresh_database
-from bench.proc import cpu_seconds, per_turn_ms
+from bench.proc import cpu_seconds, cpu_ms_per
 from bench.scenarios import DIALOG_USER_AAD_ID, SCENARIOS, bot_scenarios
 from bench.targets import bot_spec, start, stop
 
@@ -98,7 +98,7 @@ async def profile(scenario_name: str, seconds: float, users: int, out: Path, pos
                 await asyncio.sleep(0.5)  # py-spy attaches
                 before, began = cpu_seconds(target.pid), time.perf_counter()
                 phase = await drive(client, users, 10**9, max(1.0, seconds - 1.5), plan)
-                cpu_ms = per_turn_ms(before, cpu_seconds(target.pid), phase.turns)
+                cpu_ms = cpu_ms_per(before, cpu_seconds(target.pid), phase.turns)
                 await recorder.wait()
             finally:
                 await stop(target)

@@ -30,7 +30,7 @@ from bench.connector import StandInConnector
 from bench.figures import ConversationFigures, LevelFigures, Results, StartFigures
 from bench.load import REPLY_TIMEOUT_S, Phase, Turn, TurnClient, TurnError, drive, percentile_ms
 from bench.postgres import fresh_database
-from bench.proc import cpu_seconds, per_turn_ms, rss_mb
+from bench.proc import cpu_seconds, cpu_ms_per, rss_mb
 from bench.scenarios import (
     DIALOG_OPENING, DIALOG_STARTED, DIALOG_STEP, DIALOG_USER_AAD_ID, ECHO, SCENARIOS, Scenario, bot_scenarios,
 )  # fmt: skip
@@ -142,10 +142,7 @@ class _Bench:
         self.progress(f"{target.spec.name}: idle for {self.options.idle_seconds:g} s")
         before = cpu_seconds(target.pid)
         await asyncio.sleep(self.options.idle_seconds)
-        after = cpu_seconds(target.pid)
-        if before is None or after is None:
-            return None
-        return (after - before) * 1000 / self.options.idle_seconds
+        return cpu_ms_per(before, cpu_seconds(target.pid), self.options.idle_seconds)
 
     def data_dir(self, name: str) -> Path:
         """A fresh, empty DATA_DIR for one run of the bot."""
@@ -229,8 +226,8 @@ class _Bench:
             p50_ms=percentile_ms(latencies, 0.50),
             p95_ms=percentile_ms(latencies, 0.95),
             p99_ms=percentile_ms(latencies, 0.99),
-            cpu_ms_per_turn=per_turn_ms(cpu_before, cpu_after, phase.turns),
-            load_cpu_ms_per_turn=per_turn_ms(load_before, load_after, phase.turns),
+            cpu_ms_per_turn=cpu_ms_per(cpu_before, cpu_after, phase.turns),
+            load_cpu_ms_per_turn=cpu_ms_per(load_before, load_after, phase.turns),
             rss_mb=rss_mb(target.pid),
             first_error=phase.first_error,
         )
@@ -259,7 +256,7 @@ class _Bench:
 
         before = cpu_seconds(target.pid)
         openings = await drive(client, level, max(phase.openings, 1), self.options.seconds, plan)
-        figures.cpu_ms_per_opening = per_turn_ms(before, cpu_seconds(target.pid), openings.turns)
+        figures.cpu_ms_per_opening = cpu_ms_per(before, cpu_seconds(target.pid), openings.turns)
         steps = phase.turns - phase.openings
         if cpu_s is not None and figures.cpu_ms_per_opening is not None and steps:
             figures.cpu_ms_per_step = (cpu_s * 1000 - phase.openings * figures.cpu_ms_per_opening) / steps
@@ -284,7 +281,7 @@ class _Bench:
             errors=phase.errors,
             seconds=phase.elapsed_s,
             turns_per_s=phase.turns / phase.elapsed_s if phase.elapsed_s else 0.0,
-            cpu_ms_per_turn=per_turn_ms(cpu_before, cpu_seconds(target.pid), phase.turns),
+            cpu_ms_per_turn=cpu_ms_per(cpu_before, cpu_seconds(target.pid), phase.turns),
             rss_before_mb=rss_before,
             rss_after_mb=rss_mb(target.pid),
         )
