@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.directory",
     "tests.fixtures.fakes",
     "tests.fixtures.adapter",
+    "tests.fixtures.logs",
 ]

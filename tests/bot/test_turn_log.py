@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Iterator
-
 import pytest
 
-from core.logs import JsonFormatter
 from knowledge import KnowledgeBase
 from tests.fixtures.bot_server import BotClient
+from tests.fixtures.logs import JsonLines
 
 PUPIL = "Zebedee Quartermaine"  # a made-up pupil: must appear in no log line
-
-
-class JsonLines(logging.Handler):
-    """Every record at INFO and above, formatted as the bot writes it, when it is written."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.setFormatter(JsonFormatter())
-        self.written: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.written.append(self.format(record))
-
-    def lines(self, logger: str | None = None) -> list[dict[str, object]]:
-        parsed = [json.loads(line) for line in self.written]
-        return [line for line in parsed if logger is None or line["logger"] == logger]
-
-
-@pytest.fixture
-def logged() -> Iterator[JsonLines]:
-    handler, root = JsonLines(), logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
 
 async def test_a_question_writes_one_line_with_its_answer_and_none_of_its_words(
