@@ -201,10 +201,11 @@ class Notifier:
         """Claim up to `max_batch` due notifications and try each once; returns how many
         were tried (rows put back because of a pause or a rate limit are not counted)."""
         await self._wait_out_pause()
-        if not await outbox.any_due(self.db, self.clock.now()):
+        now = self.clock.now()
+        if not await outbox.any_due(self.db, now):
             return 0  # the usual pass: a read, no write transaction
         claimed = await outbox.claim_due(
-            self.db, self.clock.now(), lease=self.lease, max_batch=max_batch, history=self.policy.stale_after_timeouts
+            self.db, now, lease=self.lease, max_batch=max_batch, history=self.policy.stale_after_timeouts
         )
         tried = 0
         # Stop while the claim still covers a whole try, so no other instance can take a row

@@ -120,7 +120,9 @@ async def delivery(db: Database, notification_id: int) -> Delivery:
 
 
 def _due_at(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
-    """Rows waiting for a try, and claimed rows whose lease ran out (their instance died)."""
+    """Rows waiting for a try, and claimed rows whose lease ran out (their instance died).
+    The statuses are compared one by one, not with `IN (...)`, whose list SQLAlchemy expands per
+    call, so that `any_due` can run on the driver itself."""
     return or_(
         and_(
             or_(Notification.status == NotificationStatus.PENDING, Notification.status == NotificationStatus.RETRYING),
@@ -130,7 +132,7 @@ def _due_at(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     )
 
 
-# No expanding parameters, so it runs on the driver itself (`Database.read_rows`).
+# Built once, with no expanding parameters, so it runs on the driver itself (`Database.read_rows`).
 _ANY_DUE = select(Notification.id).where(_due_at(bindparam("now", type_=Notification.next_attempt_at.type))).limit(1)
 
 
