@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp.web import Request, Response
@@ -54,7 +54,7 @@ async def on_error(context: TurnContext, error: Exception) -> None:
         trace_activity = Activity(
             label="TurnError",
             name="on_turn_error Trace",
-            timestamp=datetime.now(timezone.utc),
+            timestamp=datetime.now(UTC),
             type=ActivityTypes.trace,
             value=f"{error}",
             value_type="https://www.botframework.com/schemas/error",

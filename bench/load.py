@@ -75,7 +75,7 @@ class TurnClient:
                 await asyncio.wait_for(reply, REPLY_TIMEOUT_S)
         except (aiohttp.ClientError, OSError) as error:
             raise TurnError(f"{type(error).__name__}: {error}") from error
-        except asyncio.TimeoutError as error:
+        except TimeoutError as error:
             raise TurnError(f"no reply within {REPLY_TIMEOUT_S:.0f} s") from error
         finally:
             if not reply.done() or reply.cancelled():  # no reply: stop waiting for one

@@ -32,7 +32,7 @@ from bench.activities import VirtualUser
 from bench.connector import StandInConnector
 from bench.load import REPLY_TIMEOUT_S, Turn, TurnClient, drive
 from bench.postgres import fresh_database
-from bench.proc import cpu_seconds, cpu_ms_per
+from bench.proc import cpu_ms_per, cpu_seconds
 from bench.scenarios import DIALOG_USER_AAD_ID, SCENARIOS, bot_scenarios
 from bench.targets import bot_spec, start, stop
 
@@ -91,10 +91,22 @@ async def profile(scenario_name: str, seconds: float, users: int, out: Path, pos
 
                 await drive(client, users, 10 * users, 10.0, plan)  # warm-up
                 recorder = await asyncio.create_subprocess_exec(
-                    py_spy, "record", "--pid", str(target.pid), "--gil", "--rate", "250", "--format", "raw",
-                    "--duration", str(int(seconds)), "--output", str(out), stdout=asyncio.subprocess.DEVNULL,
+                    py_spy,
+                    "record",
+                    "--pid",
+                    str(target.pid),
+                    "--gil",
+                    "--rate",
+                    "250",
+                    "--format",
+                    "raw",
+                    "--duration",
+                    str(int(seconds)),
+                    "--output",
+                    str(out),
+                    stdout=asyncio.subprocess.DEVNULL,
                     stderr=asyncio.subprocess.DEVNULL,
-                )  # fmt: skip
+                )
                 await asyncio.sleep(0.5)  # py-spy attaches
                 before, began = cpu_seconds(target.pid), time.perf_counter()
                 phase = await drive(client, users, 10**9, max(1.0, seconds - 1.5), plan)
@@ -102,8 +114,10 @@ async def profile(scenario_name: str, seconds: float, users: int, out: Path, pos
                 await recorder.wait()
             finally:
                 await stop(target)
-    print(f"{scenario_name}: {phase.turns} turns in {time.perf_counter() - began:.1f} s, {phase.errors} errors, "
-          f"{'-' if cpu_ms is None else f'{cpu_ms:.2f}'} ms CPU per turn (while sampled)")  # fmt: skip
+    print(
+        f"{scenario_name}: {phase.turns} turns in {time.perf_counter() - began:.1f} s, {phase.errors} errors, "
+        f"{'-' if cpu_ms is None else f'{cpu_ms:.2f}'} ms CPU per turn (while sampled)"
+    )
     if not out.exists():
         print("py-spy wrote nothing (is ptrace allowed here?)", file=sys.stderr)
         return 1

@@ -13,7 +13,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     left = {i for i, h in enumerate(headers) if h in ("target", "scenario")}
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        return "  ".join(
+            c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
 
     return "\n".join([line(headers), *(line(r) for r in rows)])
 
@@ -29,12 +31,35 @@ def render(results: Results) -> str:
     if results.levels:
         parts.append(
             table(
-                ("target", "scenario", "users", "turns", "err", "turns/s", "p50 ms", "p95 ms", "p99 ms",
-                 "cpu ms/turn", "load cpu ms/turn", "rss MB"),
+                (
+                    "target",
+                    "scenario",
+                    "users",
+                    "turns",
+                    "err",
+                    "turns/s",
+                    "p50 ms",
+                    "p95 ms",
+                    "p99 ms",
+                    "cpu ms/turn",
+                    "load cpu ms/turn",
+                    "rss MB",
+                ),
                 [
-                    (f.target, f.scenario, str(f.level), str(f.turns), str(f.errors), _n(f.turns_per_s, 1),
-                     _n(f.p50_ms), _n(f.p95_ms), _n(f.p99_ms), _n(f.cpu_ms_per_turn), _n(f.load_cpu_ms_per_turn),
-                     _n(f.rss_mb, 1))
+                    (
+                        f.target,
+                        f.scenario,
+                        str(f.level),
+                        str(f.turns),
+                        str(f.errors),
+                        _n(f.turns_per_s, 1),
+                        _n(f.p50_ms),
+                        _n(f.p95_ms),
+                        _n(f.p99_ms),
+                        _n(f.cpu_ms_per_turn),
+                        _n(f.load_cpu_ms_per_turn),
+                        _n(f.rss_mb, 1),
+                    )
                     for f in results.levels
                 ],
             )
@@ -45,8 +70,15 @@ def render(results: Results) -> str:
             table(
                 ("target", "scenario", "users", "steps", "cpu ms/turn", "cpu ms/opening", "cpu ms/step"),
                 [
-                    (f.target, f.scenario, str(f.level), str(f.measured), _n(f.cpu_ms_per_turn),
-                     _n(f.cpu_ms_per_opening), _n(f.cpu_ms_per_step))
+                    (
+                        f.target,
+                        f.scenario,
+                        str(f.level),
+                        str(f.measured),
+                        _n(f.cpu_ms_per_turn),
+                        _n(f.cpu_ms_per_opening),
+                        _n(f.cpu_ms_per_step),
+                    )
                     for f in dialogs
                 ],
             )
@@ -57,8 +89,16 @@ def render(results: Results) -> str:
             table(
                 ("target", "scenario", "users", "turns/s ÷raw", "turns/s ÷echo", "cpu ÷raw", "cpu ÷echo", "p50 ÷echo"),
                 [
-                    (r.target, r.scenario, str(r.level), _n(r.turns_per_s_vs_raw, 3), _n(r.turns_per_s_vs_echo, 2),
-                     _n(r.cpu_vs_raw, 1), _n(r.cpu_vs_echo, 2), _n(r.p50_vs_echo, 2))
+                    (
+                        r.target,
+                        r.scenario,
+                        str(r.level),
+                        _n(r.turns_per_s_vs_raw, 3),
+                        _n(r.turns_per_s_vs_echo, 2),
+                        _n(r.cpu_vs_raw, 1),
+                        _n(r.cpu_vs_echo, 2),
+                        _n(r.p50_vs_echo, 2),
+                    )
                     for r in ratios
                 ],
             )
@@ -73,12 +113,31 @@ def render(results: Results) -> str:
     if results.conversations:
         parts.append(
             table(
-                ("target", "scenario", "new convs", "err", "turns/s", "cpu ms/turn", "rss before MB", "rss after MB",
-                 "growth MB", "KB/conv"),
+                (
+                    "target",
+                    "scenario",
+                    "new convs",
+                    "err",
+                    "turns/s",
+                    "cpu ms/turn",
+                    "rss before MB",
+                    "rss after MB",
+                    "growth MB",
+                    "KB/conv",
+                ),
                 [
-                    (c.target, c.scenario, str(c.conversations), str(c.errors), _n(c.turns_per_s, 1),
-                     _n(c.cpu_ms_per_turn), _n(c.rss_before_mb, 1), _n(c.rss_after_mb, 1), _n(c.growth_mb, 1),
-                     _n(c.growth_kb_per_conversation, 2))
+                    (
+                        c.target,
+                        c.scenario,
+                        str(c.conversations),
+                        str(c.errors),
+                        _n(c.turns_per_s, 1),
+                        _n(c.cpu_ms_per_turn),
+                        _n(c.rss_before_mb, 1),
+                        _n(c.rss_after_mb, 1),
+                        _n(c.growth_mb, 1),
+                        _n(c.growth_kb_per_conversation, 2),
+                    )
                     for c in results.conversations
                 ],
             )

@@ -30,10 +30,17 @@ from bench.connector import StandInConnector
 from bench.figures import ConversationFigures, LevelFigures, Results, StartFigures
 from bench.load import REPLY_TIMEOUT_S, Phase, Turn, TurnClient, TurnError, drive, percentile_ms
 from bench.postgres import fresh_database
-from bench.proc import cpu_seconds, cpu_ms_per, rss_mb
+from bench.proc import cpu_ms_per, cpu_seconds, rss_mb
 from bench.scenarios import (
-    DIALOG_OPENING, DIALOG_STARTED, DIALOG_STEP, DIALOG_USER_AAD_ID, ECHO, SCENARIOS, Scenario, bot_scenarios,
-)  # fmt: skip
+    DIALOG_OPENING,
+    DIALOG_STARTED,
+    DIALOG_STEP,
+    DIALOG_USER_AAD_ID,
+    ECHO,
+    SCENARIOS,
+    Scenario,
+    bot_scenarios,
+)
 from bench.targets import RunningTarget, TargetError, TargetSpec, bot_spec, echo_spec, raw_spec, start, stop
 
 TARGETS = ("raw", "echo", "bot")
@@ -156,7 +163,9 @@ class _Bench:
                 spec = bot_spec("bot-pg", self.data_dir("bot-pg"), database_url, DIALOG_USER_AAD_ID)
                 await self.target(spec, scenarios)
         except (OSError, asyncpg.PostgresError) as error:
-            self.results.failures.append(f"bot-pg: no database from BENCH_POSTGRES_URL: {type(error).__name__}: {error}")
+            self.results.failures.append(
+                f"bot-pg: no database from BENCH_POSTGRES_URL: {type(error).__name__}: {error}"
+            )
 
     def _alive(self, target: RunningTarget) -> bool:
         if target.process.poll() is None:
@@ -192,9 +201,7 @@ class _Bench:
         self.progress(line)
         return False
 
-    async def _level(
-        self, target: RunningTarget, client: TurnClient, scenario: Scenario, level: int
-    ) -> LevelFigures:
+    async def _level(self, target: RunningTarget, client: TurnClient, scenario: Scenario, level: int) -> LevelFigures:
         prefix = f"{self.run_id}-{target.spec.name}-{scenario.name}-c{level}"
         users = [VirtualUser.numbered(prefix, i, scenario.aad_object_id) for i in range(level)]
         opening = scenario.encoded_opening
@@ -242,9 +249,15 @@ class _Bench:
         return figures
 
     async def _split_dialog_cpu(
-        self, target: RunningTarget, client: TurnClient, scenario: Scenario, level: int,
-        figures: LevelFigures, phase: Phase, cpu_s: float | None,
-    ) -> None:  # fmt: skip
+        self,
+        target: RunningTarget,
+        client: TurnClient,
+        scenario: Scenario,
+        level: int,
+        figures: LevelFigures,
+        phase: Phase,
+        cpu_s: float | None,
+    ) -> None:
         """CPU per step alone: run as many openings on their own (new conversations), and take
         their CPU off the openings-and-steps phase's."""
         assert scenario.encoded_opening is not None
@@ -261,7 +274,9 @@ class _Bench:
         if cpu_s is not None and figures.cpu_ms_per_opening is not None and steps:
             figures.cpu_ms_per_step = (cpu_s * 1000 - phase.openings * figures.cpu_ms_per_opening) / steps
 
-    async def _conversations(self, target: RunningTarget, client: TurnClient, scenario: Scenario) -> ConversationFigures:
+    async def _conversations(
+        self, target: RunningTarget, client: TurnClient, scenario: Scenario
+    ) -> ConversationFigures:
         """One turn in each of many new conversations: what does the target keep per conversation?"""
         numbers = itertools.count()
         prefix = f"{self.run_id}-{target.spec.name}-new"

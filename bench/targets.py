@@ -115,7 +115,12 @@ async def start(
     with open(log_path, "wb") as log:
         began = time.perf_counter()
         process = subprocess.Popen(
-            spec.argv, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            spec.argv,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     _LIVE.add(process)
@@ -140,9 +145,14 @@ async def _prepare(spec: TargetSpec, env: Mapping[str, str], log_path: Path, tim
     what = " ".join(spec.prepare[1:])
     with open(log_path, "wb") as log:
         process = await asyncio.create_subprocess_exec(
-            *spec.prepare, cwd=REPO_ROOT, env=dict(env), stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            *spec.prepare,
+            cwd=REPO_ROOT,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             code = await asyncio.wait_for(process.wait(), timeout)
         except BaseException as error:  # a timeout, or the run being cancelled: stop it either way
@@ -167,7 +177,7 @@ async def _ready(target: RunningTarget, session: aiohttp.ClientSession) -> bool:
         async with session.get(target.url + target.spec.ready_path, timeout=timeout) as response:
             await response.read()
             return response.status == 200
-    except (OSError, aiohttp.ClientError, asyncio.TimeoutError):
+    except (TimeoutError, OSError, aiohttp.ClientError):
         return False
 
 

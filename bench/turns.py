@@ -64,18 +64,26 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--turns", type=_positive(int), default=defaults.turns, help="measured turns per level")
     parser.add_argument("--seconds", type=_positive(float), default=defaults.seconds, help="time cap per level")
     parser.add_argument("--warmup", type=_positive(int), default=defaults.warmup, help="warm-up turns per level")
-    parser.add_argument("--scenarios", type=_names(SCENARIOS), default=defaults.scenarios, help=f"the bot's: {','.join(SCENARIOS)}")
     parser.add_argument(
-        "--conversations", type=_positive(int), default=defaults.conversations,
+        "--scenarios", type=_names(SCENARIOS), default=defaults.scenarios, help=f"the bot's: {','.join(SCENARIOS)}"
+    )
+    parser.add_argument(
+        "--conversations",
+        type=_positive(int),
+        default=defaults.conversations,
         help="new conversations (one turn each) for the memory phase; 0 skips it",
     )
     parser.add_argument("--conversations-seconds", type=_positive(float), default=defaults.conversations_seconds)
     parser.add_argument("--dialog-open", default=defaults.dialog_opening, help="message that starts the dialog")
     parser.add_argument("--dialog-step", default=defaults.dialog_step, help="the measured next step")
-    parser.add_argument("--dialog-marker", default=defaults.dialog_started, help="regex: the opening's reply is a prompt")
+    parser.add_argument(
+        "--dialog-marker", default=defaults.dialog_started, help="regex: the opening's reply is a prompt"
+    )
     parser.add_argument("--start-timeout", type=_positive(float), default=defaults.start_timeout)
     parser.add_argument(
-        "--idle-seconds", type=_positive(float), default=defaults.idle_seconds,
+        "--idle-seconds",
+        type=_positive(float),
+        default=defaults.idle_seconds,
         help="after start-up, how long to leave each target alone and read its CPU; 0 skips it",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write every figure as JSON to this path")

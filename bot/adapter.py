@@ -197,5 +197,5 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
     )
     try:
         await context.send_activity(text("error_apology"))
-    except Exception as send_error:  # noqa: BLE001 - nothing more we can do for this turn
+    except Exception as send_error:
         log_event(log, "apology_not_sent", logging.ERROR, error_type=type(send_error).__name__)

@@ -54,9 +54,7 @@ def _size_bound(source: str, text: str) -> int:
     return 12 * (len(source) + len(text)) + len(', "fallbackText": ""')
 
 
-def render_card(
-    template: str, summary: Callable[[dict[str, Any]], str] = body_text, **values: Any
-) -> RenderedCard:
+def render_card(template: str, summary: Callable[[dict[str, Any]], str] = body_text, **values: Any) -> RenderedCard:
     """Render `template` with `values`; `summary` turns the card into its plain-text version."""
     source = env.get_template(template).render(**values)
     card: dict[str, Any] = json.loads(source)

@@ -75,7 +75,7 @@ class BotFrameworkSender:
             try:
                 await context.send_activity(activity)
                 delivered = True
-            except Exception as error:  # noqa: BLE001 - mapped to a SendResult below
+            except Exception as error:
                 failures.append(error)
 
         try:
@@ -84,7 +84,7 @@ class BotFrameworkSender:
             )
         except TimeoutError:
             return SendResult(NO_RESPONSE, None, TIMEOUT)
-        except Exception as error:  # noqa: BLE001 - e.g. the token request failed
+        except Exception as error:
             failures.append(error)
         if failures:
             return self._from_error(failures[0])

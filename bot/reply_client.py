@@ -145,9 +145,15 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
         self._joined = None if "{" in base_url else self._client.format_url("x")[:-1]
 
     async def reply_to_activity(
-        self, conversation_id: str, activity_id: str, activity: Any, *, custom_headers: Any = None,
-        raw: bool = False, **operation_config: Any,
-    ) -> Any:  # fmt: skip
+        self,
+        conversation_id: str,
+        activity_id: str,
+        activity: Any,
+        *,
+        custom_headers: Any = None,
+        raw: bool = False,
+        **operation_config: Any,
+    ) -> Any:
         if raw or operation_config:
             return await super().reply_to_activity(
                 conversation_id, activity_id, activity, custom_headers=custom_headers, raw=raw, **operation_config
@@ -156,9 +162,14 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
         return await self._post(url, activity, {"x-ms-conversation-id": conversation_id, **(custom_headers or {})})
 
     async def send_to_conversation(
-        self, conversation_id: str, activity: Any, *, custom_headers: Any = None,
-        raw: bool = False, **operation_config: Any,
-    ) -> Any:  # fmt: skip
+        self,
+        conversation_id: str,
+        activity: Any,
+        *,
+        custom_headers: Any = None,
+        raw: bool = False,
+        **operation_config: Any,
+    ) -> Any:
         if raw or operation_config:
             return await super().send_to_conversation(
                 conversation_id, activity, custom_headers=custom_headers, raw=raw, **operation_config
@@ -205,7 +216,7 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
             except aiohttp.ClientConnectorError as error:
                 if attempt == len(CONNECT_RETRY_DELAYS):
                     raise _request_error(error) from error
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            except (TimeoutError, aiohttp.ClientError) as error:
                 raise _request_error(error) from error
         if response.status_code not in SUCCESS:
             raise ErrorResponseException(self._deserialize, response)

@@ -11,8 +11,8 @@ Behaves like botbuilder's MemoryStorage and Cosmos/Blob storages:
 Items are flattened with jsonpickle (`Pickler().flatten`, as CosmosDbPartitionedStorage
 does, i.e. `jsonpickle.encode(item, unpicklable=True)` without the string step), so
 dialog state round-trips as objects (`bot/state_codec.py` writes and reads that form quickly for
-what dialogs keep, and keeps a Bot Framework model as its wire JSON). That format is tied to the SDK's classes: treat stored
-state as disposable (domain tables are the truth). Only our own code writes these rows,
+what dialogs keep, and keeps a Bot Framework model as its wire JSON). That format is tied to the
+SDK's classes: treat stored state as disposable (domain tables are the truth). Only our own code writes these rows,
 which is what makes unpickling them acceptable.
 
 `DatabaseConversationState` is botbuilder's `ConversationState` on this storage, telling a

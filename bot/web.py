@@ -72,7 +72,7 @@ async def readyz(request: web.Request) -> web.Response:
         try:
             if not await check():
                 return web.json_response({"status": "not ready"}, status=503)
-        except Exception as error:  # noqa: BLE001 - any failure means not ready
+        except Exception as error:
             log_event(log, "not_ready", logging.WARNING, error_type=type(error).__name__)
             return web.json_response({"status": "not ready"}, status=503)
     if not checks:

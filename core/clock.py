@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -12,14 +12,14 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class ManualClock:
     """A clock for tests and simulations: it moves only when told."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
     def now(self) -> datetime:
         return self._now

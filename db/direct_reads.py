@@ -60,7 +60,10 @@ class CompiledRead:
         if not any(self.columns):
             return [self.row._make(record) for record in records]
         return [
-            self.row._make(value if convert is None else convert(value) for convert, value in zip(self.columns, record))
+            self.row._make(
+                value if convert is None else convert(value)
+                for convert, value in zip(self.columns, record, strict=True)
+            )
             for record in records
         ]
 

@@ -13,13 +13,13 @@ from typing import Any, TypeVar
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
 

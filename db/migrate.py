@@ -86,9 +86,7 @@ async def upgrade_to_head(url: str) -> None:
         async with _sqlite_file_lock(url) if is_sqlite else contextlib.nullcontext():
             async with engine.connect() as connection:
                 if not is_sqlite:
-                    await connection.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
-                    )
+                    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
                 before, after = await connection.run_sync(_upgrade, config)
                 await connection.commit()
     finally:

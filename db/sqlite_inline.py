@@ -14,8 +14,8 @@ writer, and a write waits only for another process's write (up to the busy timeo
 One rule follows, kept by `Database.session`/`Database.transaction`: a transaction on this process
 must not wait for SQLite's file lock while another of its transactions holds it, or the event
 loop would stall on its own lock. Write-capable units of work therefore take turns through an
-in-process lock (`Database.session`, `Database.transaction`); a unit that never awaits anything but the database, as ours do,
-never meets another one inside it.
+in-process lock (`Database.session`, `Database.transaction`); a unit that never awaits anything
+but the database, as ours do, never meets another one inside it.
 """
 
 from __future__ import annotations

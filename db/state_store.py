@@ -70,8 +70,7 @@ class EtagConflict(Exception):
 
     def __init__(self, key: str, expected: str, stored: str | None) -> None:
         super().__init__(
-            f"Etag conflict on key {key!r}: the write expected etag {expected!r} "
-            f"but the stored etag is {stored!r}"
+            f"Etag conflict on key {key!r}: the write expected etag {expected!r} but the stored etag is {stored!r}"
         )
         self.key = key
         self.expected = expected

@@ -182,8 +182,7 @@ def _checked_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
         is_id = key.endswith(("_id", "_ids")) and _CODE_WORD.fullmatch(key) is not None
         if key not in DETAIL_KEYS and not is_id:
             raise AuditDetailError(
-                f"audit detail key {key!r} is not allowed: ids and outcomes only "
-                "(see DETAIL_KEYS in domain/audit.py)"
+                f"audit detail key {key!r} is not allowed: ids and outcomes only (see DETAIL_KEYS in domain/audit.py)"
             )
         if isinstance(value, list | tuple):
             if len(value) > MAX_LIST_ITEMS:
@@ -200,6 +199,4 @@ def _checked_value(key: str, value: Any) -> Any:
     if isinstance(value, str) and _CODE_WORD.fullmatch(value):
         return value
     # The value itself is not echoed: it may be the very personal data we refuse.
-    raise AuditDetailError(
-        f"audit detail {key!r} must be a number, yes/no or a lower-case code word"
-    )
+    raise AuditDetailError(f"audit detail {key!r} must be a number, yes/no or a lower-case code word")

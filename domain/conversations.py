@@ -147,10 +147,23 @@ def _upsert(insert: Any, keep_person: bool) -> Any:
 # all) cost more than running it, on every new chat's first message.
 _REFS = ConversationRef.__table__
 _COLUMNS = (
-    "tenant_id", "service_url", "address_key", "channel_id", "conversation_id", "conversation_type", "bot_id",
-    "bot_name", "user_aad_object_id", "user_id", "channel", "person_id", "first_seen_at", "last_seen_at",
-    "stale_at", "stale_reason",
-)  # fmt: skip
+    "tenant_id",
+    "service_url",
+    "address_key",
+    "channel_id",
+    "conversation_id",
+    "conversation_type",
+    "bot_id",
+    "bot_name",
+    "user_aad_object_id",
+    "user_id",
+    "channel",
+    "person_id",
+    "first_seen_at",
+    "last_seen_at",
+    "stale_at",
+    "stale_reason",
+)
 _UPSERT = {
     (name, keep_person): _upsert(insert, keep_person)
     for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
@@ -160,9 +173,16 @@ _UPSERT = {
 # The row's identity (its unique key), and what a write puts in it apart from the times.
 _ROW_FIELDS = ("tenant_id", "service_url", "address_key")
 _WRITTEN_FIELDS = (
-    "channel_id", "conversation_id", "conversation_type", "bot_id", "bot_name",
-    "user_aad_object_id", "user_id", "channel", "person_id",
-)  # fmt: skip
+    "channel_id",
+    "conversation_id",
+    "conversation_type",
+    "bot_id",
+    "bot_name",
+    "user_aad_object_id",
+    "user_id",
+    "channel",
+    "person_id",
+)
 
 
 def _digest(values: dict[str, Any], fields: tuple[str, ...]) -> bytes:

@@ -63,12 +63,23 @@ SCHOOLS = (
     DemoSchool("990106", "Wolds Gate School", "Barrow upon Soar", False, "4106"),
 )
 SCHOOL_STAFF = (
-    Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL, Role.SENCO, Role.ATTENDANCE_LEAD, Role.HEAD_OF_YEAR, Role.TEACHER,
-)  # fmt: skip
+    Role.HEADTEACHER,
+    Role.DSL,
+    Role.DEPUTY_DSL,
+    Role.SENCO,
+    Role.ATTENDANCE_LEAD,
+    Role.HEAD_OF_YEAR,
+    Role.TEACHER,
+)
 PARTNERSHIP_STAFF = (
-    Role.PARTNERSHIP_DIRECTOR, Role.PARTNERSHIP_SENCO, Role.COORDINATOR, Role.PARTNERSHIP_STAFF,
-    Role.PARTNERSHIP_STAFF, Role.PARTNERSHIP_STAFF, Role.PARTNERSHIP_ADMIN,
-)  # fmt: skip
+    Role.PARTNERSHIP_DIRECTOR,
+    Role.PARTNERSHIP_SENCO,
+    Role.COORDINATOR,
+    Role.PARTNERSHIP_STAFF,
+    Role.PARTNERSHIP_STAFF,
+    Role.PARTNERSHIP_STAFF,
+    Role.PARTNERSHIP_ADMIN,
+)
 # Playground users (aadObjectId suffix, name, e-mail) -> the demo post they fill.
 PLAYGROUND_PEOPLE = {
     (None, Role.PARTNERSHIP_ADMIN): ("20", "Alex Wilber", "alexw@example.com"),
@@ -79,15 +90,75 @@ PLAYGROUND_PEOPLE = {
     (None, Role.COORDINATOR): ("25", "Lynne Robbins", "lynner@example.com"),
 }
 FIRST_NAMES = (
-    "Aisha", "Ben", "Chloe", "Daniel", "Ella", "Farhan", "Grace", "Harry", "Imani", "Jack", "Kiran", "Leah",
-    "Mason", "Nadia", "Oliver", "Priya", "Reuben", "Sophie", "Tomasz", "Una", "Vikram", "Willow", "Yusuf", "Zara",
-    "Callum", "Freya", "Jayden", "Lily", "Rhys", "Amelia", "Kacper", "Maya", "Noah", "Poppy", "Ravi", "Isla",
-)  # fmt: skip
+    "Aisha",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Ella",
+    "Farhan",
+    "Grace",
+    "Harry",
+    "Imani",
+    "Jack",
+    "Kiran",
+    "Leah",
+    "Mason",
+    "Nadia",
+    "Oliver",
+    "Priya",
+    "Reuben",
+    "Sophie",
+    "Tomasz",
+    "Una",
+    "Vikram",
+    "Willow",
+    "Yusuf",
+    "Zara",
+    "Callum",
+    "Freya",
+    "Jayden",
+    "Lily",
+    "Rhys",
+    "Amelia",
+    "Kacper",
+    "Maya",
+    "Noah",
+    "Poppy",
+    "Ravi",
+    "Isla",
+)
 LAST_NAMES = (
-    "Ahmed", "Bennett", "Clarke", "Dawson", "Evans", "Fletcher", "Gill", "Harrison", "Iqbal", "Jones", "Kaur",
-    "Lewis", "Mistry", "Nowak", "Owen", "Patel", "Quinn", "Roberts", "Singh", "Turner", "Underwood", "Varley",
-    "Walsh", "Young", "Brooks", "Chauhan", "Hughes", "Kowalski", "Marsh", "Shaw",
-)  # fmt: skip
+    "Ahmed",
+    "Bennett",
+    "Clarke",
+    "Dawson",
+    "Evans",
+    "Fletcher",
+    "Gill",
+    "Harrison",
+    "Iqbal",
+    "Jones",
+    "Kaur",
+    "Lewis",
+    "Mistry",
+    "Nowak",
+    "Owen",
+    "Patel",
+    "Quinn",
+    "Roberts",
+    "Singh",
+    "Turner",
+    "Underwood",
+    "Varley",
+    "Walsh",
+    "Young",
+    "Brooks",
+    "Chauhan",
+    "Hughes",
+    "Kowalski",
+    "Marsh",
+    "Shaw",
+)
 # (year group, provision, programme time, settings for the week before shuffling)
 PUPIL_PLANS = (
     (7, "ks3_programme", "part_time", ("centre", "ap", "ap", "school", "school")),
@@ -157,9 +228,19 @@ def _pupils(rng: random.Random, today: date) -> list[list[object]]:
             rng.shuffle(days)
             timetable = dict(zip(WEEKDAYS, days, strict=False))
             rows.append(
-                [upn_check_letter(body) + body, first, last, born.isoformat(), year, school.urn, provision,
-                 time or "", format_timetable(timetable), left.isoformat() if left else ""]
-            )  # fmt: skip
+                [
+                    upn_check_letter(body) + body,
+                    first,
+                    last,
+                    born.isoformat(),
+                    year,
+                    school.urn,
+                    provision,
+                    time or "",
+                    format_timetable(timetable),
+                    left.isoformat() if left else "",
+                ]
+            )
     return rows
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Any, Literal, Unpack
+from typing import Any, Literal
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,7 +99,7 @@ class PupilRecord:
         return Target("pupil", school_id=self.school_id, placed_with_partnership=self.placed_with_partnership)
 
 
-AnyRow = Row[Unpack[tuple[Any, ...]]]  # a plain result row, whatever its columns
+AnyRow = Row[*tuple[Any, ...]]  # a plain result row, whatever its columns
 
 
 def _school(row: School | AnyRow) -> SchoolRecord:
@@ -236,9 +236,14 @@ async def resolve_person(
 # A person's columns and each of their roles (one row per role; one row with no role if none).
 # Built once: building a statement per call costs more than running it.
 _PERSON_WITH_ROLES = select(
-    Person.id, Person.display_name, Person.email, Person.aad_object_id, Person.school_id, Person.active,
+    Person.id,
+    Person.display_name,
+    Person.email,
+    Person.aad_object_id,
+    Person.school_id,
+    Person.active,
     PersonRole.role,
-).outerjoin(PersonRole, PersonRole.person_id == Person.id)  # fmt: skip
+).outerjoin(PersonRole, PersonRole.person_id == Person.id)
 _PERSON_BY_AAD = _PERSON_WITH_ROLES.where(Person.aad_object_id == bindparam("aad"))
 _PERSON_BY_EMAIL = _PERSON_WITH_ROLES.where(Person.email == bindparam("email"))
 
@@ -255,9 +260,15 @@ async def link_aad_object_id(db: DatabaseOrSession, person_id: int, aad_object_i
         if row is None:
             raise DirectoryError([f"person {person_id} does not exist"])
         record, _ = await save_person(
-            session, email=row.email, display_name=row.display_name, roles=[r.role for r in row.roles],
-            school_id=row.school_id, aad_object_id=aad_object_id, active=row.active, person_id=person_id,
-        )  # fmt: skip
+            session,
+            email=row.email,
+            display_name=row.display_name,
+            roles=[r.role for r in row.roles],
+            school_id=row.school_id,
+            aad_object_id=aad_object_id,
+            active=row.active,
+            person_id=person_id,
+        )
         return record
 
 
@@ -277,9 +288,15 @@ async def upsert_person(
     school, and an e-mail or Entra object id that belongs to someone else."""
     async with unit_of_work(db) as session:
         record, _ = await save_person(
-            session, email=email, display_name=display_name, roles=roles, school_id=school_id,
-            aad_object_id=aad_object_id, active=active, person_id=person_id,
-        )  # fmt: skip
+            session,
+            email=email,
+            display_name=display_name,
+            roles=roles,
+            school_id=school_id,
+            aad_object_id=aad_object_id,
+            active=active,
+            person_id=person_id,
+        )
         return record
 
 

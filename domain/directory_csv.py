@@ -65,13 +65,23 @@ SPECS: dict[Kind, _Spec] = {
         "email",
     ),
     "pupils": _Spec(
-        ("upn", "first_name", "last_name", "date_of_birth", "year_group", "school_urn", "provision",
-         "programme_time", "timetable", "left_provision_on"),
+        (
+            "upn",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "year_group",
+            "school_urn",
+            "provision",
+            "programme_time",
+            "timetable",
+            "left_provision_on",
+        ),
         ("upn", "first_name", "last_name", "date_of_birth", "year_group", "school_urn"),
         "upn",
         personal=True,
     ),
-}  # fmt: skip
+}
 # Must be present as a column even though a cell may be blank (blank = the Partnership).
 _REQUIRED_COLUMNS: dict[Kind, tuple[str, ...]] = {"people": ("school_urn",)}
 
@@ -340,9 +350,13 @@ async def _apply_pupil(session: AsyncSession, row: dict[str, Any], schools: dict
     current = await session.scalar(select(Pupil).where(Pupil.upn == row["upn"]))
     merged = {**defaults, **({k: getattr(current, k) for k in defaults} if current else {}), **values}
     problems = pupil_problems(
-        merged["first_name"], merged["last_name"], merged["year_group"], merged["provision"],
-        merged["programme_time"], merged["timetable_pattern"] or {},
-    )  # fmt: skip
+        merged["first_name"],
+        merged["last_name"],
+        merged["year_group"],
+        merged["provision"],
+        merged["programme_time"],
+        merged["timetable_pattern"] or {},
+    )
     if problems:
         raise DirectoryError(problems)
     return await _save(session, Pupil, Pupil.upn, row["upn"], values, defaults)
@@ -393,10 +407,19 @@ async def export_csv(db: DatabaseOrSession, kind: Kind) -> str:
             query = select(Pupil).where(Pupil.erased_at.is_(None)).order_by(Pupil.upn)
             for pupil in await session.scalars(query):
                 writer.writerow(
-                    [pupil.upn, pupil.first_name, pupil.last_name, _iso(pupil.date_of_birth), pupil.year_group,
-                     urns[pupil.school_id], pupil.provision, pupil.programme_time or "",
-                     format_timetable(pupil.timetable_pattern), _iso(pupil.left_provision_on)]
-                )  # fmt: skip
+                    [
+                        pupil.upn,
+                        pupil.first_name,
+                        pupil.last_name,
+                        _iso(pupil.date_of_birth),
+                        pupil.year_group,
+                        urns[pupil.school_id],
+                        pupil.provision,
+                        pupil.programme_time or "",
+                        format_timetable(pupil.timetable_pattern),
+                        _iso(pupil.left_provision_on),
+                    ]
+                )
     return "\ufeff" + out.getvalue()
 
 

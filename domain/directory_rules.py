@@ -110,9 +110,13 @@ def person_problems(display_name: str, roles: frozenset[Role], school_id: int | 
 
 
 def pupil_problems(
-    first_name: str, last_name: str, year_group: int, provision: str, programme_time: str | None,
+    first_name: str,
+    last_name: str,
+    year_group: int,
+    provision: str,
+    programme_time: str | None,
     timetable: Mapping[str, str],
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Consistency with the offer: KS3 programmes are for Y7-9, KS4 for Y10-11; a
     programme is full or part time and has a setting for every weekday, with no school
     day when full time and at least one when part time; other pupils have no timetable."""

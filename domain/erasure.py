@@ -76,9 +76,7 @@ async def erase_pupil(
         return pupil_record(pupil)
 
 
-async def pupils_past_retention(
-    db: DatabaseOrSession, now: datetime | date, retention_days: int
-) -> list[PupilRecord]:
+async def pupils_past_retention(db: DatabaseOrSession, now: datetime | date, retention_days: int) -> list[PupilRecord]:
     """Pupils who left provision more than `retention_days` ago, not yet erased and not
     held; oldest leavers first."""
     today = now.date() if isinstance(now, datetime) else now

@@ -168,15 +168,27 @@ class Notifier:
         async with unit_of_work(session if session is not None else self.db) as work:
             reachable = await _address_for(work, person_id, address_id) is not None
             notification_id = await outbox.add(
-                work, person_id=person_id, address_id=address_id, kind=kind, card=card, text=text, alert=alert,
-                now=self.clock.now(), undeliverable_because=None if reachable else NO_CONVERSATION,
-            )  # fmt: skip
+                work,
+                person_id=person_id,
+                address_id=address_id,
+                kind=kind,
+                card=card,
+                text=text,
+                alert=alert,
+                now=self.clock.now(),
+                undeliverable_because=None if reachable else NO_CONVERSATION,
+            )
             if not reachable:
                 log_event(
-                    logger, "notification.undeliverable", logging.WARNING,
-                    notification_id=notification_id, kind=kind, person_id=person_id, address_id=address_id,
+                    logger,
+                    "notification.undeliverable",
+                    logging.WARNING,
+                    notification_id=notification_id,
+                    kind=kind,
+                    person_id=person_id,
+                    address_id=address_id,
                     reason=NO_CONVERSATION,
-                )  # fmt: skip
+                )
             return notification_id
 
     # ---- the sender loop -----------------------------------------------------------------
@@ -190,7 +202,7 @@ class Notifier:
                 continue
             try:
                 handled = await self.run_due(self.batch_size)
-            except Exception as error:  # noqa: BLE001 - the loop must outlive a bad pass
+            except Exception as error:
                 # Only the type: a database error's text can quote the card's content.
                 log_event(logger, "notifier.pass_failed", logging.ERROR, error=type(error).__name__)
                 handled = 0
@@ -241,7 +253,7 @@ class Notifier:
             result = await asyncio.wait_for(self.sender.send(address, job.card, job.text, job.alert), self.send_timeout)
         except TimeoutError:
             result = SendResult(NO_RESPONSE, None, TIMEOUT)
-        except Exception as error:  # noqa: BLE001 - any sender failure is one failed attempt
+        except Exception as error:
             result = SendResult(NO_RESPONSE, None, type(error).__name__)
         duration_ms = round((time.perf_counter() - started) * 1000)
         await self._settle(job, address, result, duration_ms)
@@ -273,9 +285,14 @@ class Notifier:
             if result.retry_after is not None or result.status == 429:
                 self._pause(now + timedelta(seconds=delay))
             await self._finish(
-                job, address, result, NotificationStatus.RETRYING, result.error_code, duration_ms,
+                job,
+                address,
+                result,
+                NotificationStatus.RETRYING,
+                result.error_code,
+                duration_ms,
                 next_attempt_at=now + timedelta(seconds=delay),
-            )  # fmt: skip
+            )
         else:
             await self._finish(job, address, result, NotificationStatus.FAILED, result.error_code, duration_ms)
 
@@ -298,11 +315,17 @@ class Notifier:
             self.db, job, status, self.clock.now(), attempt=attempt, error=error, next_attempt_at=next_attempt_at
         )
         log_event(
-            logger, "notification." + str(status), logging.WARNING if status in _BAD else logging.INFO,
-            notification_id=job.id, kind=job.kind, attempts=job.attempts + (1 if attempt else 0),
+            logger,
+            "notification." + str(status),
+            logging.WARNING if status in _BAD else logging.INFO,
+            notification_id=job.id,
+            kind=job.kind,
+            attempts=job.attempts + (1 if attempt else 0),
             status_code=attempt.status_code if attempt else None,
-            error_code=error, duration_ms=duration_ms, lost_claim=None if kept_claim else True,
-        )  # fmt: skip
+            error_code=error,
+            duration_ms=duration_ms,
+            lost_claim=None if kept_claim else True,
+        )
 
     # ---- pausing -------------------------------------------------------------------------
 
@@ -343,4 +366,3 @@ async def _address_for(
     if address_id is not None:
         return await address_by_id(db, address_id)
     return None
-

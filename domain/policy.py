@@ -30,8 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 
 from domain.roles import PARTNERSHIP_ROLES, SCHOOL_ROLES, Role
 
@@ -216,8 +216,7 @@ RULES: dict[Action, Rule] = {
     # admin (SEN detail).
     Action.VIEW_REFERRAL: _rule(
         ["referral"],
-        "Only your school's SENCO, DSL or headteacher, or the Partnership team, "
-        "can see referrals.",
+        "Only your school's SENCO, DSL or headteacher, or the Partnership team, can see referrals.",
         own_school=[SENCO, HEADTEACHER, DSL, DEPUTY_DSL],
         own_records=[HEAD_OF_YEAR],
         any_school=PARTNERSHIP_LEADS,
@@ -232,8 +231,7 @@ RULES: dict[Action, Rule] = {
     ),
     Action.BOOK_FORUM_CASE: _rule(
         ["forum_booking"],
-        "Only your school's SENCO or a head of year can bring a case to the "
-        "Inclusion Forum.",
+        "Only your school's SENCO or a head of year can bring a case to the Inclusion Forum.",
         own_school=[SENCO, HEAD_OF_YEAR],
     ),
     # The whole agenda (Target kind "forum", no school) is for the Partnership team;
@@ -242,8 +240,7 @@ RULES: dict[Action, Rule] = {
     # referrals.
     Action.VIEW_FORUM_AGENDA: _rule(
         ["forum", "forum_booking"],
-        "Only your school's SENCO or headteacher, or the Partnership team, can see "
-        "forum cases.",
+        "Only your school's SENCO or headteacher, or the Partnership team, can see forum cases.",
         own_school=[SENCO, HEADTEACHER],
         own_records=[HEAD_OF_YEAR],
         any_school=PARTNERSHIP_LEADS,
@@ -259,8 +256,7 @@ RULES: dict[Action, Rule] = {
     # also holds the Partnership staff role.
     Action.TAKE_REGISTER: _rule(
         ["attendance"],
-        "Only Partnership staff can take a register, and only for pupils placed "
-        "with the Partnership.",
+        "Only Partnership staff can take a register, and only for pupils placed with the Partnership.",
         placed=[COORDINATOR, P_STAFF],
     ),
     # Seed: school staff must keep monitoring attendance; the attendance lead and the
@@ -300,8 +296,7 @@ RULES: dict[Action, Rule] = {
     # see the concerns they raised. Admin sees no safeguarding detail.
     Action.VIEW_SAFEGUARDING_CONCERN: _rule(
         ["safeguarding_concern"],
-        "Only your school's DSL, a deputy DSL or the headteacher can see safeguarding "
-        "concerns.",
+        "Only your school's DSL, a deputy DSL or the headteacher can see safeguarding concerns.",
         own_school=[DSL, DEPUTY_DSL, HEADTEACHER],
         own_records=[P_SENCO, COORDINATOR, P_STAFF],
         placed=[P_SENCO, COORDINATOR],
@@ -312,8 +307,7 @@ RULES: dict[Action, Rule] = {
     # DSL, a deputy or the headteacher may give it; never a Partnership role.
     Action.ACKNOWLEDGE_SAFEGUARDING_ALERT: _rule(
         ["safeguarding_concern"],
-        "Only your school's DSL, a deputy DSL or the headteacher can acknowledge a "
-        "safeguarding alert.",
+        "Only your school's DSL, a deputy DSL or the headteacher can acknowledge a safeguarding alert.",
         own_school=[DSL, DEPUTY_DSL, HEADTEACHER],
     ),
     # The directory is kept centrally by the Partnership admin. The Director is not
@@ -361,8 +355,7 @@ UNKNOWN_PERSON = (
 OPEN_TO_ALL = "Anyone can do this."
 NO_RECORD = "I can't tell which record this is, so I can't let you do that."
 NO_SCHOOL_ON_RECORD = (
-    "Your directory entry has no school, so I can't show school records. Ask the "
-    "Partnership admin to fix it."
+    "Your directory entry has no school, so I can't show school records. Ask the Partnership admin to fix it."
 )
 OTHER_SCHOOL = "That belongs to another school. You can only act for your own school."
 NOT_YOURS = "You can only open records you made yourself."

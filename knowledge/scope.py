@@ -144,7 +144,16 @@ def load_gaps(path: Path | None = None) -> tuple[Gap, ...]:
         if not isinstance(topic, str):
             raise KnowledgeDataError(f"{where}: field 'topic' must be text (concept tokens)")
         gaps.append(
-            Gap(raw["id"], raw["missing"], hard, raw.get("note"), patterns, pointers, pointers_only, tuple(topic.split()))
+            Gap(
+                raw["id"],
+                raw["missing"],
+                hard,
+                raw.get("note"),
+                patterns,
+                pointers,
+                pointers_only,
+                tuple(topic.split()),
+            )
         )
     return tuple(gaps)
 

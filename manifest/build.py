@@ -66,10 +66,7 @@ DEVELOPER_PRIVACY_URL = "https://www.leicsseips.org/about_us"
 DEVELOPER_TERMS_URL = "https://www.leicsseips.org/about_us"
 
 MANIFEST_VERSION = "1.29"
-SCHEMA_URL = (
-    f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}"
-    "/MicrosoftTeams.schema.json"
-)
+SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 BOT_SCOPES: tuple[str, ...] = ("personal", "team", "groupChat")
 DEFAULT_APP_VERSION = "1.0.0"
 PACKAGE_NAME = "lncip-assistant.zip"
@@ -139,8 +136,7 @@ def _check_domain(value: str | None) -> str | None:
     labels = host.split(".")
     if len(host) > 253 or len(labels) < 2 or not all(_HOST_LABEL.match(x) for x in labels):
         raise SettingError(
-            f"BOT_DOMAIN is not a host name like lncip-bot.azurewebsites.net "
-            f"(no https:// or path): {value!r}"
+            f"BOT_DOMAIN is not a host name like lncip-bot.azurewebsites.net (no https:// or path): {value!r}"
         )
     return host
 
@@ -152,9 +148,7 @@ def load_settings(environ: Mapping[str, str], app_id_override: str | None = None
         app_id_override.strip() if app_id_override else _env(environ, "MicrosoftAppId"),
         "set it to the bot's Azure app id (a GUID) or pass --app-id",
     )
-    teams_id = _require_guid(
-        "APP_ID", _env(environ, "APP_ID") or bot_id, "the Teams app id must be a GUID"
-    )
+    teams_id = _require_guid("APP_ID", _env(environ, "APP_ID") or bot_id, "the Teams app id must be a GUID")
     return BuildSettings(
         bot_app_id=bot_id,
         teams_app_id=teams_id,

@@ -29,9 +29,7 @@ def _hex_to_rgb(colour: str) -> tuple[int, int, int]:
     return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
 
 
-def _draw_centred_text(
-    draw: ImageDraw.ImageDraw, size: int, text: str, font_size: int, stroke: int
-) -> None:
+def _draw_centred_text(draw: ImageDraw.ImageDraw, size: int, text: str, font_size: int, stroke: int) -> None:
     """Draw text in white (mask value 255), centred on a size×size canvas."""
     font = ImageFont.load_default(size=font_size)
     draw.text(

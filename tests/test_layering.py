@@ -34,7 +34,9 @@ def inner_files() -> list[Path]:
 
 @pytest.mark.parametrize("path", inner_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_inner_module_does_not_import_the_bot_framework(path: Path) -> None:
-    bad = sorted(m for m in imported_modules(path) if m.split(".")[0] in FORBIDDEN or m.split(".")[0] in ("bot", "dialogs"))
+    bad = sorted(
+        m for m in imported_modules(path) if m.split(".")[0] in FORBIDDEN or m.split(".")[0] in ("bot", "dialogs")
+    )
     assert not bad, f"{path.relative_to(ROOT)} imports {bad}: keep the Bot Framework at the edge"
 
 

@@ -66,13 +66,9 @@ class Pupil(Base):
     __tablename__ = "pupils"
     __table_args__ = (
         CheckConstraint("year_group BETWEEN 7 AND 11", name="year_group_7_to_11"),
+        CheckConstraint("provision IN (" + ", ".join(f"'{p}'" for p in PROVISIONS) + ")", name="provision_known"),
         CheckConstraint(
-            "provision IN (" + ", ".join(f"'{p}'" for p in PROVISIONS) + ")", name="provision_known"
-        ),
-        CheckConstraint(
-            "programme_time IS NULL OR programme_time IN ("
-            + ", ".join(f"'{t}'" for t in PROGRAMME_TIMES)
-            + ")",
+            "programme_time IS NULL OR programme_time IN (" + ", ".join(f"'{t}'" for t in PROGRAMME_TIMES) + ")",
             name="programme_time_known",
         ),
         CheckConstraint(

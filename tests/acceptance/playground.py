@@ -243,7 +243,7 @@ def run_playground(
         env["M365_AGENTS_PLAYGROUND_CONFIG_PATH"] = str(Path(config_path).resolve())
     cmd = playground_command(app_endpoint, port, conversation_id=conversation_id)
     started = time.monotonic()
-    log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
+    log = open(log_path, "wb")
     proc = subprocess.Popen(
         cmd,
         cwd=workdir,
@@ -302,7 +302,7 @@ def _wait_http_ok(url: str, deadline: float) -> None:
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2) as resp:
                 if resp.status == 200:
                     return
         except (urllib.error.URLError, OSError) as exc:
@@ -577,8 +577,7 @@ class Playground:
             fresh = [
                 m
                 for m in messages
-                if m.seq > self._mark
-                or (include_updates and m.seq in self._texts and self._texts[m.seq] != m.text)
+                if m.seq > self._mark or (include_updates and m.seq in self._texts and self._texts[m.seq] != m.text)
             ]
             for message in fresh:
                 if _matches(containing, message.text):

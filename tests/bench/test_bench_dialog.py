@@ -39,9 +39,23 @@ def test_top_frames_reads_collapsed_stacks(tmp_path: Path) -> None:
 
 async def test_the_dialog_scenario_measures_steps_on_the_real_bot() -> None:
     options = parse_args(
-        ["--targets", "bot", "--scenarios", "dialog", "--levels", "1", "--turns", "4", "--warmup", "1",
-         "--seconds", "30", "--conversations", "0"]
-    )  # fmt: skip
+        [
+            "--targets",
+            "bot",
+            "--scenarios",
+            "dialog",
+            "--levels",
+            "1",
+            "--turns",
+            "4",
+            "--warmup",
+            "1",
+            "--seconds",
+            "30",
+            "--conversations",
+            "0",
+        ]
+    )
     results = await run(options, progress=lambda _line: None)
 
     assert results.failures == [] and results.notes == []

@@ -16,8 +16,24 @@ from bench.turns import parse_args, write_json
 async def test_the_benchmark_produces_figures_for_the_raw_target(tmp_path: Path) -> None:
     out = tmp_path / "turns.json"
     options = parse_args(
-        ["--targets", "raw", "--levels", "1", "--turns", "20", "--warmup", "5", "--seconds", "20",
-         "--conversations", "10", "--idle-seconds", "0.5", "--json", str(out)]
+        [
+            "--targets",
+            "raw",
+            "--levels",
+            "1",
+            "--turns",
+            "20",
+            "--warmup",
+            "5",
+            "--seconds",
+            "20",
+            "--conversations",
+            "10",
+            "--idle-seconds",
+            "0.5",
+            "--json",
+            str(out),
+        ]
     )
 
     results = await run(options, progress=lambda _line: None)

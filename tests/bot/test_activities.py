@@ -16,7 +16,9 @@ CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock",
 
 
 def plain(card: dict[str, object], **fields: object) -> Activity:
-    return Activity(type=ActivityTypes.message, attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)], **fields)
+    return Activity(
+        type=ActivityTypes.message, attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)], **fields
+    )
 
 
 def test_the_sdks_copy_of_an_activity_shares_its_card() -> None:
@@ -32,7 +34,10 @@ def test_a_shared_card_is_sent_as_a_plain_one_is() -> None:
     msrest = Serializer(SCHEMA.dependencies)
     for ours, theirs in (
         (card_activity(CARD, "summary"), plain(CARD, summary="summary")),
-        (message_activity(CARD, "text", alert=True), plain(CARD, text="text", channel_data={"notification": {"alert": True}})),
+        (
+            message_activity(CARD, "text", alert=True),
+            plain(CARD, text="text", channel_data={"notification": {"alert": True}}),
+        ),
     ):
         expected = json.dumps(msrest.body(theirs, "Activity"))
         assert json.dumps(SCHEMA.serialize(ours, "Activity")) == expected

@@ -29,7 +29,9 @@ def test_the_size_bound_is_never_below_the_size(seed: int) -> None:
 
 
 def test_a_card_over_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    loader = DictLoader({"big.json.j2": '{"type": "AdaptiveCard", "body": [{"type": "TextBlock", "text": {{ t|tojson }}}]}'})
+    loader = DictLoader(
+        {"big.json.j2": '{"type": "AdaptiveCard", "body": [{"type": "TextBlock", "text": {{ t|tojson }}}]}'}
+    )
     monkeypatch.setattr(cards.env, "loader", loader)
     cards.env.cache.clear()
     assert render_card("big.json.j2", t="x" * 1000).text == "x" * 1000

@@ -38,7 +38,7 @@ INCOMING = ModelCodec(Activity._infer_class_models())
 def outcome(call: Callable[[], Any]) -> tuple[str, Any]:
     try:
         return "ok", call()
-    except Exception as error:  # noqa: BLE001 - the comparison is the point
+    except Exception as error:
         return "error", type(error).__name__
 
 
@@ -58,19 +58,26 @@ def same_model(data: Any, type_name: str = "Activity") -> Any:
 
 
 def replies() -> list[Activity]:
-    card = CardFactory.adaptive_card({"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Ünï “q” & <t>"}]})
+    card = CardFactory.adaptive_card(
+        {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Ünï “q” & <t>"}]}
+    )
     mention = Mention(mentioned=ChannelAccount(id="29:x", name="Sam"), text="<at>Sam</at>", type="mention")
     with_everything = MessageFactory.text("hello", speak="hi", input_hint=InputHints.expecting_input)
     with_everything.text_format = TextFormatTypes.markdown
     with_everything.entities = [mention, Entity(type="clientInfo")]
     with_everything.suggested_actions = SuggestedActions(
-        actions=[CardAction(type="imBack", title="KS4?", value="KS4?"), CardAction(type="messageBack", value={"a": [1, None]})]
+        actions=[
+            CardAction(type="imBack", title="KS4?", value="KS4?"),
+            CardAction(type="messageBack", value={"a": [1, None]}),
+        ]
     )
-    with_everything.timestamp = dt.datetime(2026, 11, 28, 9, 30, 5, 123000, tzinfo=dt.timezone.utc)
+    with_everything.timestamp = dt.datetime(2026, 11, 28, 9, 30, 5, 123000, tzinfo=dt.UTC)
     with_everything.local_timestamp = dt.datetime(2026, 11, 28, 9, 30, 5, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     with_everything.channel_data = {"notification": {"alert": True}, "n": [1.5, None, "x"]}
     with_everything.from_property = ChannelAccount(id="28:bot", name="LNCIP assistant", role="bot")
-    with_everything.conversation = ConversationAccount(id="a:1", conversation_type="personal", tenant_id="t", is_group=False)
+    with_everything.conversation = ConversationAccount(
+        id="a:1", conversation_type="personal", tenant_id="t", is_group=False
+    )
     with_everything.reply_to_id = "1:act"
     dict_in_model_place = Activity(type="message", text="x")
     dict_in_model_place.from_property = {"id": "28:bot", "name": "as a dict"}  # msrest turns it into a model
@@ -109,7 +116,12 @@ INCOMING_ACTIVITIES: list[dict[str, Any]] = [
         "serviceUrl": "https://smba.trafficmanager.net/uk/",
         "channelId": "msteams",
         "from": {"id": "29:1", "name": "Sam Teacher", "aadObjectId": "00000000-0000-0000-0000-000000000001"},
-        "conversation": {"conversationType": "channel", "tenantId": "t", "id": "19:x@thread.tacv2;messageid=1", "isGroup": True},
+        "conversation": {
+            "conversationType": "channel",
+            "tenantId": "t",
+            "id": "19:x@thread.tacv2;messageid=1",
+            "isGroup": True,
+        },
         "recipient": {"id": "28:bot", "name": "LNCIP"},
         "textFormat": "plain",
         "locale": "en-GB",
@@ -122,7 +134,11 @@ INCOMING_ACTIVITIES: list[dict[str, Any]] = [
         "attachments": [{"contentType": "text/html", "content": "<div>hi</div>"}],
         "rawTimestamp": "2026-11-28T09:30:05.1234567Z",
     },
-    {"type": "message", "value": {"action": "ask", "question": "KS4?", "n": 1.5, "ok": True, "none": None}, "replyToId": "9"},
+    {
+        "type": "message",
+        "value": {"action": "ask", "question": "KS4?", "n": 1.5, "ok": True, "none": None},
+        "replyToId": "9",
+    },
     {"type": "conversationUpdate", "membersAdded": [{"id": "28:bot"}, {"id": "29:1"}], "membersRemoved": []},
     {"type": "installationUpdate", "action": "add", "conversation": {"id": "a:1"}},
     {"type": "messageReaction", "reactionsAdded": [{"type": "like"}]},
@@ -131,8 +147,14 @@ INCOMING_ACTIVITIES: list[dict[str, Any]] = [
     {"type": "message", "historyDisclosed": "true", "id": 12},
     {"type": "message", "from": "not an object"},
     {"type": "message", "entities": {"not": "a list"}},
-    {"type": "message", "suggestedActions": {"actions": [{"type": "imBack", "value": "x", "image": None}], "to": ["29:1"]}},
-    {"type": "message", "relatesTo": {"activityId": "1", "user": {"id": "u"}, "conversation": {"id": "c"}, "bot": None}},
+    {
+        "type": "message",
+        "suggestedActions": {"actions": [{"type": "imBack", "value": "x", "image": None}], "to": ["29:1"]},
+    },
+    {
+        "type": "message",
+        "relatesTo": {"activityId": "1", "user": {"id": "u"}, "conversation": {"id": "c"}, "bot": None},
+    },
 ]
 
 

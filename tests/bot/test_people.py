@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import aiohttp
 
 from bot.card_text import visible_text
@@ -21,11 +20,18 @@ async def test_admin_adds_a_person_through_the_form(seeded_bot: BotClient, seede
     admin = seeded_bot.conversation(aad_object_id=ADMIN_AAD)
     assert "email" in visible_text(await admin.ask("people")).lower()
     card = form(await admin.ask("New.Person@CVA.example.org"))
-    assert "Add a new person" in visible_text([{"attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}])
+    assert "Add a new person" in visible_text(
+        [{"attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}]
+    )
     database = Database(seeded_settings.effective_database_url)
     school_id = str((await list_schools(database))[0].id)
     await database.dispose()
-    value = save_data(card) | {"display_name": "Nia Person", "school": school_id, "roles": "senco,dsl", "active": "true"}
+    value = save_data(card) | {
+        "display_name": "Nia Person",
+        "school": school_id,
+        "roles": "senco,dsl",
+        "active": "true",
+    }
     reply = visible_text(await submit(admin, value))
     assert "Added Nia Person" in reply
     person = await lookup(seeded_settings, "new.person@cva.example.org")

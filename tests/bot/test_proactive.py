@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -21,9 +21,10 @@ from domain.conversations import ConversationAddress, personal_address_for, reme
 from domain.notifier import Notifier, SendResult
 from domain.outbox import NotificationStatus
 from tests.fixtures.connector import ConnectorStandIn
+from tests.fixtures.conversations import CARD, TENANT, address_at
 from tests.fixtures.directory_rows import add_person
 from tests.fixtures.fakes import FakeSleep
-from tests.fixtures.conversations import CARD, TENANT, address_at
+
 
 async def test_a_card_and_text_arrive_without_a_token_in_local_mode(
     adapter: CloudAdapter, connector: ConnectorStandIn
@@ -175,7 +176,7 @@ def test_the_address_of_a_channel_takes_the_tenant_and_channel_from_channel_data
 
 
 def test_retry_after_is_seconds_or_an_http_date() -> None:
-    now = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
     assert retry_after_seconds("3", now) == 3.0
     assert retry_after_seconds("Mon, 05 Jan 2026 08:00:30 GMT", now) == 30.0
     assert retry_after_seconds("soon", now) is None

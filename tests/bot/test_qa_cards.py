@@ -177,7 +177,7 @@ def test_a_card_never_shows_the_questions_wording_or_the_confidence(kb: Knowledg
     reply = kb.reply(question)
     template = f"qa/{reply.kind}.json.j2"
     fresh = _render(template, reply=reply)  # no kept card
-    other = _render(template, reply=replace(reply, question="Something <else> \"quoted\"", confidence=0.123))
+    other = _render(template, reply=replace(reply, question='Something <else> "quoted"', confidence=0.123))
     assert other == fresh
     assert render_reply(reply) == fresh
 

@@ -207,7 +207,11 @@ async def test_other_operations_are_msrest_s(recorder: RecordingConnector, sessi
     ("environment", "url", "proxy"),
     [
         ({}, "https://smba.trafficmanager.net/uk/", None),
-        ({"HTTPS_PROXY": "http://proxy.school:8080"}, "https://smba.trafficmanager.net/uk/", "http://proxy.school:8080"),
+        (
+            {"HTTPS_PROXY": "http://proxy.school:8080"},
+            "https://smba.trafficmanager.net/uk/",
+            "http://proxy.school:8080",
+        ),
         ({"HTTPS_PROXY": "http://proxy.school:8080"}, "http://127.0.0.1:3978/", None),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "trafficmanager.net"}, "https://smba.trafficmanager.net/uk/", None),
     ],
@@ -246,12 +250,30 @@ async def test_a_connector_that_never_answers_times_out_as_msrest_does(
 
 
 IDS = [
-    CONVERSATION, "a:1", "19:abc@thread.tacv2;messageid=1", "Ünïcode id", "with space", "per%cent", "q?x#y",
-    "sl/ash", "{braces}", ".", "..", "...", ".hidden", "", "1:activity",
+    CONVERSATION,
+    "a:1",
+    "19:abc@thread.tacv2;messageid=1",
+    "Ünïcode id",
+    "with space",
+    "per%cent",
+    "q?x#y",
+    "sl/ash",
+    "{braces}",
+    ".",
+    "..",
+    "...",
+    ".hidden",
+    "",
+    "1:activity",
 ]
 SERVICE_URLS = [
-    "https://smba.trafficmanager.net/amer/", "https://smba.trafficmanager.net/amer", "http://127.0.0.1:3978",
-    "https://host/a/../b/", "https://host/a/./b", "https://host/path?query=1", "https://host/{tenant}/",
+    "https://smba.trafficmanager.net/amer/",
+    "https://smba.trafficmanager.net/amer",
+    "http://127.0.0.1:3978",
+    "https://host/a/../b/",
+    "https://host/a/./b",
+    "https://host/path?query=1",
+    "https://host/{tenant}/",
 ]
 
 

@@ -44,7 +44,7 @@ def random_json(rng: random.Random, depth: int = 0) -> Any:
     kinds = ["str", "int", "float", "bool", "none"] + (["dict", "list"] if depth < 4 else [])
     kind = rng.choice(kinds)
     if kind == "str":
-        return "".join(rng.choice("aZ é“”\n\\\"<>&0") for _ in range(rng.randrange(6)))
+        return "".join(rng.choice('aZ é“”\n\\"<>&0') for _ in range(rng.randrange(6)))
     if kind == "int":
         return rng.randrange(-(2**50), 2**50)
     if kind == "float":
@@ -96,10 +96,14 @@ def test_xml_and_custom_serialisers_are_left_to_msrest() -> None:
 def replies() -> list[Activity]:
     knowledge = shared_knowledge()
     incoming = Activity(
-        type="message", id="1", channel_id="msteams", service_url="http://connector",
-        from_property=ChannelAccount(id="29:u", name="Sam"), recipient=ChannelAccount(id="28:bot", name="Bot"),
+        type="message",
+        id="1",
+        channel_id="msteams",
+        service_url="http://connector",
+        from_property=ChannelAccount(id="29:u", name="Sam"),
+        recipient=ChannelAccount(id="28:bot", name="Bot"),
         conversation=ConversationAccount(id="a:1", conversation_type="personal", tenant_id="t"),
-    )  # fmt: skip
+    )
     reference = TurnContext.get_conversation_reference(incoming)
     rendered = [render_reply(knowledge.reply(q)) for q in ("how many KS4 places?", "wifi password?", "KS3 places")]
     rendered.append(render_welcome(knowledge.welcome_examples(), [("help", "What I can do")]))

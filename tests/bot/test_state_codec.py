@@ -20,6 +20,7 @@ from bot import state_codec
 from bot.state_codec import from_flat, to_flat
 from tests.fixtures.stored_state import people_prompt_state_before
 
+
 def jsonpickle_flat(item: object) -> Any:
     return Pickler(unpicklable=True).flatten(item, reset=True)
 
@@ -29,11 +30,15 @@ def prompt_state(email: str = "j.smith@school.example.org") -> dict[str, Any]:
     prompt = MessageFactory.text("Whose details?", input_hint=InputHints.expecting_input)
     retry = MessageFactory.text("That doesn't look like an email address.")
     retry.suggested_actions = SuggestedActions(actions=[CardAction(type="imBack", title="cancel", value="cancel")])
-    retry.attachments = [Attachment(content_type="application/vnd.microsoft.card.adaptive", content={"a": [1, 2.5, None, "é"]})]
+    retry.attachments = [
+        Attachment(content_type="application/vnd.microsoft.card.adaptive", content={"a": [1, 2.5, None, "é"]})
+    ]
     waterfall = DialogInstance(
         "people.steps", {"options": {}, "values": {"email": email}, "instanceId": "deb00336", "stepIndex": 1}
     )
-    email_prompt = DialogInstance("people.email", {"options": PromptOptions(prompt=prompt, retry_prompt=retry), "state": {}})
+    email_prompt = DialogInstance(
+        "people.email", {"options": PromptOptions(prompt=prompt, retry_prompt=retry), "state": {}}
+    )
     inner = DialogState([email_prompt, waterfall])
     return {"DialogState": DialogState([DialogInstance("people", {"dialogs": inner})])}
 
@@ -53,12 +58,19 @@ def random_json(rng: random.Random, depth: int = 0) -> Any:
         return None
     if kind == "list":
         return [random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))]
-    return {rng.choice(["a", "b", "email", "Ü", "stepIndex", ""]) + str(i): random_json(rng, depth + 1) for i in range(rng.randint(0, 4))}
+    return {
+        rng.choice(["a", "b", "email", "Ü", "stepIndex", ""]) + str(i): random_json(rng, depth + 1)
+        for i in range(rng.randint(0, 4))
+    }
 
 
 def plain_items() -> list[Any]:
     rng = random.Random(20261128)
-    items: list[Any] = [prompt_state(), {"DialogState": DialogState()}, {"DialogState": DialogState([DialogInstance("x")])}]
+    items: list[Any] = [
+        prompt_state(),
+        {"DialogState": DialogState()},
+        {"DialogState": DialogState([DialogInstance("x")])},
+    ]
     items += [{"k": random_json(rng)} for _ in range(300)]
     items.append(Unpickler().restore(people_prompt_state_before(), reset=True))
     return items
@@ -92,7 +104,10 @@ def test_to_flat_writes_what_jsonpickle_writes(item: Any) -> None:
 @pytest.mark.parametrize("item", plain_items() + not_plain_items())
 def test_from_flat_reads_what_jsonpickle_reads(item: Any) -> None:
     flat = jsonpickle_flat(item)
-    ours, theirs = from_flat(json.loads(json.dumps(flat))), Unpickler().restore(json.loads(json.dumps(flat)), reset=True)
+    ours, theirs = (
+        from_flat(json.loads(json.dumps(flat))),
+        Unpickler().restore(json.loads(json.dumps(flat)), reset=True),
+    )
     assert type(ours) is type(theirs)
     assert json.dumps(jsonpickle_flat(ours)) == json.dumps(jsonpickle_flat(theirs))
 

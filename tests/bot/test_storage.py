@@ -93,9 +93,7 @@ async def test_handle_crazy_keys(storage: DatabaseStorage) -> None:
 
 
 async def test_update_object(storage: DatabaseStorage) -> None:
-    await storage.write(
-        {"pocoItem": {"id": 1, "count": 1}, "pocoStoreItem": {"id": 1, "count": 1, "e_tag": "*"}}
-    )
+    await storage.write({"pocoItem": {"id": 1, "count": 1}, "pocoStoreItem": {"id": 1, "count": 1, "e_tag": "*"}})
     loaded = await storage.read(["pocoItem", "pocoStoreItem"])
     poco, poco_store = loaded["pocoItem"], loaded["pocoStoreItem"]
     poco["e_tag"] = None
@@ -198,9 +196,7 @@ async def test_saving_twice_in_one_turn_does_not_conflict_with_itself(storage: D
 
 
 async def test_delete_several_keys_and_ignore_the_rest(storage: DatabaseStorage) -> None:
-    await storage.write(
-        {"test": SimpleStoreItem(), "test2": SimpleStoreItem(2, "2"), "test3": SimpleStoreItem(3, "3")}
-    )
+    await storage.write({"test": SimpleStoreItem(), "test2": SimpleStoreItem(2, "2"), "test3": SimpleStoreItem(3, "3")})
     await storage.delete(["test", "test2", "foo"])
     assert set(await storage.read(["test", "test2", "test3", "foo"])) == {"test3"}
 
@@ -269,9 +265,7 @@ class RestartableBot:
 
 
 @pytest.mark.parametrize("state_class", [ConversationState, DatabaseConversationState])
-async def test_a_waterfall_carries_on_across_restarts(
-    database: Database, state_class: type[ConversationState]
-) -> None:
+async def test_a_waterfall_carries_on_across_restarts(database: Database, state_class: type[ConversationState]) -> None:
     bot = RestartableBot(database.url, state_class)
     await bot.rebuild()
     adapter = TestAdapter(bot.turn)
@@ -329,9 +323,14 @@ async def test_the_state_is_written_only_when_a_turn_changes_it(
         state = DatabaseConversationState(counting)
         template = adapter.template
         activity = Activity(
-            type="message", text="unchanged", channel_id=template.channel_id, conversation=template.conversation,
-            from_property=template.from_property, recipient=template.recipient, service_url=template.service_url,
-        )  # fmt: skip
+            type="message",
+            text="unchanged",
+            channel_id=template.channel_id,
+            conversation=template.conversation,
+            from_property=template.from_property,
+            recipient=template.recipient,
+            service_url=template.service_url,
+        )
         context = TurnContext(adapter, activity)
         await state.load(context)
         assert type(state.get(context)["dialogState"]).__name__ == "DialogState"
@@ -380,13 +379,17 @@ async def test_two_processes_increment_one_key_without_losing_updates(database: 
 
 # --- Bot Framework models in state --------------------------------------------------------
 
+
 async def test_a_prompts_activity_is_stored_as_its_wire_json(storage: DatabaseStorage) -> None:
     prompt = MessageFactory.text("Whose details?", input_hint=InputHints.expecting_input)
     prompt.attachments = [Attachment(content_type="application/vnd.microsoft.card.adaptive", content={"a": [1, "é"]})]
     await storage.write({"k": {"options": PromptOptions(prompt=prompt)}})
     [row] = (await storage._store.read(["k"])).values()
     stored = row.data["options"]["prompt"]
-    assert stored == {"py/object": "botbuilder.schema._models_py3.Activity", "json": SCHEMA.serialize(prompt, "Activity")}
+    assert stored == {
+        "py/object": "botbuilder.schema._models_py3.Activity",
+        "json": SCHEMA.serialize(prompt, "Activity"),
+    }
     restored = (await storage.read(["k"]))["k"]["options"].prompt
     assert isinstance(restored, Activity)
     assert SCHEMA.serialize(restored, "Activity") == SCHEMA.serialize(prompt, "Activity")

@@ -42,7 +42,6 @@ from db.engine import Database
 from db.models.proactive import ConversationRef
 from db.models.state import StoredState
 from domain.conversations import REFRESH_AFTER, mark_stale
-from tests.fixtures.conversations import CARD, address_at
 from tests.fixtures.bot_server import (
     BotClient,
     Conversation,
@@ -50,6 +49,7 @@ from tests.fixtures.bot_server import (
     shared_knowledge,
 )
 from tests.fixtures.connector import ConnectorStandIn
+from tests.fixtures.conversations import CARD, address_at
 from tests.fixtures.directory import ADMIN_AAD, seed
 from tests.fixtures.serving import serving
 
@@ -114,9 +114,11 @@ async def test_proactive_tuning_does_not_reach_replies(connector: ConnectorStand
 
 def authenticated() -> ReusingClientsAuthentication:
     config = SimpleNamespace(
-        APP_ID="00000000-0000-0000-0000-0000000000aa", APP_PASSWORD="secret",
-        APP_TYPE="SingleTenant", APP_TENANTID="00000000-0000-0000-0000-0000000000bb",
-    )  # fmt: skip
+        APP_ID="00000000-0000-0000-0000-0000000000aa",
+        APP_PASSWORD="secret",
+        APP_TYPE="SingleTenant",
+        APP_TENANTID="00000000-0000-0000-0000-0000000000bb",
+    )
     return ReusingClientsAuthentication(ConfigurationBotFrameworkAuthentication(config))
 
 

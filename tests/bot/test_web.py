@@ -42,9 +42,7 @@ async def test_bad_bodies_get_a_clear_400_and_no_reply(bot: BotClient) -> None:
     assert bot.connector.sent == []
 
 
-async def test_with_an_app_id_a_request_without_a_token_is_refused(
-    tmp_path: Path, connector: ConnectorStandIn
-) -> None:
+async def test_with_an_app_id_a_request_without_a_token_is_refused(tmp_path: Path, connector: ConnectorStandIn) -> None:
     settings = replace(
         make_settings(tmp_path),
         app_id="9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f",

@@ -40,7 +40,9 @@ def test_a_logged_error_keeps_its_type_and_drops_its_message(logged: JsonLines) 
     try:
         _open_record(PUPIL)
     except RuntimeError as error:
-        log_event(logging.getLogger("lncip.test"), "turn_failed", logging.ERROR, exc_info=error, error_type="RuntimeError")
+        log_event(
+            logging.getLogger("lncip.test"), "turn_failed", logging.ERROR, exc_info=error, error_type="RuntimeError"
+        )
     [line] = logged.lines("lncip.test")
     assert line["event"] == "turn_failed" and line["error_type"] == "RuntimeError"
     assert "_load_record" in str(line["error"]) and PUPIL not in "\n".join(logged.written)

@@ -42,9 +42,13 @@ def test_bad_arguments_exit_2_with_one_line() -> None:
     )
     for argv in bad:
         result = subprocess.run(
-            [sys.executable, "-m", "cli", *argv], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+            [sys.executable, "-m", "cli", *argv],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
             env={**os.environ, "DATABASE_URL": "sqlite+aiosqlite:////nonexistent/never-created.db"},
-        )  # fmt: skip
+        )
         assert result.returncode == 2, argv
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert result.stdout == ""

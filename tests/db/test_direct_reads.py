@@ -34,7 +34,7 @@ async def _both_ways(database: Database, statement: Executable, params: dict[str
         through_engine = list(await read_rows(session, statement, params))
     assert [tuple(row) for row in direct] == [tuple(row) for row in through_engine]
     assert [[type(v) for v in row] for row in direct] == [[type(v) for v in row] for row in through_engine]
-    for mine, theirs in zip(direct, through_engine):
+    for mine, theirs in zip(direct, through_engine, strict=True):
         assert mine._asdict() == theirs._asdict()  # the same names, as `row.email` reads them
     return direct
 
@@ -168,10 +168,14 @@ async def test_postgresql_direct_connections_close_with_the_database(postgres_ur
     await database.read_rows(_READ_ONE, {"b_key": "k"})
     await database.dispose()
     check = Database(postgres_url)
-    others = select(func.count()).select_from(text("pg_stat_activity")).where(
-        text(
-            "datname = current_database() AND pid <> pg_backend_pid()"
-            " AND backend_type = 'client backend' AND state = 'idle'"
+    others = (
+        select(func.count())
+        .select_from(text("pg_stat_activity"))
+        .where(
+            text(
+                "datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend' AND state = 'idle'"
+            )
         )
     )
     try:

@@ -7,7 +7,7 @@ when TEST_POSTGRES_URL is set, on PostgreSQL too.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -17,7 +17,7 @@ from core.clock import ManualClock
 from db.engine import Database
 from domain.audit import AuditAction, AuditDetailError, read_audit, record_audit
 
-START = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
 async def test_recorded_entries_read_back_in_order(database: Database) -> None:
@@ -85,7 +85,7 @@ async def test_time_in_another_zone_is_stored_as_the_same_instant(database: Data
         )
     async with database.session() as session:
         (entry,) = await read_audit(session)
-    assert entry.at == datetime(2026, 6, 1, 8, 0, tzinfo=timezone.utc)
+    assert entry.at == datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
     assert entry.actor_id is None
 
 
@@ -236,12 +236,12 @@ async def test_time_without_a_zone_is_refused(database: Database) -> None:
 
 
 async def test_time_defaults_to_now(database: Database) -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     async with database.session() as session:
         await record_audit(session, actor_id=7, action="viewed", record_type="pupil", record_id="40")
     async with database.session() as session:
         (entry,) = await read_audit(session)
-    assert before - timedelta(seconds=1) <= entry.at <= datetime.now(timezone.utc)
+    assert before - timedelta(seconds=1) <= entry.at <= datetime.now(UTC)
 
 
 def test_the_api_has_no_update_or_delete() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -122,12 +122,18 @@ async def test_upsert_person_adds_then_changes_by_email(database: Database) -> N
         database, email="Jo.Bloggs@CVA.example.org", display_name=" Jo  Bloggs ", roles=["dsl"], school_id=school
     )
     assert (added.email, added.display_name, added.roles, added.school_id) == (
-        "jo.bloggs@cva.example.org", "Jo Bloggs", frozenset({Role.DSL}), school,
-    )  # fmt: skip
+        "jo.bloggs@cva.example.org",
+        "Jo Bloggs",
+        frozenset({Role.DSL}),
+        school,
+    )
     changed = await upsert_person(
-        database, email="jo.bloggs@cva.example.org", display_name="Jo Bloggs", roles=["deputy dsl", "SENCO"],
+        database,
+        email="jo.bloggs@cva.example.org",
+        display_name="Jo Bloggs",
+        roles=["deputy dsl", "SENCO"],
         school_id=school,
-    )  # fmt: skip
+    )
     assert changed.id == added.id
     assert changed.roles == {Role.DEPUTY_DSL, Role.SENCO}
     assert await get_person(database, added.id) == changed
@@ -156,48 +162,76 @@ async def test_roles_must_match_where_the_person_works(database: Database) -> No
 async def test_email_and_entra_id_belong_to_one_person(database: Database) -> None:
     school = await add_school(database)
     first = await upsert_person(
-        database, email="a@cva.example.org", display_name="A", roles=["teacher"], school_id=school,
+        database,
+        email="a@cva.example.org",
+        display_name="A",
+        roles=["teacher"],
+        school_id=school,
         aad_object_id=AAD_A.upper(),
-    )  # fmt: skip
+    )
     assert first.aad_object_id == AAD_A
     second = await upsert_person(
         database, email="b@cva.example.org", display_name="B", roles=["teacher"], school_id=school
     )
     with pytest.raises(DirectoryError, match="email: already belongs to someone else"):
         await upsert_person(
-            database, email="a@cva.example.org", display_name="B", roles=["teacher"], school_id=school,
+            database,
+            email="a@cva.example.org",
+            display_name="B",
+            roles=["teacher"],
+            school_id=school,
             person_id=second.id,
-        )  # fmt: skip
+        )
     with pytest.raises(DirectoryError, match="aad_object_id: already belongs to someone else"):
         await upsert_person(
-            database, email="b@cva.example.org", display_name="B", roles=["teacher"], school_id=school,
+            database,
+            email="b@cva.example.org",
+            display_name="B",
+            roles=["teacher"],
+            school_id=school,
             aad_object_id=AAD_A,
-        )  # fmt: skip
+        )
 
 
 async def test_the_entra_id_is_kept_unless_given(database: Database) -> None:
     await upsert_person(
-        database, email="a@lncip.example.org", display_name="A", roles=["coordinator"], school_id=None,
+        database,
+        email="a@lncip.example.org",
+        display_name="A",
+        roles=["coordinator"],
+        school_id=None,
         aad_object_id=AAD_A,
-    )  # fmt: skip
+    )
     kept = await upsert_person(
-        database, email="a@lncip.example.org", display_name="A A", roles=["coordinator"], school_id=None,
+        database,
+        email="a@lncip.example.org",
+        display_name="A A",
+        roles=["coordinator"],
+        school_id=None,
         aad_object_id=KEEP,
-    )  # fmt: skip
+    )
     assert kept.aad_object_id == AAD_A
     cleared = await upsert_person(
-        database, email="a@lncip.example.org", display_name="A A", roles=["coordinator"], school_id=None,
+        database,
+        email="a@lncip.example.org",
+        display_name="A A",
+        roles=["coordinator"],
+        school_id=None,
         aad_object_id=None,
-    )  # fmt: skip
+    )
     assert cleared.aad_object_id is None
 
 
 async def test_resolve_person(database: Database) -> None:
     school = await add_school(database)
     bound = await upsert_person(
-        database, email="bound@cva.example.org", display_name="Bound", roles=["teacher"], school_id=school,
+        database,
+        email="bound@cva.example.org",
+        display_name="Bound",
+        roles=["teacher"],
+        school_id=school,
         aad_object_id=AAD_A,
-    )  # fmt: skip
+    )
     unbound = await upsert_person(
         database, email="unbound@cva.example.org", display_name="Unbound", roles=["teacher"], school_id=school
     )
@@ -214,9 +248,13 @@ async def test_resolve_person(database: Database) -> None:
     assert await resolve_person(database, AAD_B) == linked
     # Inactive people are nobody.
     await upsert_person(
-        database, email="bound@cva.example.org", display_name="Bound", roles=["teacher"], school_id=school,
+        database,
+        email="bound@cva.example.org",
+        display_name="Bound",
+        roles=["teacher"],
+        school_id=school,
         active=False,
-    )  # fmt: skip
+    )
     assert await resolve_person(database, AAD_A) is None
     assert await resolve_person(database, None, "bound@cva.example.org", email_verified=True) is None
 
@@ -264,9 +302,15 @@ async def test_pupils_for_school_leaves_out_erased_pupils_unless_asked(database:
     school = await add_school(database)
     kept = await add_pupil(database, school, "855400125001", last_name="Adams")
     await add_pupil(
-        database, school, "855400125002", first_name=None, last_name=None, date_of_birth=None, upn=None,
-        erased_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
-    )  # fmt: skip
+        database,
+        school,
+        "855400125002",
+        first_name=None,
+        last_name=None,
+        date_of_birth=None,
+        upn=None,
+        erased_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
     assert [p.id for p in await pupils_for_school(database, school)] == [kept]
     everyone = await pupils_for_school(database, school, include_erased=True)
     assert len(everyone) == 2 and any(p.erased and p.display_name.startswith("Erased pupil") for p in everyone)

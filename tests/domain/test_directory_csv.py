@@ -55,8 +55,9 @@ async def test_import_adds_then_reports_unchanged_then_changed(database: Databas
     assert (renamed.added, renamed.changed, renamed.unchanged) == (0, 1, 1)
     schools = await list_schools(database)
     assert [(s.name, s.is_member) for s in schools] == [
-        ("Charnwood Vale Academy", True), ("Outwoods Edge School", False),
-    ]  # fmt: skip
+        ("Charnwood Vale Academy", True),
+        ("Outwoods Edge School", False),
+    ]
 
 
 async def test_people_and_pupils_import(database: Database) -> None:
@@ -93,8 +94,13 @@ async def test_every_problem_is_reported_and_nothing_changes(database: Database)
     report = await import_csv(database, "people", bad)
     assert not report.accepted
     assert problems_of(report) == {
-        (1, "favourite_colour"), (3, "email"), (4, "display_name"), (5, "roles"), (8, "email"), (9, "school_urn"),
-    }  # fmt: skip
+        (1, "favourite_colour"),
+        (3, "email"),
+        (4, "display_name"),
+        (5, "roles"),
+        (8, "email"),
+        (9, "school_urn"),
+    }
     assert str(next(p for p in report.problems if p.row == 5)) == "row 5, roles: unknown role 'wizard'"
     assert await list_people(database) == []
     # Once the file's own faults are fixed, the directory's checks run (still all or nothing).
@@ -109,8 +115,11 @@ async def test_every_problem_is_reported_and_nothing_changes(database: Database)
 async def test_missing_columns_and_values(database: Database) -> None:
     report = await import_csv(database, "pupils", "upn,first_name\n")
     assert {p.field for p in report.problems if p.row == 1} == {
-        "last_name", "date_of_birth", "year_group", "school_urn",
-    }  # fmt: skip
+        "last_name",
+        "date_of_birth",
+        "year_group",
+        "school_urn",
+    }
     report = await import_csv(database, "people", "email,display_name,roles\nx@y.example.org,X,teacher\n")
     assert problems_of(report) == {(1, "school_urn")}
     report = await import_csv(database, "schools", "")
@@ -127,8 +136,12 @@ async def test_pupil_problems_never_quote_pupil_data(database: Database) -> None
     )
     report = await import_csv(database, "pupils", text)
     assert problems_of(report) == {
-        (2, "upn"), (2, "date_of_birth"), (2, "year_group"), (3, "date_of_birth"), (4, "upn"),
-    }  # fmt: skip
+        (2, "upn"),
+        (2, "date_of_birth"),
+        (2, "year_group"),
+        (3, "date_of_birth"),
+        (4, "upn"),
+    }
     rendered = "\n".join(report.lines())
     for secret in ("A801200005001", "Secretname", "Hidden", "31/02/2012", UPN_1, "2012/10/01"):
         assert secret not in rendered

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from domain.directory import get_pupil, get_pupil_by_upn, pupils_for_school
 from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
 from tests.fixtures.directory_rows import add_pupil, add_school, upn
 
-CLOCK = ManualClock(datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc))
+CLOCK = ManualClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
 
 
 async def test_erasure_leaves_an_audited_tombstone(database: Database) -> None:
@@ -85,7 +85,7 @@ async def test_pupils_past_retention(database: Database) -> None:
     gone = await add_pupil(database, school, "855400125006", left_provision_on=date(2010, 1, 1))
     await erase_pupil(database, gone, None, "retention_period_ended")
     assert [p.id for p in await pupils_past_retention(database, today, days)] == [older, due]
-    now = datetime(2026, 3, 2, 23, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
     assert [p.id for p in await pupils_past_retention(database, now, days)] == [older, due]
 
 

@@ -424,9 +424,7 @@ async def test_an_idle_pass_only_reads(
     assert [p.text for p in sender.posted] == [""]
 
 
-async def test_any_due_says_what_a_claim_would_take(
-    database: Database, notifier: Notifier, clock: ManualClock
-) -> None:
+async def test_any_due_says_what_a_claim_would_take(database: Database, notifier: Notifier, clock: ManualClock) -> None:
     notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
     now, soon = clock.now(), clock.now() + timedelta(seconds=1)
     cases = [

@@ -237,9 +237,7 @@ def test_school_role_without_a_school_is_refused_school_records() -> None:
 def test_refusal_reason_names_who_may() -> None:
     teacher = actor_with(Role.TEACHER)
     decision = decide(teacher, Action.CREATE_REFERRAL, Target("referral", school_id=MY_SCHOOL))
-    assert decision == Decision(
-        False, "Only your school's SENCO or a head of year can refer a pupil."
-    )
+    assert decision == Decision(False, "Only your school's SENCO or a head of year can refer a pupil.")
 
 
 def test_scoped_grants_need_a_record_but_wide_ones_do_not() -> None:
@@ -273,15 +271,19 @@ def test_decision_is_truthy_only_when_allowed() -> None:
 
 
 def test_reasons_are_plain_fixed_texts_with_no_record_data() -> None:
-    fixed = {rule.refusal for rule in RULES.values()} | {
-        UNKNOWN_PERSON,
-        OPEN_TO_ALL,
-        NO_RECORD,
-        NO_SCHOOL_ON_RECORD,
-        OTHER_SCHOOL,
-        NOT_YOURS,
-        NOT_PLACED,
-    } | {f"Allowed as {role.label}." for role in Role}
+    fixed = (
+        {rule.refusal for rule in RULES.values()}
+        | {
+            UNKNOWN_PERSON,
+            OPEN_TO_ALL,
+            NO_RECORD,
+            NO_SCHOOL_ON_RECORD,
+            OTHER_SCHOOL,
+            NOT_YOURS,
+            NOT_PLACED,
+        }
+        | {f"Allowed as {role.label}." for role in Role}
+    )
     for decision in all_decisions():
         assert decision.reason.strip()
         assert decision.reason.endswith(".")

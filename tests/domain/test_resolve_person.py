@@ -14,9 +14,13 @@ AAD = "11111111-2222-3333-4444-555555555555"
 async def test_several_roles_and_a_role_this_version_does_not_know(database: Database) -> None:
     school = await add_school(database)
     person = await upsert_person(
-        database, email="many@cva.example.org", display_name="Many Hats", roles=["teacher", "senco", "dsl"],
-        school_id=school, aad_object_id=AAD,
-    )  # fmt: skip
+        database,
+        email="many@cva.example.org",
+        display_name="Many Hats",
+        roles=["teacher", "senco", "dsl"],
+        school_id=school,
+        aad_object_id=AAD,
+    )
     async with database.session() as session:
         session.add(PersonRole(person_id=person.id, role="role_from_a_newer_version"))
     expected = await get_person_by_email(database, "many@cva.example.org")
@@ -35,8 +39,12 @@ async def test_a_person_without_roles(database: Database) -> None:
 
 async def test_partnership_staff_have_no_school(database: Database) -> None:
     person = await upsert_person(
-        database, email="admin@lncip.example.org", display_name="Pat Admin", roles=["partnership_admin"],
-        school_id=None, aad_object_id=AAD,
-    )  # fmt: skip
+        database,
+        email="admin@lncip.example.org",
+        display_name="Pat Admin",
+        roles=["partnership_admin"],
+        school_id=None,
+        aad_object_id=AAD,
+    )
     found = await resolve_person(database, AAD.upper())
     assert found == person and found is not None and found.at_partnership

@@ -113,20 +113,36 @@ def test_partly_answerable_questions_answer_the_part_and_decline_the_rest(
 @pytest.mark.parametrize(
     "question",
     [
-        "KS3 places?", "how many places for year 7 and 8", "how many y9 places", "ks3 numbers", "lower school capacity",
-        "how long do ks3 placements last", "how much is a ks3 place", "who teaches ks3 pupils", "what's the ks3 offer",
-        "how many places is that for years 7 to 9", "number of places for yr 8",
+        "KS3 places?",
+        "how many places for year 7 and 8",
+        "how many y9 places",
+        "ks3 numbers",
+        "lower school capacity",
+        "how long do ks3 placements last",
+        "how much is a ks3 place",
+        "who teaches ks3 pupils",
+        "what's the ks3 offer",
+        "how many places is that for years 7 to 9",
+        "number of places for yr 8",
     ],
-)  # fmt: skip
+)
 def test_ks3_answers_never_carry_the_ks4_figure(kb: KnowledgeBase, question: str) -> None:
     assert not re.search(r"\b26\b", said(kb.reply(question)))
 
 
 @pytest.mark.parametrize(
     "question",
-    ["KS4 places?", "how many places for year 10", "how many yr11 places", "ks4 numbers", "upper school capacity",
-     "how much is a ks4 place", "what's the ks4 offer", "how many year 10 and 11 pupils can you take"],
-)  # fmt: skip
+    [
+        "KS4 places?",
+        "how many places for year 10",
+        "how many yr11 places",
+        "ks4 numbers",
+        "upper school capacity",
+        "how much is a ks4 place",
+        "what's the ks4 offer",
+        "how many year 10 and 11 pupils can you take",
+    ],
+)
 def test_ks4_answers_never_carry_the_ks3_figure(kb: KnowledgeBase, question: str) -> None:
     assert not re.search(r"(?<!year )(?<!yr )\b(9|nine) places", said(kb.reply(question)))
 
@@ -160,12 +176,21 @@ def test_greetings_offer_example_questions(kb: KnowledgeBase) -> None:
 @pytest.mark.parametrize(
     ("message", "words"),
     [
-        ("hi", "hello"), ("Hello there!", "hello"), ("good morning", "hello"),
-        ("thanks", "welcome"), ("thank you!", "welcome"), ("Cheers", "welcome"), ("ta", "welcome"),
-        ("thanks, that's really helpful", "welcome"), ("ok", "ask me"), ("ok cool", "ask me"),
-        ("what can you do?", "inclusion forums"), ("who are you", "inclusion forums"), ("bye", "bye"),
+        ("hi", "hello"),
+        ("Hello there!", "hello"),
+        ("good morning", "hello"),
+        ("thanks", "welcome"),
+        ("thank you!", "welcome"),
+        ("Cheers", "welcome"),
+        ("ta", "welcome"),
+        ("thanks, that's really helpful", "welcome"),
+        ("ok", "ask me"),
+        ("ok cool", "ask me"),
+        ("what can you do?", "inclusion forums"),
+        ("who are you", "inclusion forums"),
+        ("bye", "bye"),
     ],
-)  # fmt: skip
+)
 def test_small_talk_gets_a_short_friendly_reply(kb: KnowledgeBase, message: str, words: str) -> None:
     reply = kb.reply(message)
     text = said(reply)
@@ -279,12 +304,22 @@ def test_a_complete_answer_does_not_say_it_may_be_incomplete(kb: KnowledgeBase, 
     ("question", "entry_ids", "missing", "says"),
     [
         # Each part of the question gets its answer; the missing part is declined in words.
-        ("when is the next inclusion forum and who attends?", ["if-frequency", "if-attendees"], "specific dates", "inclusion-forums"),
+        (
+            "when is the next inclusion forum and who attends?",
+            ["if-frequency", "if-attendees"],
+            "specific dates",
+            "inclusion-forums",
+        ),
         ("how many ks4 places, and do they get a bus to the centre?", ["ks4-places"], "transport", "26 places"),
         ("How many KS4 places are there and how many are free right now?", ["ks4-places"], "right now", "26 places"),
-        ("what's the cost of a KS4 place and who do we make the invoice out to?", ["cost-place"], "invoicing", "pro rata"),
+        (
+            "what's the cost of a KS4 place and who do we make the invoice out to?",
+            ["cost-place"],
+            "invoicing",
+            "pro rata",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_partly_answerable_question_gets_the_part_and_a_decline(
     kb: KnowledgeBase, question: str, entry_ids: list[str], missing: str, says: str
 ) -> None:

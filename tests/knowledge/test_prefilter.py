@@ -45,7 +45,9 @@ def test_the_starts_read_from_a_pattern(pattern: str, starts: set[str]) -> None:
     assert word_starts(re.compile(pattern, re.IGNORECASE)) == starts
 
 
-@pytest.mark.parametrize("pattern", [r"\bſure", r"o'?clock", r"(?-i:\bMiss [A-Z])", r"\b[a-z]+ academy", r"\bok|anywhere"])
+@pytest.mark.parametrize(
+    "pattern", [r"\bſure", r"o'?clock", r"(?-i:\bMiss [A-Z])", r"\b[a-z]+ academy", r"\bok|anywhere"]
+)
 def test_a_pattern_without_fixed_word_starts_is_always_searched(pattern: str) -> None:
     assert word_starts(re.compile(pattern, re.IGNORECASE)) is None
     assert WordStartFilter({"p": re.compile(pattern, re.IGNORECASE)}).possible("nothing here") == {"p"}

@@ -25,7 +25,9 @@ def top(kb: KnowledgeBase, question: str) -> str:
         pytest.param("do we need a purchase order", "referral-po", id="synonym"),
         pytest.param("do we need a PO", "referral-po", id="synonym"),
         pytest.param("does the kid have to be semh", "referral-who", id="synonym"),
-        pytest.param("does the child have to have social emotional and mental health needs", "referral-who", id="synonym"),
+        pytest.param(
+            "does the child have to have social emotional and mental health needs", "referral-who", id="synonym"
+        ),
         pytest.param("what does a place cost us", "cost-place", id="synonym"),
         pytest.param("how much do we pay for a place", "cost-place", id="synonym"),
         pytest.param("what's the price of a place", "cost-place", id="synonym"),
@@ -62,9 +64,19 @@ def test_confidence_is_calibrated_between_zero_and_one(kb: KnowledgeBase) -> Non
 def test_bm25_matches_rank_bm25_with_plain_weights(kb: KnowledgeBase) -> None:
     """With every field weighted 1 and no routing, our precomputed BM25 is rank_bm25's BM25Okapi."""
     weights = Weights(
-        title=1, phrasing=1, answer=1, glossary_without_cue=1, other_key_stage=1, unasked_key_stage=1,
-        title_match=0, key_stage_query_term=1, corrected_query_term=1, weak_query_term=1, asked_key_stage=1, overview=1,
-    )  # fmt: skip
+        title=1,
+        phrasing=1,
+        answer=1,
+        glossary_without_cue=1,
+        other_key_stage=1,
+        unasked_key_stage=1,
+        title_match=0,
+        key_stage_query_term=1,
+        corrected_query_term=1,
+        weak_query_term=1,
+        asked_key_stage=1,
+        overview=1,
+    )
     ours = Retriever(kb.entries, kb.analyzer, weights)
     corpus = [
         [t for text in (e.title, *e.phrasings, e.answer) for t in kb.analyzer.analyse(text).tokens] for e in kb.entries
@@ -99,7 +111,13 @@ def coverage_by_definition(retriever: Retriever, analysis: object, indices: list
 
 @pytest.mark.parametrize(
     "question",
-    ["how many KS4 places?", "wots it cost us 2 send a yr10", "year 9 referral and the IF", "Jayden at 10am", "in-school support"],
+    [
+        "how many KS4 places?",
+        "wots it cost us 2 send a yr10",
+        "year 9 referral and the IF",
+        "Jayden at 10am",
+        "in-school support",
+    ],
 )
 def test_precomputed_query_terms_give_the_same_figures(kb: KnowledgeBase, question: str) -> None:
     retriever = kb.retriever

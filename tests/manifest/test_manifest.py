@@ -89,9 +89,7 @@ def test_package_holds_the_manifest_and_two_icons(build: Builder) -> None:
     assert sorted(build()) == ["color.png", "manifest.json", "outline.png"]
 
 
-def test_manifest_is_valid_against_the_v1_29_schema(
-    manifest: dict[str, Any], schema: dict[str, Any]
-) -> None:
+def test_manifest_is_valid_against_the_v1_29_schema(manifest: dict[str, Any], schema: dict[str, Any]) -> None:
     validator_class = validator_for(schema)  # the draft named by the schema's $schema
     # Some patterns use ECMAScript's \p{L}, which Python's re lacks: skip "format: regex".
     validator_class.check_schema(schema, format_checker=None)
