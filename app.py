@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from bot.adapter import build_adapter
 from bot.handler import LncipBot
 from bot.proactive import BotFrameworkSender
+from bot.sdk_fastpaths.adapter import build_adapter
 from bot.storage import DatabaseConversationState, DatabaseStorage
 from bot.web import ADAPTER, BOT, MAX_BODY_BYTES, READINESS, add_routes
 from core.clock import Clock, SystemClock

@@ -8,6 +8,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.card_text import ADAPTIVE_CARD
+from domain.conversations import PERSONAL
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -25,7 +26,7 @@ class SharedAttachment(Attachment):  # type: ignore[misc]  # botbuilder ships no
 
 def conversation_type(activity: Activity) -> str:
     """personal, groupChat or channel (anything unknown counts as personal)."""
-    return (activity.conversation and activity.conversation.conversation_type) or "personal"
+    return (activity.conversation and activity.conversation.conversation_type) or PERSONAL
 
 
 def tenant_id(activity: Activity) -> str | None:

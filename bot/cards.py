@@ -19,9 +19,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot.card_text import card_strings
+from domain.conversations import MAX_MESSAGE_BYTES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-MAX_CARD_BYTES = 80_000  # Teams accepts about 100 KB a message; stay well under
 
 env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -60,6 +60,6 @@ def render_card(template: str, summary: Callable[[dict[str, Any]], str] = body_t
     card: dict[str, Any] = json.loads(source)
     text = summary(card)
     card["fallbackText"] = text
-    if _size_bound(source, text) > MAX_CARD_BYTES and len(json.dumps(card).encode()) > MAX_CARD_BYTES:
-        raise ValueError(f"{template} rendered a card over {MAX_CARD_BYTES} bytes")
+    if _size_bound(source, text) > MAX_MESSAGE_BYTES and len(json.dumps(card).encode()) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"{template} rendered a card over {MAX_MESSAGE_BYTES} bytes")
     return RenderedCard(card, text)

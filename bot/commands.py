@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.turn import Turn
-from domain.policy import Action, Actor, decide
+from domain.access import Action, Actor, decide
 
 CommandRun = Callable[[Turn], Awaitable[None]]
 

@@ -21,9 +21,9 @@ from core.clock import Clock, SystemClock
 from core.logs import log_event, new_correlation_id
 from core.settings import Settings
 from db.engine import Database
-from domain.conversations import remember
+from domain.access import decide
+from domain.conversations import PERSONAL, remember
 from domain.directory import PersonRecord, get_school, resolve_person
-from domain.policy import decide
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.turn")
@@ -116,7 +116,7 @@ class LncipBot(ActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        personal = conversation_type(activity) == "personal"
+        personal = conversation_type(activity) == PERSONAL
         if not personal and not mentions_bot(activity):
             return  # in group chats and channels the bot speaks only when @mentioned
         question = message_text(activity)
@@ -166,7 +166,7 @@ class LncipBot(ActivityHandler):
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         bot_added = any(member.id == bot_id for member in members_added)
-        user_added_to_personal_chat = conversation_type(turn_context.activity) == "personal" and any(
+        user_added_to_personal_chat = conversation_type(turn_context.activity) == PERSONAL and any(
             member.id != bot_id for member in members_added
         )
         if bot_added or user_added_to_personal_chat:
@@ -174,7 +174,7 @@ class LncipBot(ActivityHandler):
             await self._help(turn)
 
     async def _help(self, turn: Turn) -> None:
-        personal = conversation_type(turn.context.activity) == "personal"
+        personal = conversation_type(turn.context.activity) == PERSONAL
         commands = self.commands.listed_for(turn.actor, personal)
         rendered = render_welcome(self.knowledge.welcome_examples(), commands=commands)
         await turn.send_card(rendered)

@@ -65,7 +65,7 @@ class BotFrameworkSender:
             client = context.turn_state.get(self.adapter.BOT_CONNECTOR_CLIENT_KEY)
             if client is not None:
                 # The client is kept for the next proactive send to this service URL, but never
-                # used for replies (bot/adapter.py keeps proactive clients apart), so this tuning
+                # used for replies (bot/sdk_fastpaths/adapter.py keeps proactive clients apart), so this tuning
                 # stays with proactive sends.
                 client.config.retry_policy.retries = 0  # the notifier retries, visibly
                 client.config.connection.timeout = self.timeout  # frees requests' worker thread

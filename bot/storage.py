@@ -10,7 +10,7 @@ Behaves like botbuilder's MemoryStorage and Cosmos/Blob storages:
 
 Items are flattened with jsonpickle (`Pickler().flatten`, as CosmosDbPartitionedStorage
 does, i.e. `jsonpickle.encode(item, unpicklable=True)` without the string step), so
-dialog state round-trips as objects (`bot/state_codec.py` writes and reads that form quickly for
+dialog state round-trips as objects (`bot/sdk_fastpaths/state_codec.py` writes and reads that form quickly for
 what dialogs keep, and keeps a Bot Framework model as its wire JSON). That format is tied to the
 SDK's classes: treat stored state as disposable (domain tables are the truth). Only our own code writes these rows,
 which is what makes unpickling them acceptable.
@@ -36,7 +36,7 @@ from botbuilder.core import ConversationState, Storage, TurnContext
 from botbuilder.core.bot_state import CachedBotState
 from botbuilder.dialogs import DialogState
 
-from bot.state_codec import from_flat, to_flat
+from bot.sdk_fastpaths.state_codec import from_flat, to_flat
 from db.engine import Database
 from db.state_store import ANY_ETAG, EtagConflict, StateStore
 

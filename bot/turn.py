@@ -9,8 +9,8 @@ from botbuilder.dialogs import DialogContext
 
 from bot.activities import card_activity
 from bot.cards import RenderedCard
+from domain.access import Actor
 from domain.directory import PersonRecord
-from domain.policy import Actor
 
 
 @dataclass

@@ -16,7 +16,7 @@ from botbuilder.core import ActivityHandler, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from msrest.exceptions import DeserializationError
 
-from bot.model_codec import SCHEMA
+from bot.sdk_fastpaths.model_codec import SCHEMA
 from core.logs import log_event
 
 log = logging.getLogger("lncip.web")

@@ -31,10 +31,10 @@ from bot.commands import Command
 from bot.texts import text
 from bot.turn import Turn, person_of
 from db.engine import Database
+from domain.access import Action, decide
 from domain.audit import AuditAction, record_audit
 from domain.directory import get_person_by_email, list_schools, save_person
 from domain.directory_rules import DirectoryError, normalise_email
-from domain.policy import Action, decide
 from domain.roles import Role
 
 DIALOG_ID = "people"

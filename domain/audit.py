@@ -148,7 +148,7 @@ async def read_audit(
 ) -> list[AuditEntry]:
     """The newest `limit` entries matching every filter given, oldest first.
 
-    Call `domain.policy.require(actor, Action.VIEW_AUDIT_LOG)` before showing them.
+    Call `domain.access.require(actor, Action.VIEW_AUDIT_LOG)` before showing them.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")

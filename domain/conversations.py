@@ -36,6 +36,8 @@ PERSONAL = "personal"
 GROUP_CHAT = "groupChat"
 CHANNEL = "channel"
 CONVERSATION_TYPES = (PERSONAL, GROUP_CHAT, CHANNEL)
+# The most a message (card and text) may weigh: Teams accepts about 100 KB; keep a margin.
+MAX_MESSAGE_BYTES = 80_000
 REFRESH_AFTER = timedelta(seconds=60)
 RECENT_CAPACITY = 10_000
 

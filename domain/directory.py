@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import DatabaseOrSession, read_rows, unit_of_work
 from db.models.directory import PROGRAMMES, Person, PersonRole, Pupil, School
+from domain.access import Actor, RecordKind, Target
 from domain.directory_rules import DirectoryError, collect_problems, normalise_email, parse_roles, person_problems
-from domain.policy import Actor, Target
 from domain.roles import Role
 
 Outcome = Literal["added", "changed", "unchanged"]
@@ -61,7 +61,7 @@ class PersonRecord:
 
     @property
     def actor(self) -> Actor:
-        """This person as `domain.policy` sees them."""
+        """This person as `domain.access` sees them."""
         return Actor(person_id=self.id, school_id=self.school_id, roles=self.roles)
 
 
@@ -95,8 +95,8 @@ class PupilRecord:
 
     @property
     def target(self) -> Target:
-        """This pupil as `domain.policy` sees them."""
-        return Target("pupil", school_id=self.school_id, placed_with_partnership=self.placed_with_partnership)
+        """This pupil as `domain.access` sees them."""
+        return Target(RecordKind.PUPIL, school_id=self.school_id, placed_with_partnership=self.placed_with_partnership)
 
 
 AnyRow = Row[*tuple[Any, ...]]  # a plain result row, whatever its columns

@@ -13,7 +13,7 @@ Features that must keep records set the hold; clearing it is a deliberate act.
 
 Retention (RETENTION_DAYS in core.settings, 2190 days = 6 years by default) counts from
 `left_provision_on`; `pupils_past_retention` lists the pupils the erase command should
-act on. Who may erase is `domain.policy`'s decision (Action.ERASE_PUPIL_DATA), asked by
+act on. Who may erase is `domain.access`'s decision (Action.ERASE_PUPIL_DATA), asked by
 the caller. Every erasure writes an audit entry in the same transaction. The reason is a
 code word (`ErasureReason`), never free text: the audit log is kept for good, so it must
 not hold words that could name the pupil.

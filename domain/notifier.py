@@ -35,13 +35,12 @@ from core.clock import Clock
 from core.logs import log_event
 from db.engine import Database, DatabaseOrSession, unit_of_work
 from domain import outbox
-from domain.conversations import ConversationAddress, address_by_id, mark_stale, personal_address_for
+from domain.conversations import MAX_MESSAGE_BYTES, ConversationAddress, address_by_id, mark_stale, personal_address_for
 from domain.outbox import Attempt, ClaimedNotification, Delivery, NotificationStatus
 from domain.rate_limit import RateLimiter, Sleep
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 80_000  # Teams accepts about 100 KB per message; keep a margin.
 NO_RESPONSE = 0  # SendResult.status when no HTTP response came back.
 TIMEOUT = "timeout"
 NO_CONVERSATION = "no_conversation"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from knowledge.answering import Policy, Reply, Thresholds
 from knowledge.entries import Entry, KnowledgeData, load
-from knowledge.policy import Policy, Reply, Thresholds
+from knowledge.gaps import GapDetector, load_gaps
 from knowledge.retriever import Match, Retriever, Weights
-from knowledge.scope import ScopeDetector, load_gaps
 from knowledge.smalltalk import SmallTalkDetector
 from knowledge.text import Analyzer
 
@@ -33,7 +33,7 @@ class KnowledgeBase:
         smalltalk = SmallTalkDetector.load(data_dir / "smalltalk.yaml" if data_dir else None)
         self.policy = Policy(
             self.retriever,
-            ScopeDetector(gaps),
+            GapDetector(gaps),
             data.glossary_tokens,
             Thresholds(),
             welcome=WELCOME_ENTRY_IDS,

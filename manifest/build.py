@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domain.conversations import GROUP_CHAT, PERSONAL
 from manifest.icons import ACCENT_COLOUR, colour_icon, outline_icon, png_bytes
 
 
@@ -67,7 +68,7 @@ DEVELOPER_TERMS_URL = "https://www.leicsseips.org/about_us"
 
 MANIFEST_VERSION = "1.29"
 SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
-BOT_SCOPES: tuple[str, ...] = ("personal", "team", "groupChat")
+BOT_SCOPES: tuple[str, ...] = (PERSONAL, "team", GROUP_CHAT)
 DEFAULT_APP_VERSION = "1.0.0"
 PACKAGE_NAME = "lncip-assistant.zip"
 DEFAULT_OUT = Path(__file__).resolve().parent / "build" / PACKAGE_NAME

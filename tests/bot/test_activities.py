@@ -10,7 +10,7 @@ from msrest.serialization import Serializer
 
 from bot.activities import card_activity, message_activity
 from bot.card_text import ADAPTIVE_CARD
-from bot.model_codec import SCHEMA
+from bot.sdk_fastpaths.model_codec import SCHEMA
 
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Café «5» places"}]}
 

@@ -10,7 +10,8 @@ import pytest
 from jinja2 import DictLoader
 
 from bot import cards
-from bot.cards import MAX_CARD_BYTES, _size_bound, render_card
+from bot.cards import _size_bound, render_card
+from domain.conversations import MAX_MESSAGE_BYTES
 
 # Characters whose JSON form is longest: control characters, quotes, backslashes, and
 # characters outside ASCII and outside the Basic Multilingual Plane.
@@ -37,4 +38,4 @@ def test_a_card_over_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
     assert render_card("big.json.j2", t="x" * 1000).text == "x" * 1000
     assert render_card("big.json.j2", t="x" * 7000).text == "x" * 7000  # past the bound, measured: fits
     with pytest.raises(ValueError, match="over 80000 bytes"):
-        render_card("big.json.j2", t="😀" * (MAX_CARD_BYTES // 12))
+        render_card("big.json.j2", t="😀" * (MAX_MESSAGE_BYTES // 12))

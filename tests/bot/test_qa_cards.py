@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.card_text import card_strings
-from bot.cards import MAX_CARD_BYTES
 from bot.qa_cards import RenderedReply, _render, render_reply, render_welcome
+from domain.conversations import MAX_MESSAGE_BYTES
 from knowledge import KnowledgeBase, Reply
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE
 from tests.fixtures.bot_server import shared_knowledge
@@ -52,7 +52,7 @@ def assert_valid_card(rendered: RenderedReply) -> None:
             data = action["data"]
             assert data["action"] == "ask" and data["question"]
             assert set(data) == {"action", "question"}  # the verb and its question: nothing else
-    assert len(json.dumps(card).encode("utf-8")) < MAX_CARD_BYTES
+    assert len(json.dumps(card).encode("utf-8")) < MAX_MESSAGE_BYTES
     assert card["fallbackText"] == rendered.text and rendered.text
     assert len("\n".join([rendered.text, *card_strings(card)])) <= 1500
 

@@ -32,7 +32,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, InputHints
 from botframework.connector import Channels
 
 from bot import storage as storage_module
-from bot.model_codec import SCHEMA
+from bot.sdk_fastpaths.model_codec import SCHEMA
 from bot.storage import DatabaseConversationState, DatabaseStorage, EtagConflict
 from db.engine import Database
 from tests.db import workers

@@ -32,9 +32,9 @@ from botframework.connector.auth import (
 from sqlalchemy import event, func, select
 
 from app import DATABASE, create_app
-from bot.adapter import KeptClients, ReusingClientsAuthentication
 from bot.proactive import BotFrameworkSender
 from bot.qa_cards import render_reply
+from bot.sdk_fastpaths.adapter import KeptClients, ReusingClientsAuthentication
 from bot.web import ADAPTER
 from core.clock import ManualClock
 from db.direct_reads import CompiledRead, DirectReads

@@ -75,7 +75,7 @@ def test_demo_export_import_and_retention(env: Path, capsys: pytest.CaptureFixtu
     report = capsys.readouterr().out
     assert "more than 2190 days ago: 2" in report
     upn = report.splitlines()[1].split()[0]
-    # Only the Partnership Director may erase (domain.policy).
+    # Only the Partnership Director may erase (domain.access).
     erase = ("erase-pupil", "--upn", upn, "--reason", "retention_period_ended", "--actor-email")
     assert run(*erase, "alexw@example.com") == 1  # the demo admin
     assert "refused" in capsys.readouterr().err

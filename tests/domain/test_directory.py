@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from db.engine import Database
+from domain.access import Action, decide
 from domain.directory import (
     KEEP,
     dsl_for,
@@ -30,7 +31,6 @@ from domain.directory_rules import (
     parse_roles,
     pupil_problems,
 )
-from domain.policy import Action, decide
 from domain.roles import Role
 from tests.fixtures.directory_rows import add_pupil, add_school, upn
 

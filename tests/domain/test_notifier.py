@@ -14,8 +14,8 @@ from core.clock import ManualClock
 from db.engine import Database
 from db.models.proactive import ConversationRef, DeliveryAttempt, Notification
 from domain import outbox
-from domain.conversations import ConversationAddress, personal_address_for, remember
-from domain.notifier import MAX_MESSAGE_BYTES, Notifier, RetryPolicy, SendResult
+from domain.conversations import MAX_MESSAGE_BYTES, ConversationAddress, personal_address_for, remember
+from domain.notifier import Notifier, RetryPolicy, SendResult
 from domain.outbox import NotificationStatus
 from tests.fixtures.conversations import channel, personal
 from tests.fixtures.directory_rows import add_person

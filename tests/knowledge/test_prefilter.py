@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from knowledge.gaps import clean, load_gaps
 from knowledge.prefilter import WordStartFilter, text_starts, word_starts
-from knowledge.scope import clean, load_gaps
 from tests.knowledge.conftest import EVAL_FILES, eval_items
 
 

@@ -16,8 +16,8 @@ from botbuilder.schema import Attachment, CardAction, InputHints, SuggestedActio
 from jsonpickle.pickler import Pickler
 from jsonpickle.unpickler import Unpickler
 
-from bot import state_codec
-from bot.state_codec import from_flat, to_flat
+from bot.sdk_fastpaths import state_codec
+from bot.sdk_fastpaths.state_codec import from_flat, to_flat
 from tests.fixtures.stored_state import people_prompt_state_before
 
 

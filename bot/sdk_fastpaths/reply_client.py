@@ -48,8 +48,8 @@ from urllib3.exceptions import ConnectTimeoutError
 from urllib3.util.retry import Retry
 from yarl import URL
 
-from bot import sdk_fixes
-from bot.model_codec import ModelCodec
+from bot.sdk_fastpaths import sdk_fixes
+from bot.sdk_fastpaths.model_codec import ModelCodec
 
 SUCCESS = (200, 201, 202)
 # The two operations' paths, as msrest's operations hold them, without the leading "/".
@@ -106,7 +106,7 @@ def check_retry_policy() -> None:
     differently, or retry a POST on a status, than `ReplyConversations` does."""
     policy = sdk_fixes.original_retry_policy().policy
     if connect_retry_delays(policy) != CONNECT_RETRY_DELAYS or "POST" in (policy.allowed_methods or ()):
-        raise sdk_fixes.SdkFixError("msrest's retry policy changed; see bot/reply_client.py")
+        raise sdk_fixes.SdkFixError("msrest's retry policy changed; see bot/sdk_fastpaths/reply_client.py")
 
 
 def _unvalidated(serializer: Serializer) -> Serializer:

@@ -3,7 +3,7 @@
 The offer has no dates, times, names, phone numbers, emails, addresses, prices or pupil records,
 and staff will ask for them anyway. Each kind of gap is data (`knowledge/gaps.yaml`): how to
 recognise it and the words for "I can't find … in the offer". A question can be partly in scope
-("when is the next IF and is it on Teams?"): `Scope.search_text` is the question without the
+("when is the next IF and is it on Teams?"): `QuestionGaps.search_text` is the question without the
 out-of-scope words, so the policy can answer the rest.
 """
 
@@ -70,7 +70,7 @@ class Gap:
 
 
 @dataclass(frozen=True)
-class Scope:
+class QuestionGaps:
     """What a question asks that the offer can't answer."""
 
     gaps: tuple[Gap, ...]
@@ -164,7 +164,7 @@ def clean(question: str) -> str:
     return re.sub(r"['’‘`]", "", text)
 
 
-class ScopeDetector:
+class GapDetector:
     """Finds the gaps in a question."""
 
     def __init__(self, gaps: tuple[Gap, ...]) -> None:
@@ -173,7 +173,7 @@ class ScopeDetector:
         self._patterns = tuple((gap, pattern) for gap in gaps for pattern in gap.patterns)
         self._filter = WordStartFilter(dict(enumerate(pattern for _, pattern in self._patterns)))
 
-    def detect(self, question: str, analysis: Analysis) -> Scope:
+    def detect(self, question: str, analysis: Analysis) -> QuestionGaps:
         text = clean(question)
         found: list[Gap] = []
         spans: list[tuple[int, int]] = []
@@ -187,7 +187,7 @@ class ScopeDetector:
         for gap_id in self._named(text, analysis, spans):
             if gap_id in self.gaps and self.gaps[gap_id] not in found:
                 found.append(self.gaps[gap_id])
-        return Scope(gaps=tuple(found), search_text=_without(text, spans))
+        return QuestionGaps(gaps=tuple(found), search_text=_without(text, spans))
 
     @staticmethod
     def _named(text: str, analysis: Analysis, spans: list[tuple[int, int]] = ()) -> list[str]:  # type: ignore[assignment]

@@ -70,12 +70,26 @@ class Actor:
     roles: frozenset[Role]
 
 
+class RecordKind(StrEnum):
+    """What kind of record an action is about."""
+
+    OFFER = "offer"
+    PUPIL = "pupil"
+    SCHOOL = "school"
+    PERSON = "person"
+    REFERRAL = "referral"
+    FORUM = "forum"
+    FORUM_BOOKING = "forum_booking"
+    ATTENDANCE = "attendance"
+    SAFEGUARDING_CONCERN = "safeguarding_concern"
+    AUDIT_LOG = "audit_log"
+
+
 @dataclass(frozen=True)
 class Target:
     """The record acted on, reduced to what the policy needs.
 
-    kind: "pupil", "referral", "forum", "forum_booking", "attendance",
-        "safeguarding_concern", "person", "school", "audit_log" or "offer".
+    kind: what kind of record it is.
     school_id: the school the record belongs to (a pupil's home school); None for
         Partnership-wide records (a forum, the audit log, a Partnership person).
     owner_person_id: who made it (referrer, reporter, booker), when that matters.
@@ -83,7 +97,7 @@ class Target:
         school support); Partnership staff see only those pupils.
     """
 
-    kind: str
+    kind: RecordKind
     school_id: int | None = None
     owner_person_id: int | None = None
     placed_with_partnership: bool = False
@@ -106,8 +120,8 @@ class NotAllowed(Exception):
         self.decision = decision
 
 
-class Scope(StrEnum):
-    """How far a grant reaches; each value names a `Rule` field. Widest first."""
+class Reach(StrEnum):
+    """How far a grant reaches: each value names a `Rule` field. Widest first."""
 
     ANY_SCHOOL = "any_school"
     PLACED = "placed"
@@ -119,7 +133,7 @@ class Scope(StrEnum):
 class Rule:
     """One row of the policy table: which roles may do an action, with what scope."""
 
-    kinds: frozenset[str]  # the Target kinds this action is about
+    kinds: frozenset[RecordKind]  # the Target kinds this action is about
     refusal: str  # shown when none of the person's roles may do this at all
     anyone: bool = False
     own_school: frozenset[Role] = frozenset()
@@ -133,7 +147,7 @@ class Rule:
 
 
 def _rule(
-    kinds: Iterable[str],
+    kinds: Iterable[RecordKind],
     refusal: str,
     *,
     anyone: bool = False,
@@ -175,7 +189,7 @@ RULES: dict[Action, Rule] = {
     # Teachers (and anyone not yet in the directory) may always ask about the offer,
     # forum dates and contacts: none of it is pupil data.
     Action.ASK_OFFER_QUESTION: _rule(
-        ["offer"],
+        [RecordKind.OFFER],
         "Anyone can ask about the LNCIP offer.",
         anyone=True,
     ),
@@ -186,7 +200,7 @@ RULES: dict[Action, Rule] = {
     # safeguarding, and a pupil record carries both; a finance view will be its own
     # action when that feature exists.
     Action.VIEW_PUPIL: _rule(
-        ["pupil"],
+        [RecordKind.PUPIL],
         "Only staff who work with this pupil can see their details.",
         own_school=SCHOOL_LEADS,
         any_school=PARTNERSHIP_LEADS,
@@ -196,7 +210,7 @@ RULES: dict[Action, Rule] = {
     # a school's placed pupils only: the caller asks with placed_with_partnership=True
     # and must then list only those.
     Action.VIEW_PUPIL_LIST: _rule(
-        ["school"],
+        [RecordKind.SCHOOL],
         "Pupil lists are only for staff who lead on pupils, not for class teachers.",
         own_school=SCHOOL_LEADS,
         any_school=PARTNERSHIP_LEADS,
@@ -205,7 +219,7 @@ RULES: dict[Action, Rule] = {
     # The school refers (seed: "Use the Referral Form"); the Partnership receives.
     # A headteacher who refers also holds the SENCO or head-of-year role.
     Action.CREATE_REFERRAL: _rule(
-        ["referral"],
+        [RecordKind.REFERRAL],
         "Only your school's SENCO or a head of year can refer a pupil.",
         own_school=[SENCO, HEAD_OF_YEAR],
     ),
@@ -215,7 +229,7 @@ RULES: dict[Action, Rule] = {
     # job. Partnership staff are refused ("full referral history" is out), and so is
     # admin (SEN detail).
     Action.VIEW_REFERRAL: _rule(
-        ["referral"],
+        [RecordKind.REFERRAL],
         "Only your school's SENCO, DSL or headteacher, or the Partnership team, can see referrals.",
         own_school=[SENCO, HEADTEACHER, DSL, DEPUTY_DSL],
         own_records=[HEAD_OF_YEAR],
@@ -225,12 +239,12 @@ RULES: dict[Action, Rule] = {
     # Director; the Core Group decides. The Coordinator follows the decision up but
     # does not record it.
     Action.DECIDE_REFERRAL: _rule(
-        ["referral"],
+        [RecordKind.REFERRAL],
         "Only the Partnership SENCO or Director can record a Core Group decision.",
         any_school=[P_SENCO, DIRECTOR],
     ),
     Action.BOOK_FORUM_CASE: _rule(
-        ["forum_booking"],
+        [RecordKind.FORUM_BOOKING],
         "Only your school's SENCO or a head of year can bring a case to the Inclusion Forum.",
         own_school=[SENCO, HEAD_OF_YEAR],
     ),
@@ -239,7 +253,7 @@ RULES: dict[Action, Rule] = {
     # questions, open to everyone. Heads of year see the cases they booked, as with
     # referrals.
     Action.VIEW_FORUM_AGENDA: _rule(
-        ["forum", "forum_booking"],
+        [RecordKind.FORUM, RecordKind.FORUM_BOOKING],
         "Only your school's SENCO or headteacher, or the Partnership team, can see forum cases.",
         own_school=[SENCO, HEADTEACHER],
         own_records=[HEAD_OF_YEAR],
@@ -247,7 +261,7 @@ RULES: dict[Action, Rule] = {
     ),
     # Seed: the Partnership SENCO and Director attend and run the forum and Core Group.
     Action.RUN_FORUM: _rule(
-        ["forum", "forum_booking"],
+        [RecordKind.FORUM, RecordKind.FORUM_BOOKING],
         "Only the Partnership SENCO or Director can manage forum agendas.",
         any_school=[P_SENCO, DIRECTOR],
     ),
@@ -255,7 +269,7 @@ RULES: dict[Action, Rule] = {
     # The Director and SENCO do not take registers as such; one who teaches a session
     # also holds the Partnership staff role.
     Action.TAKE_REGISTER: _rule(
-        ["attendance"],
+        [RecordKind.ATTENDANCE],
         "Only Partnership staff can take a register, and only for pupils placed with the Partnership.",
         placed=[COORDINATOR, P_STAFF],
     ),
@@ -263,7 +277,7 @@ RULES: dict[Action, Rule] = {
     # DSL/DDSL get the daily information (§2.7, §3.6). The headteacher views. SENCOs,
     # heads of year and teachers are not named and do not need it.
     Action.VIEW_ATTENDANCE: _rule(
-        ["attendance", "school"],
+        [RecordKind.ATTENDANCE, RecordKind.SCHOOL],
         "Only your school's attendance lead, DSL or headteacher can see attendance.",
         own_school=[ATTENDANCE_LEAD, DSL, DEPUTY_DSL, HEADTEACHER],
         any_school=PARTNERSHIP_LEADS,
@@ -272,7 +286,7 @@ RULES: dict[Action, Rule] = {
     # The digest is a daily push to the school (domain §2.7; who exactly is open
     # question 4). A headteacher who wants it holds the DSL or attendance lead role.
     Action.RECEIVE_ATTENDANCE_DIGEST: _rule(
-        ["school"],
+        [RecordKind.SCHOOL],
         "The daily attendance digest goes to your school's attendance lead and DSL.",
         own_school=[ATTENDANCE_LEAD, DSL, DEPUTY_DSL],
     ),
@@ -282,7 +296,7 @@ RULES: dict[Action, Rule] = {
     # admin included (KCSIE: all staff act on concerns), about a pupil at any school:
     # a concern is never blocked on the "placed" flag.
     Action.RAISE_SAFEGUARDING_CONCERN: _rule(
-        ["safeguarding_concern", "pupil"],
+        [RecordKind.SAFEGUARDING_CONCERN, RecordKind.PUPIL],
         "Please tell your school's DSL straight away, using your school's usual "
         "procedure. If a child is in immediate danger, call 999.",
         any_school=PARTNERSHIP_ROLES,
@@ -295,7 +309,7 @@ RULES: dict[Action, Rule] = {
     # Partnership's safeguarding lead, whatever the pupil's placement. Partnership staff
     # see the concerns they raised. Admin sees no safeguarding detail.
     Action.VIEW_SAFEGUARDING_CONCERN: _rule(
-        ["safeguarding_concern"],
+        [RecordKind.SAFEGUARDING_CONCERN],
         "Only your school's DSL, a deputy DSL or the headteacher can see safeguarding concerns.",
         own_school=[DSL, DEPUTY_DSL, HEADTEACHER],
         own_records=[P_SENCO, COORDINATOR, P_STAFF],
@@ -306,7 +320,7 @@ RULES: dict[Action, Rule] = {
     # accountable, seed) and it stops the escalation ladder, so only the school's
     # DSL, a deputy or the headteacher may give it; never a Partnership role.
     Action.ACKNOWLEDGE_SAFEGUARDING_ALERT: _rule(
-        ["safeguarding_concern"],
+        [RecordKind.SAFEGUARDING_CONCERN],
         "Only your school's DSL, a deputy DSL or the headteacher can acknowledge a safeguarding alert.",
         own_school=[DSL, DEPUTY_DSL, HEADTEACHER],
     ),
@@ -314,24 +328,24 @@ RULES: dict[Action, Rule] = {
     # given it by default (least privilege); a Director who must cover for admin can
     # be given the admin role as well.
     Action.MANAGE_PEOPLE: _rule(
-        ["person"],
+        [RecordKind.PERSON],
         "Only the Partnership admin can add or change people.",
         any_school=[P_ADMIN],
     ),
     Action.IMPORT_DIRECTORY: _rule(
-        ["person", "school"],
+        [RecordKind.PERSON, RecordKind.SCHOOL],
         "Only the Partnership admin can import the directory.",
         any_school=[P_ADMIN],
     ),
     Action.EXPORT_DIRECTORY: _rule(
-        ["person", "school"],
+        [RecordKind.PERSON, RecordKind.SCHOOL],
         "Only the Partnership admin can export the directory.",
         any_school=[P_ADMIN],
     ),
     # Erasure cannot be undone and may run against retention rules (CP files are kept
     # to DOB + 25 years, §3.5), so it needs the most senior Partnership role.
     Action.ERASE_PUPIL_DATA: _rule(
-        ["pupil"],
+        [RecordKind.PUPIL],
         "Only the Partnership Director can erase a pupil's data.",
         any_school=[DIRECTOR],
     ),
@@ -340,7 +354,7 @@ RULES: dict[Action, Rule] = {
     # detail admin must not see (§3.6); and it records admin's own changes to people
     # and roles, which someone other than admin should check.
     Action.VIEW_AUDIT_LOG: _rule(
-        ["audit_log"],
+        [RecordKind.AUDIT_LOG],
         "Only the Partnership Director can see the audit log.",
         any_school=[DIRECTOR],
     ),
@@ -392,14 +406,14 @@ def require(actor: Actor | None, action: Action, target: Target | None = None) -
     return decision
 
 
-def _scopes_of(rule: Rule, role: Role) -> list[Scope]:
+def _scopes_of(rule: Rule, role: Role) -> list[Reach]:
     # Widest first: the first refusal then explains the widest reach the person has.
-    return [scope for scope in Scope if role in getattr(rule, scope.value)]
+    return [scope for scope in Reach if role in getattr(rule, scope.value)]
 
 
-def _out_of_reach(scope: Scope, role: Role, actor: Actor, target: Target | None) -> str | None:
+def _out_of_reach(scope: Reach, role: Role, actor: Actor, target: Target | None) -> str | None:
     """None when `target` is within `scope` for this role, else why not."""
-    if scope is Scope.ANY_SCHOOL:
+    if scope is Reach.ANY_SCHOOL:
         return None
     if target is None:
         return NO_RECORD
@@ -409,9 +423,9 @@ def _out_of_reach(scope: Scope, role: Role, actor: Actor, target: Target | None)
             return NO_SCHOOL_ON_RECORD
         if target.school_id != actor.school_id:
             return OTHER_SCHOOL
-    if scope is Scope.OWN_SCHOOL:
+    if scope is Reach.OWN_SCHOOL:
         return None
-    if scope is Scope.PLACED:
+    if scope is Reach.PLACED:
         return None if target.placed_with_partnership else NOT_PLACED
     return None if target.owner_person_id == actor.person_id else NOT_YOURS
 

@@ -1,4 +1,4 @@
-"""Replies over aiohttp (`bot/reply_client.py`) send what msrest sends and fail as msrest fails."""
+"""Replies over aiohttp (`bot/sdk_fastpaths/reply_client.py`) send what msrest sends and fail as msrest fails."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
-from bot import reply_client, sdk_fixes
-from bot.reply_client import (
+from bot.sdk_fastpaths import reply_client, sdk_fixes
+from bot.sdk_fastpaths.reply_client import (
     _REPLY_PATH,
     _SEND_PATH,
     ReplyConversations,

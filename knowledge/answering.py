@@ -1,7 +1,7 @@
 """The answering policy: answer, suggest ("Did you mean…"), decline honestly, or chat (small talk).
 
 Bands come from the retriever's calibrated confidence. Questions that ask for something the
-offer doesn't give (scope.py) are declined in words; where the rest of the question is answered
+offer doesn't give (gaps.py) are declined in words; where the rest of the question is answered
 by the offer, that part is answered and the missing part declined ("I can't find … in the offer").
 A reply never mixes key stages: a KS3 question never gets a KS4-only entry, and vice versa.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from knowledge.entries import CONTACT_PAGE, Entry
+from knowledge.gaps import GapDetector, QuestionGaps
 from knowledge.retriever import DEFINITION_CUES, Match, Retriever
-from knowledge.scope import Scope, ScopeDetector
 from knowledge.smalltalk import SmallTalkDetector
 from knowledge.text import Analysis
 
@@ -111,7 +111,7 @@ class Policy:
     def __init__(
         self,
         retriever: Retriever,
-        scope: ScopeDetector,
+        scope: GapDetector,
         glossary_tokens: Mapping[str, str],
         thresholds: Thresholds | None = None,
         welcome: Sequence[str] = (),
@@ -169,7 +169,7 @@ class Policy:
             return Reply("suggest", question, suggestions=suggestions, link=CONTACT_PAGE, confidence=top)
         return Reply("decline", question, link=CONTACT_PAGE, confidence=top)
 
-    def partly_out_of_scope(self, question: str, scope: Scope) -> Reply:
+    def partly_out_of_scope(self, question: str, scope: QuestionGaps) -> Reply:
         """Decline what the offer doesn't give; answer the rest if an allowed entry fits it."""
         if not scope.hard:
             rest = self.retriever.analyzer.analyse(scope.search_text)
@@ -199,7 +199,7 @@ class Policy:
         ]
         return max(fine, key=lambda found: found[1].confidence, default=None)
 
-    def rest_answer(self, scope: Scope, rest: Analysis) -> Match | None:
+    def rest_answer(self, scope: QuestionGaps, rest: Analysis) -> Match | None:
         """The entry for the part of the question the offer does answer, if any.
 
         An entry the gap points to ("dates" -> the dates page) needs less confidence, and the gap's

@@ -1,4 +1,4 @@
-"""Score the bot on a file of staff questions: `python -m bot.evaluate FILE --threshold 0.95`.
+"""Score the bot on a file of staff questions: `python -m cli.evaluate_qa FILE --threshold 0.95`.
 
 Each question goes through the bot's real activity handler as a fresh Teams personal-chat
 message; the reply text is built and scored as `../shared/eval/README.md` describes.
@@ -23,6 +23,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from bot.card_text import visible_text
 from bot.handler import LncipBot
 from core.settings import Settings
+from domain.conversations import PERSONAL
 from knowledge import KnowledgeBase
 
 MAX_REPLY_CHARS = 1500
@@ -67,7 +68,7 @@ class InProcessTeams:
             service_url="https://test.invalid",
             from_property=ChannelAccount(id="29:evaluator", name="Evaluator"),
             recipient=ChannelAccount(id="28:bot", name="LNCIP assistant"),
-            conversation=ConversationAccount(id=f"eval-{self._count}", conversation_type="personal"),
+            conversation=ConversationAccount(id=f"eval-{self._count}", conversation_type=PERSONAL),
         )
         self.adapter.activity_buffer.clear()
         await self.adapter.process_activity(activity, self.bot.on_turn)
@@ -100,7 +101,7 @@ def report(results: list[Result]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.evaluate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cli.evaluate_qa", description=__doc__.splitlines()[0])
     parser.add_argument("file", type=Path, help="a YAML file of questions in the eval format")
     parser.add_argument("--threshold", type=float, default=0.95, help="lowest accuracy that passes (0-1)")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""The msrest patches in bot/sdk_fixes.py give exactly what msrest itself gives."""
+"""The msrest patches in bot/sdk_fastpaths/sdk_fixes.py give exactly what msrest itself gives."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from msrest.serialization import Serializer
 from msrest.universal_http.requests import ClientRetryPolicy
 
-from bot import sdk_fixes
 from bot.activities import card_activity
 from bot.qa_cards import render_reply, render_welcome
+from bot.sdk_fastpaths import sdk_fixes
 from tests.fixtures.bot_server import shared_knowledge
 
 

@@ -12,7 +12,7 @@ app that fetches a fresh token). `ReusingClientsAuthentication` keeps them inste
   activities: the proactive sender tunes its clients (no hidden retries, a timeout), and
   those settings must not leak into replies.
 The clients for incoming activities send their replies over one pooled aiohttp session
-(`bot/reply_client.py`) instead of msrest's `requests`; proactive sends stay msrest's.
+(`bot/sdk_fastpaths/reply_client.py`) instead of msrest's `requests`; proactive sends stay msrest's.
 Each kind is bounded (least recently used goes first); a dropped client is simply no longer
 used, as every client was before.
 """
@@ -42,8 +42,8 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
-from bot import sdk_fixes
-from bot.reply_client import ReplyConversations, ReplySession, check_retry_policy
+from bot.sdk_fastpaths import sdk_fixes
+from bot.sdk_fastpaths.reply_client import ReplyConversations, ReplySession, check_retry_policy
 from bot.texts import text
 from core.logs import log_event
 from core.settings import Settings

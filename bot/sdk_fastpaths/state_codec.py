@@ -25,7 +25,7 @@ from jsonpickle.unpickler import Unpickler, loadclass
 from jsonpickle.util import importable_name
 from msrest.serialization import Model
 
-from bot.model_codec import SCHEMA
+from bot.sdk_fastpaths.model_codec import SCHEMA
 
 _OBJECT = tags.OBJECT  # "py/object"
 _MODEL_JSON = "json"

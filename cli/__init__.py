@@ -8,6 +8,8 @@
                                               erase a pupil's personal data (audited)
     retention-report                          pupils past RETENTION_DAYS, for erase-pupil
 
+`python -m cli.evaluate_qa FILE` scores the Q&A on a file of staff questions.
+
 The database is DATABASE_URL (else the SQLite file under DATA_DIR); every command first
 migrates it. Exit status: 0 done, 1 refused (a rejected file, a refused erasure), 2 bad
 arguments or settings (one line on stderr).
@@ -26,11 +28,11 @@ from core.clock import SystemClock
 from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate
+from domain.access import Action, decide
 from domain.demo_data import DEMO_USER_ENV, PLAYGROUND_USER_AAD_ID, load_demo_data
 from domain.directory import get_person_by_email, get_pupil_by_upn, list_schools
 from domain.directory_csv import KINDS, Kind, export_csv, import_csv
 from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
-from domain.policy import Action, decide
 
 
 class _Parser(argparse.ArgumentParser):
@@ -147,6 +149,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     return asyncio.run(run(arguments, settings))
 
-
-if __name__ == "__main__":
-    sys.exit(main())

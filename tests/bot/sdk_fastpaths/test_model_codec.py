@@ -26,8 +26,8 @@ from botbuilder.schema import (
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 
-from bot import sdk_fixes
-from bot.model_codec import ModelCodec
+from bot.sdk_fastpaths import sdk_fixes
+from bot.sdk_fastpaths.model_codec import ModelCodec
 
 sdk_fixes.apply()
 CLIENT = ConnectorClient(MicrosoftAppCredentials.empty(), base_url="http://connector")

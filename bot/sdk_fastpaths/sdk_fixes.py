@@ -138,4 +138,4 @@ def apply() -> None:
     if problems:
         ClientRetryPolicy.__init__ = _ORIGINAL_INIT  # type: ignore[method-assign]
         Serializer.serialize_object = _ORIGINAL_SERIALIZE_OBJECT  # type: ignore[method-assign]
-        raise SdkFixError(f"msrest changed: {'; '.join(problems)}; see bot/sdk_fixes.py")
+        raise SdkFixError(f"msrest changed: {'; '.join(problems)}; see bot/sdk_fastpaths/sdk_fixes.py")

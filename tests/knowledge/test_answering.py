@@ -9,8 +9,8 @@ import pytest
 from bot.card_text import card_strings
 from bot.qa_cards import render_reply
 from knowledge import KnowledgeBase, Reply
+from knowledge.answering import Policy, Thresholds
 from knowledge.entries import CONTACT_PAGE
-from knowledge.policy import Policy, Thresholds
 
 DECLINED = re.compile(r"can['’]t find|not sure|contact")
 
