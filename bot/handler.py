@@ -23,7 +23,8 @@ from core.settings import Settings
 from db.engine import Database
 from domain.access import decide
 from domain.conversations import PERSONAL, remember
-from domain.directory import PersonRecord, get_school, resolve_person
+from domain.directory.model import PersonRecord
+from domain.directory.queries import get_school, resolve_person
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.turn")

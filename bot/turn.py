@@ -10,7 +10,7 @@ from botbuilder.dialogs import DialogContext
 from bot.activities import card_activity
 from bot.cards import RenderedCard
 from domain.access import Actor
-from domain.directory import PersonRecord
+from domain.directory.model import PersonRecord
 
 
 @dataclass

@@ -30,8 +30,8 @@ from db.engine import Database
 from db.migrate import migrate
 from domain.access import Action, decide
 from domain.demo_data import DEMO_USER_ENV, PLAYGROUND_USER_AAD_ID, load_demo_data
-from domain.directory import get_person_by_email, get_pupil_by_upn, list_schools
-from domain.directory_csv import KINDS, Kind, export_csv, import_csv
+from domain.directory.csv_files import KINDS, Kind, export_csv, import_csv
+from domain.directory.queries import get_person_by_email, get_pupil_by_upn, list_schools
 from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
 
 
@@ -148,4 +148,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings is None:
         return 2
     return asyncio.run(run(arguments, settings))
-

@@ -33,8 +33,9 @@ from bot.turn import Turn, person_of
 from db.engine import Database
 from domain.access import Action, decide
 from domain.audit import AuditAction, record_audit
-from domain.directory import get_person_by_email, list_schools, save_person
-from domain.directory_rules import DirectoryError, normalise_email
+from domain.directory.queries import get_person_by_email, list_schools
+from domain.directory.rules import DirectoryError, normalise_email
+from domain.directory.writes import save_person
 from domain.roles import Role
 
 DIALOG_ID = "people"

@@ -31,8 +31,8 @@ from datetime import date, timedelta
 
 from db.engine import Database
 from db.models.directory import WEEKDAYS
-from domain.directory_csv import SPECS, ImportReport, Kind, format_timetable, import_csv
-from domain.directory_rules import upn_check_letter
+from domain.directory.csv_files import SPECS, ImportReport, Kind, format_timetable, import_csv
+from domain.directory.rules import upn_check_letter
 from domain.roles import Role
 
 DEMO_USER_ENV = "DEMO_USER_AAD_ID"

@@ -30,7 +30,7 @@ from core.clock import Clock, SystemClock
 from db.engine import Database, DatabaseOrSession, unit_of_work
 from db.models.directory import Pupil
 from domain.audit import AuditAction, record_audit
-from domain.directory import PupilRecord, pupil_record
+from domain.directory.model import PupilRecord, pupil_record
 
 
 class ErasureReason(StrEnum):

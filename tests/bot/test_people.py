@@ -8,7 +8,7 @@ from bot.card_text import visible_text
 from core.settings import Settings
 from db.engine import Database
 from domain.audit import read_audit
-from domain.directory import list_schools
+from domain.directory.queries import list_schools
 from domain.roles import Role
 from tests.fixtures.bot_server import BotClient, start_app
 from tests.fixtures.connector import ConnectorStandIn

@@ -9,7 +9,7 @@ import aiohttp
 from app import DATABASE, NOTIFIER
 from core.settings import Settings
 from domain.conversations import personal_address_for
-from domain.directory import get_person_by_email
+from domain.directory.queries import get_person_by_email
 from tests.fixtures.bot_server import BotClient, start_app
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.directory import TEACHER_AAD

@@ -17,7 +17,7 @@ import pytest
 
 from core.settings import Settings
 from db.engine import Database
-from domain.directory import list_people
+from domain.directory.queries import list_people
 from tests.fixtures.bot_server import BotClient, make_settings
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.database import (

@@ -18,8 +18,8 @@ from db import direct_reads
 from db.engine import Database, read_rows
 from db.models.directory import Person, School
 from db.state_store import _READ_MANY, _READ_ONE, StateStore
-from domain import directory
 from domain.demo_data import load_demo_data
+from domain.directory import queries as directory
 
 _ALL_PEOPLE = select(Person.id, Person.email, Person.active, Person.created_at).order_by(Person.id)
 _SCHOOL_BY_URN = select(School.id, School.name, School.is_member, School.updated_at).where(

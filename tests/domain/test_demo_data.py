@@ -7,8 +7,8 @@ from datetime import date
 
 from db.engine import Database
 from domain.demo_data import PLAYGROUND_USER_AAD_ID, SCHOOLS, demo_files, load_demo_data
-from domain.directory import dsl_for, list_people, list_schools, pupils_for_school, resolve_person
-from domain.directory_csv import KINDS, export_csv
+from domain.directory.csv_files import KINDS, export_csv
+from domain.directory.queries import dsl_for, list_people, list_schools, pupils_for_school, resolve_person
 from domain.erasure import pupils_past_retention
 from domain.roles import PARTNERSHIP_ROLES, SCHOOL_ROLES, Role
 

@@ -8,22 +8,20 @@ import pytest
 
 from db.engine import Database
 from domain.access import Action, decide
-from domain.directory import (
-    KEEP,
+from domain.directory.model import KEEP
+from domain.directory.queries import (
     dsl_for,
     get_person,
     get_person_by_email,
     get_pupil,
     get_pupil_by_upn,
     get_school_by_urn,
-    link_aad_object_id,
     list_people,
     list_schools,
     pupils_for_school,
     resolve_person,
-    upsert_person,
 )
-from domain.directory_rules import (
+from domain.directory.rules import (
     DirectoryError,
     normalise_email,
     normalise_upn,
@@ -31,6 +29,7 @@ from domain.directory_rules import (
     parse_roles,
     pupil_problems,
 )
+from domain.directory.writes import link_aad_object_id, upsert_person
 from domain.roles import Role
 from tests.fixtures.directory_rows import add_pupil, add_school, upn
 

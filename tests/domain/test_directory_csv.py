@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from db.engine import Database
-from domain.directory import get_person_by_email, get_pupil_by_upn, list_people, list_schools
-from domain.directory_csv import ImportReport, Problem, export_csv, import_csv, parse_date, parse_timetable
+from domain.directory.csv_files import ImportReport, Problem, export_csv, import_csv, parse_date, parse_timetable
+from domain.directory.queries import get_person_by_email, get_pupil_by_upn, list_people, list_schools
 from domain.roles import Role
 from tests.fixtures.directory_rows import upn
 

@@ -11,7 +11,7 @@ from core.clock import ManualClock
 from db.engine import Database
 from db.models.directory import Pupil
 from domain.audit import read_audit
-from domain.directory import get_pupil, get_pupil_by_upn, pupils_for_school
+from domain.directory.queries import get_pupil, get_pupil_by_upn, pupils_for_school
 from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
 from tests.fixtures.directory_rows import add_pupil, add_school, upn
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from db.engine import Database
 from db.models.directory import PersonRole
-from domain.directory import get_person_by_email, resolve_person, upsert_person
+from domain.directory.queries import get_person_by_email, resolve_person
+from domain.directory.writes import upsert_person
 from tests.fixtures.directory_rows import add_person, add_school
 
 AAD = "11111111-2222-3333-4444-555555555555"

@@ -34,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import Database, DatabaseOrSession, unit_of_work
 from db.models.directory import PROGRAMME_TIMES, PROVISIONS, SETTINGS, WEEKDAYS, Person, Pupil, School
-from domain.directory import KEEP, Outcome, save_person
-from domain.directory_rules import (
+from domain.directory.model import KEEP, Outcome
+from domain.directory.rules import (
     DirectoryError,
     normalise_email,
     normalise_upn,
@@ -43,6 +43,7 @@ from domain.directory_rules import (
     parse_roles,
     pupil_problems,
 )
+from domain.directory.writes import save_person
 from domain.roles import Role
 
 Kind = Literal["schools", "people", "pupils"]

@@ -4,7 +4,7 @@ against year group, programme time and timetable).
 
 Each `normalise_*` / `parse_*` returns the clean value or raises `DirectoryError`, whose
 `problems` read "field: problem"; `*_problems` return the list instead. The admin dialog,
-`domain.directory` (`save_person`), CSV import and demo data all apply these rules.
+`domain.directory.writes` (`save_person`), CSV import and demo data all apply these rules.
 Messages never quote a pupil's data.
 """
 
