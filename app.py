@@ -43,7 +43,6 @@ def create_app(
         database = Database(url)
         kb = knowledge or KnowledgeBase.load()
         adapter = build_adapter(settings)
-        people_command, people_dialog = people.command(database)
         app[DATABASE] = database
         app[ADAPTER] = adapter
         app[BOT] = LncipBot(
@@ -51,8 +50,9 @@ def create_app(
             kb,
             database=database,
             conversation_state=DatabaseConversationState(DatabaseStorage(database)),
-            dialogs=[people_dialog],
-            commands=[people_command],
+            features=[
+                people.feature(database),
+            ],
             clock=clock,
         )
         app[NOTIFIER] = Notifier(database, BotFrameworkSender(adapter, settings.app_id, clock=clock), clock)

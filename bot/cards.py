@@ -1,4 +1,6 @@
-"""Renders Adaptive Cards from the jinja2 templates under `bot/templates/<feature>/`.
+"""Renders Adaptive Cards from jinja2 templates: the Q&A's under `bot/templates/qa/`, each
+feature's under `dialogs/<feature>/templates/`, both named `<feature>/<file>` (e.g.
+`people/form.json.j2`).
 
 Values go into the JSON with `tojson`, never hand-quoted, so user input cannot break a card.
 Buttons that ask something are plain `Action.Submit`s whose data carries the verb and the
@@ -16,15 +18,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, PrefixLoader, StrictUndefined
 
 from bot.card_text import card_strings
 from domain.conversations import MAX_MESSAGE_BYTES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+FEATURE_TEMPLATES = {
+    folder.parent.name: folder for folder in sorted((TEMPLATES.parent.parent / "dialogs").glob("*/templates"))
+}
 
 env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
+    loader=PrefixLoader(
+        {
+            **{name.name: FileSystemLoader(name) for name in TEMPLATES.iterdir() if name.is_dir()},
+            **{name: FileSystemLoader(folder) for name, folder in FEATURE_TEMPLATES.items()},
+        }
+    ),
     undefined=StrictUndefined,
     autoescape=False,  # JSON, not HTML: values are escaped by `tojson` instead
     trim_blocks=True,

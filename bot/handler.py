@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from botbuilder.core import ActivityHandler, TurnContext
-from botbuilder.dialogs import Dialog, DialogContext, DialogSet
+from botbuilder.dialogs import DialogContext, DialogSet
 from botbuilder.schema import ActivityTypes, ChannelAccount
 
 from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
 from bot.commands import Command, CommandRouter
+from bot.features import Feature
 from bot.proactive import address_from_activity
 from bot.qa_cards import render_reply, render_welcome
 from bot.storage import DatabaseConversationState
@@ -39,8 +41,7 @@ class LncipBot(ActivityHandler):
         knowledge: KnowledgeBase,
         database: Database | None = None,
         conversation_state: DatabaseConversationState | None = None,
-        dialogs: list[Dialog] | None = None,
-        commands: list[Command] | None = None,
+        features: Sequence[Feature] = (),
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
@@ -51,12 +52,12 @@ class LncipBot(ActivityHandler):
         self.dialog_set: DialogSet | None = None
         if conversation_state is not None:
             self.dialog_set = DialogSet(conversation_state.create_property(DIALOG_STATE))
-            for dialog in dialogs or []:
+            for dialog in (dialog for feature in features for dialog in feature.dialogs):
                 self.dialog_set.add(dialog)
         self.commands = CommandRouter()
         self.commands.register(Command("help", "What I can do", self._help, aliases=("hi", "hello", "start", "menu")))
         self.commands.register(Command("me", "Who I think you are", self._me, aliases=("whoami",)))
-        for command in commands or []:
+        for command in (command for feature in features for command in feature.commands):
             self.commands.register(command)
 
     async def on_turn(self, turn_context: TurnContext) -> None:

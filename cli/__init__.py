@@ -30,9 +30,11 @@ from db.engine import Database
 from db.migrate import migrate
 from domain.access import Action, decide
 from domain.demo_data import DEMO_USER_ENV, PLAYGROUND_USER_AAD_ID, load_demo_data
-from domain.directory.csv_files import KINDS, Kind, export_csv, import_csv
+from domain.directory.csv_files import KINDS, Kind
 from domain.directory.queries import get_person_by_email, get_pupil_by_upn, list_schools
+from domain.directory.service import export_directory, import_directory
 from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
+from domain.requester import Requester
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,13 +65,13 @@ def _fail(message: str) -> int:
 
 
 async def _import(database: Database, kind: Kind, file: str) -> int:
-    report = await import_csv(database, kind, Path(file).read_bytes())
+    report = await import_directory(database, Requester.at_command_line(), kind, Path(file).read_bytes())
     print("\n".join(report.lines()), file=sys.stdout if report.accepted else sys.stderr)
     return 0 if report.accepted else 1
 
 
 async def _export(database: Database, kind: Kind, file: str) -> int:
-    text = await export_csv(database, kind)
+    text = await export_directory(database, Requester.at_command_line(), kind)
     if file == "-":
         sys.stdout.write(text.removeprefix("\ufeff"))
     else:

@@ -398,6 +398,20 @@ def decide(actor: Actor | None, action: Action, target: Target | None = None) ->
     return Decision(False, refusals[0])
 
 
+# What someone at the server's command line may do without naming a person: the work of
+# running the service (loading and exporting the directory). Whoever has that shell holds the
+# database anyway; the audit entry records that it came from the command line, and as whom.
+OPERATOR_ACTIONS = frozenset({Action.IMPORT_DIRECTORY, Action.EXPORT_DIRECTORY})
+NOT_FOR_OPERATOR = "That needs a named person: add --actor-email with the address of someone who may do it."
+
+
+def decide_for_operator(action: Action) -> Decision:
+    """May the command line's operator, naming no person, do `action`?"""
+    if action in OPERATOR_ACTIONS:
+        return Decision(True, "Allowed at the command line.")
+    return Decision(False, NOT_FOR_OPERATOR)
+
+
 def require(actor: Actor | None, action: Action, target: Target | None = None) -> Decision:
     """Like `decide`, but raise `NotAllowed` on a refusal."""
     decision = decide(actor, action, target)

@@ -76,6 +76,8 @@ DETAIL_KEYS = frozenset(
         "level",
         "attempt",
         "allowed",
+        "os_user",  # the operating-system account behind a command-line change (a code word)
+        "file_digest",  # "sha256:<hex>" of an imported file: which file, not what it held
     }
 )
 _ACTIONS = frozenset(action.value for action in AuditAction)

@@ -31,8 +31,10 @@ from datetime import date, timedelta
 
 from db.engine import Database
 from db.models.directory import WEEKDAYS
-from domain.directory.csv_files import SPECS, ImportReport, Kind, format_timetable, import_csv
+from domain.directory.csv_files import SPECS, ImportReport, Kind, format_timetable
 from domain.directory.rules import upn_check_letter
+from domain.directory.service import import_directory
+from domain.requester import Requester
 from domain.roles import Role
 
 DEMO_USER_ENV = "DEMO_USER_AAD_ID"
@@ -261,7 +263,7 @@ async def load_demo_data(
     """Fill (or refresh) the directory with the demo partnership; stops at a rejected file."""
     reports: dict[Kind, ImportReport] = {}
     for kind, text in demo_files(today, demo_user_aad_id.strip() or PLAYGROUND_USER_AAD_ID, seed).items():
-        reports[kind] = await import_csv(database, kind, text)
+        reports[kind] = await import_directory(database, Requester.system(), kind, text)
         if not reports[kind].accepted:
             break
     return reports

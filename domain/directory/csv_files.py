@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import Database, DatabaseOrSession, unit_of_work
 from db.models.directory import PROGRAMME_TIMES, PROVISIONS, SETTINGS, WEEKDAYS, Person, Pupil, School
-from domain.directory.model import KEEP, Outcome
+from domain.directory.model import KEEP, Outcome, PersonChange, PersonRecord
 from domain.directory.rules import (
     DirectoryError,
     normalise_email,
@@ -43,10 +43,11 @@ from domain.directory.rules import (
     parse_roles,
     pupil_problems,
 )
-from domain.directory.writes import save_person
 from domain.roles import Role
 
 Kind = Literal["schools", "people", "pupils"]
+# Saves one person in the import's transaction; the service passes its own, which audits.
+PersonSaver = Callable[[AsyncSession, PersonChange], Awaitable[tuple[PersonRecord, Outcome]]]
 KINDS: tuple[Kind, ...] = ("schools", "people", "pupils")
 
 
@@ -269,8 +270,17 @@ def _parse(kind: Kind, number: int, cells: dict[str, str], report: ImportReport)
 # --- import ----------------------------------------------------------------------------
 
 
-async def import_csv(database: Database, kind: Kind, data: bytes | str) -> ImportReport:
-    """Check the whole file, then apply all of it or none of it."""
+async def import_csv(
+    database: Database,
+    kind: Kind,
+    data: bytes | str,
+    *,
+    save_person: PersonSaver,
+    on_accepted: Callable[[AsyncSession, ImportReport], Awaitable[None]],
+) -> ImportReport:
+    """Check the whole file, then apply all of it or none of it. People are saved with
+    `save_person` (the service's, which audits each change); `on_accepted` runs last in the
+    same transaction, once every row has passed (the service audits the import there)."""
     report = ImportReport(kind)
     spec = SPECS[kind]
     records = _records(data, report)
@@ -291,18 +301,20 @@ async def import_csv(database: Database, kind: Kind, data: bytes | str) -> Impor
     try:
         async with database.session() as session:
             schools = {urn: id_ for urn, id_ in (await session.execute(select(School.dfe_urn, School.id))).all()}
+            apply = {**_APPLY, "people": _person_applier(save_person)}
             for number, parsed in rows:
                 if "school_urn" in parsed and parsed["school_urn"] is not None and parsed["school_urn"] not in schools:
                     report.problems.append(Problem(number, "school_urn", "no school has this URN"))
                     continue
                 try:
-                    outcome = await _APPLY[kind](session, parsed, schools)
+                    outcome = await apply[kind](session, parsed, schools)
                 except DirectoryError as error:
                     report.problems += [_problem(number, text) for text in error.problems]
                     continue
                 setattr(report, outcome, getattr(report, outcome) + 1)
             if report.problems:
                 raise _Rejected
+            await on_accepted(session, report)
     except _Rejected:
         report.added = report.changed = report.unchanged = 0
     except IntegrityError:
@@ -323,17 +335,20 @@ async def _apply_school(session: AsyncSession, row: dict[str, Any], _schools: di
     return await _save(session, School, School.dfe_urn, row["urn"], values, {"is_member": True})
 
 
-async def _apply_person(session: AsyncSession, row: dict[str, Any], schools: dict[str, int]) -> Outcome:
-    _, outcome = await save_person(
-        session,
-        email=row["email"],
-        display_name=row["display_name"],
-        roles=row["roles"],
-        school_id=schools[row["school_urn"]] if row.get("school_urn") else None,
-        aad_object_id=row.get("aad_object_id", KEEP),  # absent: as stored
-        active=KEEP if row.get("active") is None else row["active"],  # blank: as stored
-    )
-    return outcome
+def _person_applier(save_person: PersonSaver) -> _Applier:
+    async def apply(session: AsyncSession, row: dict[str, Any], schools: dict[str, int]) -> Outcome:
+        change = PersonChange(
+            email=row["email"],
+            display_name=row["display_name"],
+            roles=row["roles"],
+            school_id=schools[row["school_urn"]] if row.get("school_urn") else None,
+            aad_object_id=row.get("aad_object_id", KEEP),  # absent: as stored
+            active=KEEP if row.get("active") is None else row["active"],  # blank: as stored
+        )
+        _, outcome = await save_person(session, change)
+        return outcome
+
+    return apply
 
 
 async def _apply_pupil(session: AsyncSession, row: dict[str, Any], schools: dict[str, int]) -> Outcome:
@@ -363,7 +378,8 @@ async def _apply_pupil(session: AsyncSession, row: dict[str, Any], schools: dict
     return await _save(session, Pupil, Pupil.upn, row["upn"], values, defaults)
 
 
-_APPLY = {"schools": _apply_school, "people": _apply_person, "pupils": _apply_pupil}
+_Applier = Callable[[AsyncSession, dict[str, Any], dict[str, int]], Awaitable[Outcome]]
+_APPLY: dict[Kind, _Applier] = {"schools": _apply_school, "pupils": _apply_pupil}
 
 
 async def _save(
@@ -385,9 +401,9 @@ async def _save(
 # --- export ----------------------------------------------------------------------------
 
 
-async def export_csv(db: DatabaseOrSession, kind: Kind) -> str:
-    """The directory as CSV text (with a byte-order mark so Excel reads it as UTF-8).
-    Erased pupils are not exported: they have nothing left to export."""
+async def export_csv(db: DatabaseOrSession, kind: Kind) -> tuple[str, int]:
+    """The directory as CSV text (with a byte-order mark so Excel reads it as UTF-8), and how
+    many rows it holds. Erased pupils are not exported: they have nothing left to export."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(SPECS[kind].columns)
@@ -421,7 +437,9 @@ async def export_csv(db: DatabaseOrSession, kind: Kind) -> str:
                         _iso(pupil.left_provision_on),
                     ]
                 )
-    return "\ufeff" + out.getvalue()
+    text = out.getvalue()
+    rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1  # a cell may hold a line break
+    return "\ufeff" + text, rows
 
 
 def _iso(value: date | None) -> str:

@@ -26,6 +26,19 @@ KEEP = Keep.KEEP  # "leave this field as it is" (the Entra object id, active)
 
 
 @dataclass(frozen=True)
+class PersonChange:
+    """A person as the people form or a CSV row asks them to be (found by e-mail).
+    `KEEP` leaves a field as stored; a new person is then active, with no Entra id."""
+
+    email: str
+    display_name: str
+    roles: Iterable[Role | str] | str
+    school_id: int | None
+    aad_object_id: str | None | Keep = KEEP
+    active: bool | Keep = KEEP
+
+
+@dataclass(frozen=True)
 class SchoolRecord:
     id: int
     name: str

@@ -7,9 +7,11 @@ from datetime import date
 
 from db.engine import Database
 from domain.demo_data import PLAYGROUND_USER_AAD_ID, SCHOOLS, demo_files, load_demo_data
-from domain.directory.csv_files import KINDS, export_csv
+from domain.directory.csv_files import KINDS
 from domain.directory.queries import dsl_for, list_people, list_schools, pupils_for_school, resolve_person
+from domain.directory.service import export_directory
 from domain.erasure import pupils_past_retention
+from domain.requester import Requester
 from domain.roles import PARTNERSHIP_ROLES, SCHOOL_ROLES, Role
 
 TODAY = date(2026, 1, 5)
@@ -56,10 +58,10 @@ async def test_pupils_follow_the_offer(database: Database) -> None:
 
 async def test_loading_twice_duplicates_nothing(database: Database) -> None:
     await load_demo_data(database, today=TODAY)
-    before = {kind: await export_csv(database, kind) for kind in KINDS}
+    before = {kind: await export_directory(database, Requester.system(), kind) for kind in KINDS}
     reports = await load_demo_data(database, today=TODAY)
     assert all(r.added == 0 and r.changed == 0 and r.unchanged > 0 for r in reports.values())
-    assert {kind: await export_csv(database, kind) for kind in KINDS} == before
+    assert {kind: await export_directory(database, Requester.system(), kind) for kind in KINDS} == before
 
 
 def test_deterministic() -> None:

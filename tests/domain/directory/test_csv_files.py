@@ -8,11 +8,14 @@ from datetime import date
 import pytest
 
 from db.engine import Database
-from domain.directory.csv_files import ImportReport, Problem, export_csv, import_csv, parse_date, parse_timetable
+from domain.directory.csv_files import ImportReport, Problem, parse_date, parse_timetable
 from domain.directory.queries import get_person_by_email, get_pupil_by_upn, list_people, list_schools
+from domain.directory.service import export_directory, import_directory
+from domain.requester import Requester
 from domain.roles import Role
 from tests.fixtures.directory_rows import upn
 
+OPERATOR = Requester.at_command_line()
 SCHOOLS = "urn,name,member\r\n990101,Charnwood Vale Academy,yes\r\n990102,Outwoods Edge Academy,no\r\n"
 
 
@@ -35,7 +38,7 @@ PUPILS = (
 
 
 async def load(database: Database, *files: tuple[str, str]) -> list[ImportReport]:
-    reports = [await import_csv(database, kind, text) for kind, text in files]  # type: ignore[arg-type]
+    reports = [await import_directory(database, OPERATOR, kind, text) for kind, text in files]  # type: ignore[arg-type]
     for report in reports:
         assert report.accepted, report.lines()
     return reports
@@ -91,7 +94,7 @@ async def test_every_problem_is_reported_and_nothing_changes(database: Database)
         "GOOD@cva.example.org,Twice,990101,teacher,\n"
         "e@cva.example.org,Bad Urn,99,teacher,\n"
     )
-    report = await import_csv(database, "people", bad)
+    report = await import_directory(database, OPERATOR, "people", bad)
     assert not report.accepted
     assert problems_of(report) == {
         (1, "favourite_colour"),
@@ -106,23 +109,24 @@ async def test_every_problem_is_reported_and_nothing_changes(database: Database)
     # Once the file's own faults are fixed, the directory's checks run (still all or nothing).
     fixed = bad.replace(",favourite_colour", "").replace(",\n", "\n")
     fixed = "\n".join(line for line in fixed.splitlines() if not line.startswith(("not-", "a@", "b@", "GOOD", "e@")))
-    report = await import_csv(database, "people", fixed)
+    report = await import_directory(database, OPERATOR, "people", fixed)
     assert problems_of(report) == {(3, "school_urn"), (4, "roles")}
     assert "no school has this URN" in str(report.problems[0])
     assert await list_people(database) == []
 
 
 async def test_missing_columns_and_values(database: Database) -> None:
-    report = await import_csv(database, "pupils", "upn,first_name\n")
+    report = await import_directory(database, OPERATOR, "pupils", "upn,first_name\n")
     assert {p.field for p in report.problems if p.row == 1} == {
         "last_name",
         "date_of_birth",
         "year_group",
         "school_urn",
     }
-    report = await import_csv(database, "people", "email,display_name,roles\nx@y.example.org,X,teacher\n")
+    no_school = "email,display_name,roles\nx@y.example.org,X,teacher\n"
+    report = await import_directory(database, OPERATOR, "people", no_school)
     assert problems_of(report) == {(1, "school_urn")}
-    report = await import_csv(database, "schools", "")
+    report = await import_directory(database, OPERATOR, "schools", "")
     assert [str(p) for p in report.problems] == ["file, file: the first row must hold the column headings"]
 
 
@@ -134,7 +138,7 @@ async def test_pupil_problems_never_quote_pupil_data(database: Database) -> None
         f"{UPN_1},Sam,Taylor,2012/10/01,8,990101,ks4_programme,,,\n"
         f"{UPN_1.lower()},Sam,Taylor,01/10/2012,8,990101,,,,\n"
     )
-    report = await import_csv(database, "pupils", text)
+    report = await import_directory(database, OPERATOR, "pupils", text)
     assert problems_of(report) == {
         (2, "upn"),
         (2, "date_of_birth"),
@@ -147,7 +151,7 @@ async def test_pupil_problems_never_quote_pupil_data(database: Database) -> None
         assert secret not in rendered
     # The directory's rules: a KS4 programme does not fit year 8 and needs a timetable.
     one_row = text.splitlines()[0] + "\n" + text.splitlines()[2].replace("2012/10/01", "01/10/2012")
-    report = await import_csv(database, "pupils", one_row)
+    report = await import_directory(database, OPERATOR, "pupils", one_row)
     assert {p.field for p in report.problems} == {"provision", "programme_time", "timetable"}
     assert await get_pupil_by_upn(database, UPN_1) is None
 
@@ -156,9 +160,9 @@ async def test_excel_files_with_bom_crlf_blank_lines_and_trailing_commas(databas
     data = ("\ufeffURN,Name,Member,,\r\n990101,Charnwood Vale Académie,yes,,\r\n,,,,\r\n\r\n").encode()
     (report,) = await load(database, ("schools", data.decode("utf-8")))
     assert report.added == 1
-    report = await import_csv(database, "schools", data)  # bytes with a BOM
+    report = await import_directory(database, OPERATOR, "schools", data)  # bytes with a BOM
     assert report.unchanged == 1
-    report = await import_csv(database, "schools", "urn,name\n990101,Académie\n".encode("cp1252"))
+    report = await import_directory(database, OPERATOR, "schools", "urn,name\n990101,Académie\n".encode("cp1252"))
     assert [p.message for p in report.problems] == ["not UTF-8: in Excel use Save As, 'CSV UTF-8'"]
 
 
@@ -176,11 +180,11 @@ async def test_optional_columns_left_out_keep_what_is_stored(database: Database)
 async def test_export_then_import_changes_nothing(database: Database) -> None:
     await load(database, ("schools", SCHOOLS), ("people", PEOPLE), ("pupils", PUPILS))
     for kind, count in (("schools", 2), ("people", 3), ("pupils", 3)):
-        exported = await export_csv(database, kind)  # type: ignore[arg-type]
+        exported = await export_directory(database, OPERATOR, kind)  # type: ignore[arg-type]
         assert exported.startswith("\ufeff")
-        report = await import_csv(database, kind, exported.encode("utf-8"))  # type: ignore[arg-type]
+        report = await import_directory(database, OPERATOR, kind, exported.encode("utf-8"))  # type: ignore[arg-type]
         assert (report.accepted, report.added, report.changed, report.unchanged) == (True, 0, 0, count), report.lines()
-    people = await export_csv(database, "people")
+    people = await export_directory(database, OPERATOR, "people")
     assert "jo.bloggs@cva.example.org,Jo Bloggs,990101,teacher;dsl,,yes" in people
 
 

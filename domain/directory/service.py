@@ -1,0 +1,130 @@
+"""What can be done to the directory, each as one transaction that asks the access policy and
+writes the audit entry: save a person (the people form in Teams), import a CSV file of
+schools, people or pupils (the command line, demo data), export one.
+
+The people form and a CSV file's people rows are saved by the same function
+(`_save_person`), so a person changed either way is checked by the same rules and audited
+the same way. A refusal raises `NotAllowed` carrying the policy's reason, after the refused
+attempt has been audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock, SystemClock
+from db.engine import Database
+from domain.access import Action, NotAllowed
+from domain.audit import AuditAction, record_audit
+from domain.directory import csv_files, writes
+from domain.directory.csv_files import ImportReport, Kind
+from domain.directory.model import Outcome, PersonChange, PersonRecord
+from domain.requester import Requester, authorise
+
+_CHANGE_ACTIONS: dict[Outcome, AuditAction] = {"added": AuditAction.CREATED, "changed": AuditAction.CHANGED}
+
+
+async def save_person(
+    database: Database, requester: Requester, change: PersonChange, clock: Clock = SystemClock()
+) -> tuple[PersonRecord, Outcome]:
+    """Add or change one person (Partnership admin). Raises `NotAllowed`, or `DirectoryError`
+    naming every problem with the change (nothing is then saved)."""
+    now = clock.now()
+    async with database.session() as session:
+        decision = await authorise(
+            session, requester, Action.MANAGE_PEOPLE, None, record_type="person", record_id="new", now=now
+        )
+        if decision.allowed:
+            return await _save_person(session, requester, change, now)
+    raise NotAllowed(decision)
+
+
+async def import_directory(
+    database: Database,
+    requester: Requester,
+    kind: Kind,
+    data: bytes | str,
+    clock: Clock = SystemClock(),
+) -> ImportReport:
+    """Check a CSV file and apply all of it or none; the import is audited with who, which
+    file (its digest) and how many rows, and each person it changes as that change."""
+    now = clock.now()
+    async with database.session() as session:
+        decision = await authorise(
+            session, requester, Action.IMPORT_DIRECTORY, None, record_type="directory", record_id=kind, now=now
+        )
+    if not decision.allowed:
+        raise NotAllowed(decision)
+    raw = data.encode() if isinstance(data, str) else data
+
+    async def save(session: AsyncSession, change: PersonChange) -> tuple[PersonRecord, Outcome]:
+        return await _save_person(session, requester, change, now)
+
+    async def audit_import(session: AsyncSession, report: ImportReport) -> None:
+        await record_audit(
+            session,
+            actor_id=requester.person_id,
+            action=AuditAction.IMPORTED,
+            record_type="directory",
+            record_id=kind,
+            detail={
+                "count": report.added + report.changed + report.unchanged,
+                "file_digest": "sha256:" + hashlib.sha256(raw).hexdigest()[:32],
+                **requester.audit_detail,
+            },
+            at=now,
+        )
+
+    return await csv_files.import_csv(database, kind, raw, save_person=save, on_accepted=audit_import)
+
+
+async def export_directory(database: Database, requester: Requester, kind: Kind, clock: Clock = SystemClock()) -> str:
+    """The directory as CSV text; the export is audited with who and how many rows."""
+    now = clock.now()
+    async with database.session() as session:
+        decision = await authorise(
+            session, requester, Action.EXPORT_DIRECTORY, None, record_type="directory", record_id=kind, now=now
+        )
+        if decision.allowed:
+            text, rows = await csv_files.export_csv(session, kind)
+            await record_audit(
+                session,
+                actor_id=requester.person_id,
+                action=AuditAction.EXPORTED,
+                record_type="directory",
+                record_id=kind,
+                detail={"count": rows, **requester.audit_detail},
+                at=now,
+            )
+            return text
+    raise NotAllowed(decision)
+
+
+async def _save_person(
+    session: AsyncSession, requester: Requester, change: PersonChange, now: datetime
+) -> tuple[PersonRecord, Outcome]:
+    """Save a person in the caller's transaction and audit what changed (nothing for
+    'unchanged'). The caller has asked the policy."""
+    person, outcome = await writes.save_person(
+        session,
+        email=change.email,
+        display_name=change.display_name,
+        roles=change.roles,
+        school_id=change.school_id,
+        aad_object_id=change.aad_object_id,
+        active=change.active,
+    )
+    if outcome != "unchanged":
+        await record_audit(
+            session,
+            actor_id=requester.person_id,
+            action=_CHANGE_ACTIONS[outcome],
+            record_type="person",
+            record_id=str(person.id),
+            detail={"roles": sorted(r.value for r in person.roles), **requester.audit_detail},
+            at=now,
+        )
+    return person, outcome
