@@ -43,7 +43,7 @@ class CompiledRead:
 
     sql: str
     parameters: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]  # (name, default, convert)
-    row: type[tuple[Any, ...]]
+    row: Any  # a namedtuple class made for this statement's columns
     columns: tuple[Callable[[Any], Any] | None, ...]
 
     def arguments(self, params: Mapping[str, Any] | None) -> tuple[Any, ...]:
@@ -250,6 +250,6 @@ _CONNECTION_LOST = (
 
 
 def _sqlalchemy_error(sql: str, arguments: tuple[Any, ...], error: Exception, invalidated: bool) -> DBAPIError:
-    return DBAPIError.instance(
+    return DBAPIError.instance(  # type: ignore[return-value]  # a DBAPIError for a driver error
         sql, arguments, error, Exception, hide_parameters=True, connection_invalidated=invalidated
     )

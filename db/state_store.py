@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -31,13 +31,13 @@ ANY_ETAG = "*"
 
 # Plain (Core) statements on the table, built once: a statement built per call, and the ORM's
 # handling of it, cost more than running it, and every message turn reads state.
-_TABLE = StoredState.__table__
+_TABLE: Table = StoredState.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
 _READ_COLUMNS = select(_TABLE.c.key, _TABLE.c.data, _TABLE.c.etag)
 _READ_ONE = _READ_COLUMNS.where(_TABLE.c.key == bindparam("b_key"))
 _READ_MANY = _READ_COLUMNS.where(_TABLE.c.key.in_(bindparam("b_keys", expanding=True)))
 _ETAG_OF = select(_TABLE.c.etag).where(_TABLE.c.key == bindparam("b_key"))
 _DELETE = delete(_TABLE).where(_TABLE.c.key.in_(bindparam("b_keys", expanding=True)))
-_NEW_ROW = {
+_NEW_ROW: dict[str, Any] = {
     "key": bindparam("b_key"),
     "data": bindparam("b_data"),
     "etag": bindparam("b_etag"),
@@ -123,7 +123,7 @@ def _write(changes: Mapping[str, tuple[dict[str, Any], str | None]], connection:
     now = utcnow()
     new_etags: dict[str, str] = {}
     for key, (data, expected) in changes.items():
-        row = {"b_key": key, "b_data": data, "b_etag": new_etag(), "b_now": now}
+        row: dict[str, Any] = {"b_key": key, "b_data": data, "b_etag": new_etag(), "b_now": now}
         if expected is None or expected == ANY_ETAG:
             connection.execute(_UPSERT[dialect], row)
         else:

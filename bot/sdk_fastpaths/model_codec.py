@@ -111,8 +111,8 @@ class ModelCodec:
             if type(data) is not container:
                 raise NotPlain
             if container is list:
-                return [self._from_json(inner, item) for item in data]
-            return {key: self._from_json(inner, item) for key, item in data.items()}
+                return [self._from_json(inner, item) for item in data]  # type: ignore[attr-defined]
+            return {key: self._from_json(inner, item) for key, item in data.items()}  # type: ignore[attr-defined]
         model_class = self.dependencies.get(kind)
         if not isinstance(model_class, type) or type(data) is not dict:
             raise NotPlain
