@@ -6,10 +6,11 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 
+from bot.card_actions import CardAction
 from bot.handler import LncipBot
 from bot.proactive import BotFrameworkSender
 from bot.sdk_fastpaths.adapter import build_adapter
@@ -31,8 +32,12 @@ NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier", Notifier)
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, knowledge: KnowledgeBase | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    knowledge: KnowledgeBase | None = None,
+    card_actions: Sequence[CardAction] = (),
 ) -> web.Application:
+    """The app; `card_actions` are added to the features' own (tests register sample ones)."""
     clock = clock or SystemClock()
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[READINESS] = []
@@ -53,6 +58,7 @@ def create_app(
             conversation_state=DatabaseConversationState(DatabaseStorage(database)),
             dialogs=[people_dialog],
             commands=[people_command],
+            card_actions=[*card_actions],
             clock=clock,
         )
         app[NOTIFIER] = Notifier(database, BotFrameworkSender(adapter, settings.app_id, clock=clock), clock)
