@@ -168,13 +168,10 @@ class LncipBot(ActivityHandler):
         """Handle a press that names a verb; False leaves it to the dialog under way (a verb the
         router does not know, while a dialog is waiting for its own card)."""
         pressed = self.card_actions.parse(value)
-        if (
-            isinstance(pressed, Refusal)
-            and not pressed.known_verb
-            and self.conversation_state is not None
-            and await self.conversation_state.holds_a_dialog(turn_context)
-        ):
-            return False
+        if isinstance(pressed, Refusal) and not pressed.known_verb:
+            dialogs = await self._dialog_under_way(turn_context)
+            if dialogs is not None and dialogs.active_dialog is not None:
+                return False
         await self.card_actions.submit(Turn(turn_context, person_of(turn_context), None), pressed)
         return True
 

@@ -47,9 +47,12 @@ class Notices:
     records: dict[int, Notice] = field(default_factory=dict)
     calls: list[tuple[PersonRecord | None, dict[str, Any]]] = field(default_factory=list)
     changes: int = 0
+    broken: bool = False  # the handler fails, as a lost database would make it
 
     async def acknowledge(self, turn: Turn, data: ActionData) -> ActionOutcome:
         self.calls.append((turn.person, dict(data.values)))
+        if self.broken:
+            raise RuntimeError("the notices table is gone")
         notice = self.records.get(data.id)  # reloaded: the card says only which one
         if notice is None:
             return ActionOutcome(say="That notice no longer exists.")
@@ -326,3 +329,25 @@ def test_parse_gives_the_action_and_only_its_declared_data() -> None:
     with_its_own_verb = {"action": {"verb": "referral.decide", "data": {"id": 42, "outcome": "accept", "verb": "x.y"}}}
     assert not isinstance(router.parse_execute(with_its_own_verb), Refusal)  # the action's verb wins
     assert router.parse_execute({"action": "referral.decide"}) == Refusal("no_verb")
+
+
+async def test_a_typed_message_never_reaches_the_router(bot: BotClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: Any) -> None:
+        raise AssertionError("a message without a value paid for card actions")
+
+    monkeypatch.setattr(CardActionRouter, "parse", refuse)
+    assert "26" in visible_text(await bot.conversation().ask("how many KS4 places are there?"))
+    assert "26" in visible_text(await bot.conversation(**CHATS["channel"]).ask("how many KS4 places?", mention=True))
+
+
+async def test_a_failing_handler_gets_the_apology_and_no_card(bot: BotClient, notices: Notices) -> None:
+    notices.broken = True
+    chat = bot.conversation(aad_object_id=TEACHER_AAD)
+    sent = await pressing(chat, press())
+    assert "something went wrong" in said(sent) and not any(s.is_update for s in sent)
+    before = len(bot.connector.sent)
+    status, body = await chat.execute(VERB, {"id": NOTICE})
+    # The SDK answers an invoke whose turn failed with 501 and no body: Teams shows the card's own
+    # error line; the apology goes to the chat.
+    assert (status, body) == (501, None)
+    assert "something went wrong" in said(bot.connector.sent[before:])
