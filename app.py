@@ -6,10 +6,11 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 
+from bot.features import Feature
 from bot.handler import LncipBot
 from bot.proactive import BotFrameworkSender
 from bot.sdk_fastpaths.adapter import build_adapter
@@ -31,8 +32,12 @@ NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier", Notifier)
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, knowledge: KnowledgeBase | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    knowledge: KnowledgeBase | None = None,
+    extra_features: Sequence[Feature] = (),
 ) -> web.Application:
+    """The app; `extra_features` are added to the product's own (tests register samples)."""
     clock = clock or SystemClock()
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[READINESS] = []
@@ -52,6 +57,7 @@ def create_app(
             conversation_state=DatabaseConversationState(DatabaseStorage(database)),
             features=[
                 people.feature(database),
+                *extra_features,
             ],
             clock=clock,
         )

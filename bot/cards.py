@@ -6,7 +6,8 @@ Values go into the JSON with `tojson`, never hand-quoted, so user input cannot b
 Buttons that ask something are plain `Action.Submit`s whose data carries the verb and the
 question (`{"action": "ask", "question": …}`), so any instance can handle a press after a
 restart. (An `msteams` imBack would echo the question into the chat in Teams, but Agents
-Playground drops such presses, so we do not rely on it.)
+Playground drops such presses, so we do not rely on it.) Buttons that act on a record carry a
+registered verb and ids only (`{"verb": "referral.decide", "id": 42}`): see `bot/card_actions.py`.
 Each rendered card carries a plain-text `fallbackText` built from its visible strings.
 """
 

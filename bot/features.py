@@ -2,7 +2,7 @@
 
 Each feature folder under `dialogs/` has a `feature(...)` function returning a `Feature`;
 `app.py` lists the features, one line each, and the bot registers their commands and dialogs
-(and `help` and the manifest's command list come from the same commands).
+and card actions (and `help` lists the same commands).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from botbuilder.dialogs import Dialog
 
+from bot.card_actions import CardAction
 from bot.commands import Command
 
 
@@ -19,3 +20,4 @@ class Feature:
     name: str
     commands: tuple[Command, ...] = ()
     dialogs: tuple[Dialog, ...] = ()
+    card_actions: tuple[CardAction, ...] = ()

@@ -1,4 +1,10 @@
-"""The activity handler: who is talking, then a dialog, a command or the Q&A."""
+"""The activity handler: who is talking, then a card action, a dialog, a command or the Q&A.
+
+A card's button press (a message whose `value` is the button's data) is answered wherever it
+happens: Teams puts no @mention in it, so the group-chat and channel rule "speak only when
+@mentioned" applies to typed messages only. A press whose data names a `verb` goes to the card
+action router (`bot/card_actions.py`) before any dialog: card actions need no dialog state. Only
+a verb the router does not know, pressed while a dialog is under way, is left to that dialog."""
 
 from __future__ import annotations
 
@@ -7,11 +13,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from botbuilder.core import ActivityHandler, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet
 from botbuilder.schema import ActivityTypes, ChannelAccount
 
 from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
+from bot.card_actions import INVOKE_NAME, VERB, CardActionRouter, Refusal
 from bot.commands import Command, CommandRouter
 from bot.features import Feature
 from bot.proactive import address_from_activity
@@ -59,6 +66,7 @@ class LncipBot(ActivityHandler):
         self.commands.register(Command("me", "Who I think you are", self._me, aliases=("whoami",)))
         for command in (command for feature in features for command in feature.commands):
             self.commands.register(command)
+        self.card_actions = CardActionRouter(action for feature in features for action in feature.card_actions)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Runs the turn and writes its one log line when it ends: who (a person id), what came in,
@@ -118,9 +126,12 @@ class LncipBot(ActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        pressed = activity.value if isinstance(activity.value, dict) else None  # a card's button
+        if pressed is not None and VERB in pressed and await self._card_action(turn_context, pressed):
+            return
         personal = conversation_type(activity) == PERSONAL
-        if not personal and not mentions_bot(activity):
-            return  # in group chats and channels the bot speaks only when @mentioned
+        if pressed is None and not personal and not mentions_bot(activity):
+            return  # in group chats and channels the bot speaks only when @mentioned (presses carry no mention)
         question = message_text(activity)
         turn = Turn(turn_context, person_of(turn_context), await self._dialog_under_way(turn_context))
         if turn.dialogs is not None and turn.dialogs.active_dialog is not None:
@@ -152,6 +163,25 @@ class LncipBot(ActivityHandler):
             if command.starts_dialog:
                 turn.dialogs = turn.dialogs or await self._dialog_context(turn_context)
             await command.run(turn)
+
+    async def _card_action(self, turn_context: TurnContext, value: dict[str, Any]) -> bool:
+        """Handle a press that names a verb; False leaves it to the dialog under way (a verb the
+        router does not know, while a dialog is waiting for its own card)."""
+        pressed = self.card_actions.parse(value)
+        if isinstance(pressed, Refusal) and not pressed.known_verb:
+            dialogs = await self._dialog_under_way(turn_context)
+            if dialogs is not None and dialogs.active_dialog is not None:
+                return False
+        await self.card_actions.submit(Turn(turn_context, person_of(turn_context), None), pressed)
+        return True
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """Action.Execute (`adaptiveCard/action`) goes to the card action router; the SDK's own
+        `on_adaptive_card_invoke` is not used, so every card action has one way in."""
+        if turn_context.activity.name == INVOKE_NAME:
+            pressed = self.card_actions.parse_execute(turn_context.activity.value)
+            return await self.card_actions.execute(Turn(turn_context, person_of(turn_context), None), pressed)
+        return await super().on_invoke_activity(turn_context)
 
     async def _dialog_under_way(self, turn_context: TurnContext) -> DialogContext | None:
         """The dialog context if the conversation's state may hold a dialog under way; a question
