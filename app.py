@@ -23,12 +23,14 @@ from db.engine import Database
 from db.migrate import upgrade_to_head
 from dialogs import people
 from domain.notifier import Notifier
+from domain.scheduler import Job, Scheduler
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.app")
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier", Notifier)
+SCHEDULER: web.AppKey[Scheduler] = web.AppKey("scheduler", Scheduler)
 
 
 def create_app(
@@ -36,6 +38,7 @@ def create_app(
     clock: Clock | None = None,
     knowledge: KnowledgeBase | None = None,
     extra_features: Sequence[Feature] = (),
+    jobs: Sequence[Job] = (),
 ) -> web.Application:
     """The app; `extra_features` are added to the product's own (tests register samples)."""
     clock = clock or SystemClock()
@@ -62,6 +65,7 @@ def create_app(
             clock=clock,
         )
         app[NOTIFIER] = Notifier(database, BotFrameworkSender(adapter, settings.app_id, clock=clock), clock)
+        app[SCHEDULER] = Scheduler(database, clock, jobs)
         app[READINESS].append(database.ping)
         log_event(log, "started", local_mode=settings.local_mode, port=settings.port)
         yield
@@ -76,8 +80,16 @@ def create_app(
         stop.set()
         await task
 
+    async def scheduler_loop(app: web.Application) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(app[SCHEDULER].run_forever(stop), name="scheduler")
+        yield
+        stop.set()
+        await task
+
     app.cleanup_ctx.append(services)
     app.cleanup_ctx.append(notifier_loop)
+    app.cleanup_ctx.append(scheduler_loop)
     add_routes(app)
     return app
 

@@ -2,6 +2,7 @@
 
     migrate                                   bring the database to the newest schema
     import {schools,people,pupils} FILE       check a CSV file, then apply all of it or none
+    import term-dates FILE                    replace the school calendar (see domain/school_calendar/service.py)
     export {schools,people,pupils} FILE       write the directory as CSV ("-" for stdout)
     demo-data                                 load the fictional demo partnership (idempotent)
     erase-pupil --upn UPN --actor-email E --reason CODE
@@ -22,19 +23,22 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 
 from core.clock import SystemClock
 from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate
 from domain.access import Action, decide
-from domain.demo_data import DEMO_USER_ENV, PLAYGROUND_USER_AAD_ID, load_demo_data
-from domain.directory.csv_files import KINDS, Kind
+from domain.demo_data import DEMO_USER_ENV, PLAYGROUND_USER_AAD_ID, load_demo_data, load_demo_term_dates
+from domain.directory.csv_files import KINDS, ImportReport, Kind
 from domain.directory.queries import get_person_by_email, get_pupil_by_upn, list_schools
 from domain.directory.service import export_directory, import_directory
 from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
 from domain.requester import Requester
+from domain.school_calendar.service import TermDatesReport, import_term_dates
+
+TERM_DATES = "term-dates"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database to the newest schema")
     for verb, text in (("import", "check a CSV file and apply all of it or none"), ("export", "write CSV")):
         sub = commands.add_parser(verb, help=text)
-        sub.add_argument("kind", choices=KINDS)
+        sub.add_argument("kind", choices=(*KINDS, TERM_DATES) if verb == "import" else KINDS)
         sub.add_argument("file", help="the CSV file" + (' ("-" for standard output)' if verb == "export" else ""))
     commands.add_parser("demo-data", help="load the fictional demo partnership")
     erase = commands.add_parser("erase-pupil", help="erase a pupil's personal data")
@@ -64,8 +68,13 @@ def _fail(message: str) -> int:
     return 1
 
 
-async def _import(database: Database, kind: Kind, file: str) -> int:
-    report = await import_directory(database, Requester.at_command_line(), kind, Path(file).read_bytes())
+async def _import(database: Database, kind: str, file: str) -> int:
+    data = Path(file).read_bytes()
+    report: ImportReport | TermDatesReport
+    if kind == TERM_DATES:
+        report = await import_term_dates(database, Requester.at_command_line(), data)
+    else:
+        report = await import_directory(database, Requester.at_command_line(), cast(Kind, kind), data)
     print("\n".join(report.lines()), file=sys.stdout if report.accepted else sys.stderr)
     return 0 if report.accepted else 1
 
@@ -85,8 +94,10 @@ async def _demo(database: Database, settings: Settings) -> int:
     reports = await load_demo_data(database, today=SystemClock().now().date(), demo_user_aad_id=aad)
     for report in reports.values():
         print("\n".join(report.lines()))
+    calendar = await load_demo_term_dates(database)
+    print("\n".join(calendar.lines()))
     print(f"Demo Partnership admin: Entra object id {aad} ({DEMO_USER_ENV} to change).")
-    return 0 if all(r.accepted for r in reports.values()) else 1
+    return 0 if calendar.accepted and all(r.accepted for r in reports.values()) else 1
 
 
 async def _erase(database: Database, upn: str, actor_email: str, reason: str) -> int:

@@ -59,6 +59,7 @@ class Action(StrEnum):
     EXPORT_DIRECTORY = "export_directory"
     ERASE_PUPIL_DATA = "erase_pupil_data"
     VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_TERM_DATES = "manage_term_dates"  # load the school calendar (terms, holidays)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class RecordKind(StrEnum):
     ATTENDANCE = "attendance"
     SAFEGUARDING_CONCERN = "safeguarding_concern"
     AUDIT_LOG = "audit_log"
+    SCHOOL_CALENDAR = "school_calendar"  # the Partnership's term dates, for every school
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,14 @@ RULES: dict[Action, Rule] = {
         "Only the Partnership Director can see the audit log.",
         any_school=[DIRECTOR],
     ),
+    # Term dates decide when every school-day reminder and digest runs, so the Partnership
+    # keeps one calendar for all its schools: admin loads it, the Director may correct it.
+    # No pupil data is in it.
+    Action.MANAGE_TERM_DATES: _rule(
+        [RecordKind.SCHOOL_CALENDAR],
+        "Only the Partnership admin or Director can load term dates.",
+        any_school=[P_ADMIN, DIRECTOR],
+    ),
 }
 
 # Refusals for a person whose role fits but whose reach does not. Fixed texts: a
@@ -399,9 +409,9 @@ def decide(actor: Actor | None, action: Action, target: Target | None = None) ->
 
 
 # What someone at the server's command line may do without naming a person: the work of
-# running the service (loading and exporting the directory). Whoever has that shell holds the
+# running the service (loading and exporting the directory, loading term dates). Whoever has that shell holds the
 # database anyway; the audit entry records that it came from the command line, and as whom.
-OPERATOR_ACTIONS = frozenset({Action.IMPORT_DIRECTORY, Action.EXPORT_DIRECTORY})
+OPERATOR_ACTIONS = frozenset({Action.IMPORT_DIRECTORY, Action.EXPORT_DIRECTORY, Action.MANAGE_TERM_DATES})
 NOT_FOR_OPERATOR = "That needs a named person: add --actor-email with the address of someone who may do it."
 
 

@@ -19,6 +19,9 @@ with `from.aadObjectId` "00000000-0000-0000-0000-0000000000020" (its other users
 another Entra object id. The Playground's other users get a school DSL, SENCO and
 teacher and the Partnership Director and Coordinator, so group chats show several roles.
 The Bot Framework Emulator sends no aadObjectId, so its user resolves to nobody.
+
+Term dates (`DEMO_TERM_DATES`) for 2025-26 and 2026-27 are invented, shaped like a
+Leicestershire school year; the bank holidays are England's real ones for those years.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from domain.directory.rules import upn_check_letter
 from domain.directory.service import import_directory
 from domain.requester import Requester
 from domain.roles import Role
+from domain.school_calendar.service import TermDatesReport, import_term_dates
 
 DEMO_USER_ENV = "DEMO_USER_AAD_ID"
 PLAYGROUND_USER_AAD_ID = "00000000-0000-0000-0000-0000000000020"
@@ -267,3 +271,47 @@ async def load_demo_data(
         if not reports[kind].accepted:
             break
     return reports
+
+
+# Fictional term dates (plausible, not any council's) with England's bank holidays.
+DEMO_TERM_DATES = """kind,start,end,name
+term,2025-09-02,2025-12-19,Autumn term 2025
+inset,2025-09-02,,INSET day
+holiday,2025-10-27,2025-10-31,October half term
+bank_holiday,2025-12-25,,Christmas Day
+bank_holiday,2025-12-26,,Boxing Day
+bank_holiday,2026-01-01,,New Year's Day
+term,2026-01-05,2026-03-27,Spring term 2026
+inset,2026-01-05,,INSET day
+holiday,2026-02-16,2026-02-20,February half term
+bank_holiday,2026-04-03,,Good Friday
+bank_holiday,2026-04-06,,Easter Monday
+term,2026-04-13,2026-07-22,Summer term 2026
+bank_holiday,2026-05-04,,Early May bank holiday
+holiday,2026-05-25,2026-05-29,May half term
+bank_holiday,2026-05-25,,Spring bank holiday
+inset,2026-07-22,,INSET day
+bank_holiday,2026-08-31,,Summer bank holiday
+term,2026-09-01,2026-12-18,Autumn term 2026
+inset,2026-09-01,,INSET day
+holiday,2026-10-26,2026-10-30,October half term
+bank_holiday,2026-12-25,,Christmas Day
+bank_holiday,2026-12-28,,Boxing Day (substitute day)
+bank_holiday,2027-01-01,,New Year's Day
+term,2027-01-04,2027-03-25,Spring term 2027
+inset,2027-01-04,,INSET day
+holiday,2027-02-15,2027-02-19,February half term
+bank_holiday,2027-03-26,,Good Friday
+bank_holiday,2027-03-29,,Easter Monday
+term,2027-04-12,2027-07-21,Summer term 2027
+bank_holiday,2027-05-03,,Early May bank holiday
+holiday,2027-05-31,2027-06-04,May half term
+bank_holiday,2027-05-31,,Spring bank holiday
+inset,2027-07-21,,INSET day
+bank_holiday,2027-08-30,,Summer bank holiday
+"""
+
+
+async def load_demo_term_dates(database: Database) -> TermDatesReport:
+    """Load the demo calendar (replacing any stored one), as the command line would."""
+    return await import_term_dates(database, Requester.system(), DEMO_TERM_DATES)

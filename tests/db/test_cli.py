@@ -62,7 +62,14 @@ def test_bad_settings_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_demo_export_import_and_retention(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("migrate") == 0
     assert run("demo-data") == 0
-    assert "schools: 6 added" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "schools: 6 added" in out and "term dates: 6 term(s)" in out
+    (env / "terms.csv").write_text("kind,start,end\nterm,2027-01-04,2026-03-25\n", encoding="utf-8")
+    assert run("import", "term-dates", str(env / "terms.csv")) == 1
+    assert "row 2, end: is before the start" in capsys.readouterr().err
+    (env / "terms.csv").write_text("kind,start,end\nterm,2027-01-04,2027-03-25\n", encoding="utf-8")
+    assert run("import", "term-dates", str(env / "terms.csv")) == 0
+    assert "term dates: 1 term(s)" in capsys.readouterr().out
     for kind in ("schools", "people", "pupils"):
         assert run("export", kind, str(env / f"{kind}.csv")) == 0
         assert run("import", kind, str(env / f"{kind}.csv")) == 0

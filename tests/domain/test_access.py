@@ -72,6 +72,7 @@ KIND = {
     Action.EXPORT_DIRECTORY: RecordKind.SCHOOL,
     Action.ERASE_PUPIL_DATA: RecordKind.PUPIL,
     Action.VIEW_AUDIT_LOG: RecordKind.AUDIT_LOG,
+    Action.MANAGE_TERM_DATES: RecordKind.SCHOOL_CALENDAR,
 }
 
 # Each cell is four answers, Y (allowed) or . (refused), for four records:
@@ -106,6 +107,7 @@ EXPECTED: dict[Action, str] = {
     Action.EXPORT_DIRECTORY:               ".... .... .... .... .... .... .... .... .... .... .... YYYY",
     Action.ERASE_PUPIL_DATA:               ".... .... .... .... .... .... .... .... YYYY .... .... ....",
     Action.VIEW_AUDIT_LOG:                 ".... .... .... .... .... .... .... .... YYYY .... .... ....",
+    Action.MANAGE_TERM_DATES:              ".... .... .... .... .... .... .... .... YYYY .... .... YYYY",
 }
 # fmt: on
 

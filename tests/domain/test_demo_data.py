@@ -6,13 +6,14 @@ from collections import Counter
 from datetime import date
 
 from db.engine import Database
-from domain.demo_data import PLAYGROUND_USER_AAD_ID, SCHOOLS, demo_files, load_demo_data
+from domain.demo_data import PLAYGROUND_USER_AAD_ID, SCHOOLS, demo_files, load_demo_data, load_demo_term_dates
 from domain.directory.csv_files import KINDS
 from domain.directory.queries import dsl_for, list_people, list_schools, pupils_for_school, resolve_person
 from domain.directory.service import export_directory
 from domain.erasure import pupils_past_retention
 from domain.requester import Requester
 from domain.roles import PARTNERSHIP_ROLES, SCHOOL_ROLES, Role
+from domain.school_calendar.queries import load_term_dates
 
 TODAY = date(2026, 1, 5)
 
@@ -92,3 +93,15 @@ async def test_former_pupils_show_in_the_retention_report(database: Database) ->
     await load_demo_data(database, today=TODAY)
     due = await pupils_past_retention(database, TODAY, 2190)
     assert len(due) == 2 and all(p.left_provision_on == date(2019, 7, 20) for p in due)
+
+
+async def test_the_demo_calendar_knows_2026_27(database: Database) -> None:
+    assert (await load_demo_term_dates(database)).accepted
+    dates = await load_term_dates(database)
+    assert dates.is_school_day(date(2026, 9, 2))
+    assert not dates.is_school_day(date(2026, 9, 1))  # INSET
+    assert not dates.is_school_day(date(2026, 10, 27))  # half term
+    assert not dates.is_school_day(date(2026, 12, 21))  # Christmas holiday
+    assert not dates.is_school_day(date(2027, 3, 29))  # Easter Monday
+    assert dates.is_school_day(date(2027, 7, 20))
+    assert (await load_demo_term_dates(database)).accepted  # twice is fine: it replaces
