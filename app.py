@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.features import Feature
 from bot.handler import LncipBot
+from bot.notices import NoticeRenderers
 from bot.proactive import BotFrameworkSender
 from bot.sdk_fastpaths.adapter import build_adapter
 from bot.storage import DatabaseConversationState, DatabaseStorage
@@ -61,7 +62,10 @@ def create_app(
             ],
             clock=clock,
         )
-        app[NOTIFIER] = Notifier(database, BotFrameworkSender(adapter, settings.app_id, clock=clock), clock)
+        renderers = NoticeRenderers()  # each feature that notifies registers its renderers here
+        app[NOTIFIER] = Notifier(
+            database, BotFrameworkSender(adapter, settings.app_id, clock=clock), clock, render=renderers
+        )
         app[READINESS].append(database.ping)
         log_event(log, "started", local_mode=settings.local_mode, port=settings.port)
         yield
