@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,37 +26,9 @@ from domain.outbox import NotificationStatus
 from tests.fixtures.conversations import channel, personal
 from tests.fixtures.directory_rows import add_person
 from tests.fixtures.fakes import FakeSleep
+from tests.fixtures.outbox import FakeSender, Message, reachable_person
 
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Referral received"}]}
-
-
-@dataclass
-class Posted:
-    address: ConversationAddress
-    card: dict[str, Any]
-    text: str
-    alert: bool
-    at: datetime
-
-
-@dataclass
-class FakeSender:
-    """Answers with the scripted results in order, then 201; records every send."""
-
-    clock: ManualClock
-    script: list[SendResult] = field(default_factory=list)
-    posted: list[Posted] = field(default_factory=list)
-
-    async def send(self, address: ConversationAddress, card: dict[str, Any], text: str, alert: bool) -> SendResult:
-        self.posted.append(Posted(address, card, text, alert, self.clock.now()))
-        await asyncio.sleep(0)  # let other tasks run, as a real send would
-        return self.script.pop(0) if self.script else SendResult(201)
-
-
-@dataclass(frozen=True)
-class Message:
-    card: dict[str, Any]
-    text: str
 
 
 async def render(notice: Notice) -> Message:
@@ -96,12 +67,6 @@ def sender(clock: ManualClock) -> FakeSender:
 @pytest.fixture
 def notifier(database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep) -> Notifier:
     return make_notifier(database, sender, clock, sleep, jitter=lambda: 1.0)
-
-
-async def reachable_person(database: Database, clock: ManualClock, n: int = 1) -> int:
-    person = await add_person(database, f"person{n}@school.example")
-    await remember(database, personal(f"a:chat-{n}", f"29:user-{n}"), person, clock.now())
-    return person
 
 
 async def attempts_of(database: Database, notification_id: int) -> list[DeliveryAttempt]:
