@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -13,7 +14,7 @@ from core.clock import ManualClock
 from db.engine import Database
 from db.models.directory import Person
 from db.models.proactive import Notification, NotificationPupil
-from domain.notices import MAX_PAYLOAD_BYTES, Notice, NoticeError, Render, UnknownNoticeKind
+from domain.notices import MAX_PAYLOAD_BYTES, JsonValue, Notice, NoticeError, Render, UnknownNoticeKind
 from domain.notifier import Notifier, RetryPolicy, queue_notice
 from domain.outbox import NotificationStatus
 from tests.fixtures.directory_rows import add_person, add_pupil, add_school
@@ -37,7 +38,7 @@ async def count_rows(database: Database) -> int:
 
 
 def test_a_notice_keeps_plain_json_and_copies_it() -> None:
-    facts = {"forum_id": 5, "rung": 1, "tags": ["a", "b"], "on": None, "urgent": True}
+    facts: dict[str, JsonValue] = {"forum_id": 5, "rung": 1, "tags": ["a", "b"], "on": None, "urgent": True}
     notice = Notice("forum.booked", facts, "forum.booked:5")
     facts["rung"] = 2
     assert notice.payload == {"forum_id": 5, "rung": 1, "tags": ["a", "b"], "on": None, "urgent": True}
@@ -66,7 +67,7 @@ def test_pupils_named_in_the_payload_are_pupils_of_the_notice() -> None:
         ("people.added", {}, "k", (True,)),
     ],
 )
-def test_an_unfit_notice_is_refused(kind: str, payload: dict, key: str, pupil_ids: tuple) -> None:  # type: ignore[type-arg]
+def test_an_unfit_notice_is_refused(kind: str, payload: dict[str, Any], key: str, pupil_ids: tuple[int, ...]) -> None:
     with pytest.raises(NoticeError) as refused:
         Notice(kind, payload, key, pupil_ids)
     assert "A123456789012" not in str(refused.value)  # a refusal never echoes the data
