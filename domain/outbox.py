@@ -50,7 +50,7 @@ ERASED = "erased"  # last_error of a notification cancelled because a pupil it n
 
 @dataclass(frozen=True)
 class Delivery:
-    """Where a notification stands, for the caller that enqueued it."""
+    """Where a notification stands, for the caller that queued it."""
 
     notification_id: int
     status: NotificationStatus
