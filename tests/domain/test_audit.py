@@ -156,6 +156,7 @@ async def test_postgres_also_refuses_truncate(database: Database) -> None:
         {"outcome": "a123456789012"},  # a UPN in lower case
         {"source": "upn_a123456789012"},  # inside a code word
         {"reason": "dob_20111203"},  # a date without separators
+        {"file_digest": "sha256:a123456789012"},  # too short for a digest: a UPN
         {"outcome": {"nested": "dict"}},
     ],
 )
@@ -187,6 +188,7 @@ async def test_ids_and_outcomes_are_accepted(database: Database) -> None:
         "allowed": False,
         "reason": "not_allowed",
         "count": 12,
+        "file_digest": "sha256:0123456789abcdef0123456789012345",  # digit runs, but a digest
     }
     async with database.session() as session:
         await record_audit(
