@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.features import Feature
 from bot.handler import LncipBot
+from bot.notices import NoticeRenderers
 from bot.proactive import BotFrameworkSender
 from bot.sdk_fastpaths.adapter import build_adapter
 from bot.storage import DatabaseConversationState, DatabaseStorage
@@ -23,7 +24,7 @@ from db.engine import Database
 from db.migrate import upgrade_to_head
 from dialogs import people
 from domain.notifier import Notifier
-from domain.scheduler import Job, Scheduler
+from domain.scheduler import Scheduler
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.app")
@@ -38,7 +39,6 @@ def create_app(
     clock: Clock | None = None,
     knowledge: KnowledgeBase | None = None,
     extra_features: Sequence[Feature] = (),
-    jobs: Sequence[Job] = (),
 ) -> web.Application:
     """The app; `extra_features` are added to the product's own (tests register samples)."""
     clock = clock or SystemClock()
@@ -53,19 +53,16 @@ def create_app(
         adapter = build_adapter(settings)
         app[DATABASE] = database
         app[ADAPTER] = adapter
-        app[BOT] = LncipBot(
-            settings,
-            kb,
-            database=database,
-            conversation_state=DatabaseConversationState(DatabaseStorage(database)),
-            features=[
-                people.feature(database),
-                *extra_features,
-            ],
-            clock=clock,
-        )
-        app[NOTIFIER] = Notifier(database, BotFrameworkSender(adapter, settings.app_id, clock=clock), clock)
-        app[SCHEDULER] = Scheduler(database, clock, jobs)
+        features = [
+            people.feature(database),
+            *extra_features,
+        ]
+        state = DatabaseConversationState(DatabaseStorage(database))
+        app[BOT] = LncipBot(settings, kb, database=database, conversation_state=state, features=features, clock=clock)
+        renderers = NoticeRenderers.of(feature.notice_renderers for feature in features)
+        sender = BotFrameworkSender(adapter, settings.app_id, clock=clock)
+        app[NOTIFIER] = Notifier(database, sender, clock, render=renderers)
+        app[SCHEDULER] = Scheduler(database, clock, [job for feature in features for job in feature.jobs])
         app[READINESS].append(database.ping)
         log_event(log, "started", local_mode=settings.local_mode, port=settings.port)
         yield

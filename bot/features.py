@@ -1,18 +1,22 @@
 """A feature's registration: everything it adds to the bot, handed over in one value.
 
 Each feature folder under `dialogs/` has a `feature(...)` function returning a `Feature`;
-`app.py` lists the features, one line each, and the bot registers their commands and dialogs
-and card actions (and `help` lists the same commands).
+`app.py` lists the features, one line each: the bot registers their commands, dialogs and
+card actions (`help` lists the same commands), the notifier their notice renderers, and the
+scheduler their jobs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from botbuilder.dialogs import Dialog
 
 from bot.card_actions import CardAction
 from bot.commands import Command
+from bot.notices import NoticeRenderer
+from domain.scheduler import Job
 
 
 @dataclass(frozen=True)
@@ -21,3 +25,5 @@ class Feature:
     commands: tuple[Command, ...] = ()
     dialogs: tuple[Dialog, ...] = ()
     card_actions: tuple[CardAction, ...] = ()
+    notice_renderers: Mapping[str, NoticeRenderer] = field(default_factory=dict)  # notice kind -> renderer
+    jobs: tuple[Job, ...] = ()

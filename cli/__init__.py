@@ -6,7 +6,8 @@
     export {schools,people,pupils} FILE       write the directory as CSV ("-" for stdout)
     demo-data                                 load the fictional demo partnership (idempotent)
     erase-pupil --upn UPN --actor-email E --reason CODE
-                                              erase a pupil's personal data (audited)
+                                              erase a pupil's personal data and the notices
+                                              about them (audited)
     retention-report                          pupils past RETENTION_DAYS, for erase-pupil
 
 `python -m cli.evaluate_qa FILE` scores the Q&A on a file of staff questions.

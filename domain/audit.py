@@ -18,7 +18,14 @@ deliberately simple:
 - `detail` values are numbers, booleans, None, short lower-case code words
   ("accepted", "in_school_support"), or flat lists of those. No spaces and no capitals
   means no names, no sentences and no UPNs; a code word must start with a letter, so
-  no dates either.
+  no dates either, and holds no run of six or more digits, so no UPN written in lower
+  case and no date written without separators. A file digest ("sha256:<hex>") is the
+  one value allowed digit runs: it says which file, not what the file held.
+- `record_id` never has the shape of a UPN (a letter, 11 digits, a digit or letter).
+
+Because of this, erasing a pupil leaves the log as it is (`domain.erasure` says why), and
+tests/domain/test_audit_writes.py checks that no `record_audit` call in the code passes a
+personal field (a name, an e-mail, a date of birth, a UPN) into an entry.
 
 A new key belongs in `DETAIL_KEYS` only if it can never carry personal data.
 """
@@ -85,6 +92,10 @@ MAX_LIST_ITEMS = 50
 _CODE_WORD = re.compile(r"[a-z][a-z0-9_.:-]{0,63}")
 _RECORD_TYPE = re.compile(r"[a-z][a-z_]{0,63}")
 _RECORD_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_DIGIT_RUN = re.compile(r"[0-9]{6}")
+_UPN_SHAPE = re.compile(r"[A-Za-z][0-9]{11}[0-9A-Za-z]")
+# A file's digest: hex, so it may hold digit runs, but it says which file, not what it held.
+_DIGEST = re.compile(r"sha256:[0-9a-f]{16,64}")
 
 
 class AuditDetailError(ValueError):
@@ -121,7 +132,7 @@ async def record_audit(
         raise AuditDetailError(f"unknown audit action {action!r}: add it to AuditAction")
     if not _RECORD_TYPE.fullmatch(record_type):
         raise AuditDetailError(f"record_type must be a lower-case word, not {record_type!r}")
-    if not _RECORD_ID.fullmatch(record_id):
+    if not _RECORD_ID.fullmatch(record_id) or _UPN_SHAPE.fullmatch(record_id):
         raise AuditDetailError("record_id must be our own short id")
     checked = _checked_detail(detail or {})
     when = at if at is not None else SystemClock().now()
@@ -198,7 +209,9 @@ def _checked_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
 def _checked_value(key: str, value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float):
         return value
-    if isinstance(value, str) and _CODE_WORD.fullmatch(value):
+    if isinstance(value, str) and (
+        _DIGEST.fullmatch(value) or (_CODE_WORD.fullmatch(value) and not _DIGIT_RUN.search(value))
+    ):
         return value
     # The value itself is not echoed: it may be the very personal data we refuse.
     raise AuditDetailError(f"audit detail {key!r} must be a number, yes/no or a lower-case code word")

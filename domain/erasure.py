@@ -11,6 +11,22 @@ Partnership's figures whole.
 that must be kept, or an IICSA instruction not to destroy; domain.md §3.5) is refused.
 Features that must keep records set the hold; clearing it is a deliberate act.
 
+What erasure reaches, in the same transaction as the tombstone:
+
+- The outbox. A notice names the pupils its payload is about (`Notice.pupil_ids`, stored in
+  `notification_pupils`); every notification naming the pupil loses its payload, and those
+  not sent yet are cancelled (reason `erased`), so nothing about the pupil is sent after the
+  erasure. Cards are never stored (they are rendered when sent), so nothing else in the
+  outbox can hold the pupil's details.
+- The audit log is not edited, and needs not be. It is append-only for everyone, the app
+  included (database triggers, migration 0002), and an erasure path through those triggers
+  would be a way to rewrite history for whoever holds the app's credentials. Instead an entry
+  never holds personal data in the first place: `domain.audit.record_audit` accepts ids and
+  lower-case code words only, refuses anything shaped like a UPN, a date or a name (capitals,
+  spaces, long runs of digits), and tests/domain/test_audit_writes.py checks every
+  `record_audit` call in the code for personal fields. After an erasure the log points at the
+  tombstone by id and says nothing of who it was.
+
 Retention (RETENTION_DAYS in core.settings, 2190 days = 6 years by default) counts from
 `left_provision_on`; `pupils_past_retention` lists the pupils the erase command should
 act on. Who may erase is `domain.access`'s decision (Action.ERASE_PUPIL_DATA), asked by
@@ -29,6 +45,7 @@ from sqlalchemy import select
 from core.clock import Clock, SystemClock
 from db.engine import Database, DatabaseOrSession, unit_of_work
 from db.models.directory import Pupil
+from domain import outbox
 from domain.audit import AuditAction, record_audit
 from domain.directory.model import PupilRecord, pupil_record
 
@@ -46,8 +63,9 @@ class ErasureRefused(Exception):
 async def erase_pupil(
     db: Database, pupil_id: int, actor_id: int | None, reason: ErasureReason | str, *, clock: Clock | None = None
 ) -> PupilRecord:
-    """Overwrite the pupil's personal data, leaving a tombstone; audited. Erasing an
-    already erased pupil changes nothing and is not audited again."""
+    """Overwrite the pupil's personal data, leaving a tombstone, and cancel and empty the
+    notices about them; audited. Erasing an already erased pupil changes nothing and is not
+    audited again."""
     reason = ErasureReason(reason)
     now = (clock or SystemClock()).now()
     async with db.session() as session:
@@ -64,6 +82,7 @@ async def erase_pupil(
         pupil.upn = None
         pupil.erased_at = now
         await session.flush()
+        await outbox.forget_pupil(session, pupil_id, now)
         await record_audit(
             session,
             actor_id=actor_id,

@@ -1,8 +1,15 @@
-"""The one way to send a proactive message: an outbox in the database and a sender loop.
+"""The one way to send a proactive message: notices in an outbox in the database, and a sender loop.
 
-`enqueue_*` writes an outbox row (in the caller's transaction when given a session),
-so a message is never lost to a crash. `run_due` claims due rows, sends each through the
-`Sender` under Teams' rate limits, and records every attempt and outcome:
+`queue_notice` writes a notice to the outbox (in the caller's transaction when given a
+session), so a message is never lost to a crash and the same notice is never queued twice
+for one recipient. `run_due` claims due rows, renders each notice into a message just before
+sending it (the `Render` the edge passes in), sends it through the `Sender` under Teams'
+rate limits, and records every attempt and outcome:
+
+- No renderer for the notice's kind: failed, at once (`no_renderer`).
+- The renderer answers None (the record it names is gone): cancelled (`record_gone`).
+- The renderer raises or hangs: retried like a failed send (`render_failed`), then failed.
+- The rendered message is over MAX_MESSAGE_BYTES: failed (`too_large`); Teams would refuse it.
 
 - 2xx: sent.
 - 412, 429, 502, 503, 504, no response, timeout: retried after `Retry-After` when given
@@ -13,7 +20,8 @@ so a message is never lost to a crash. `run_due` claims due rows, sends each thr
 - No usable address (person never talked to the bot, or stale): undeliverable, at once.
 
 The rows, their claims and leases are `domain.outbox`'s; a batch hands back the rows its
-lease no longer covers rather than race another instance for them.
+lease no longer covers rather than race another instance for them. Logs name a notice's
+kind and id, never its payload or the rendered message.
 """
 
 from __future__ import annotations
@@ -29,13 +37,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from core.clock import Clock
 from core.logs import log_event
 from db.engine import Database, DatabaseOrSession, unit_of_work
 from domain import outbox
 from domain.conversations import MAX_MESSAGE_BYTES, ConversationAddress, address_by_id, mark_stale, personal_address_for
+from domain.notices import Notice, Render, RenderedMessage, UnknownNoticeKind
 from domain.outbox import Attempt, ClaimedNotification, Delivery, NotificationStatus
 from domain.rate_limit import RateLimiter, Sleep
 
@@ -44,6 +51,10 @@ logger = logging.getLogger(__name__)
 NO_RESPONSE = 0  # SendResult.status when no HTTP response came back.
 TIMEOUT = "timeout"
 NO_CONVERSATION = "no_conversation"
+NO_RENDERER = "no_renderer"
+RECORD_GONE = "record_gone"
+RENDER_FAILED = "render_failed"
+TOO_LARGE = "too_large"
 
 
 @dataclass(frozen=True)
@@ -99,9 +110,11 @@ class Notifier:
         send_timeout: float = 30.0,
         lease: timedelta = timedelta(minutes=5),
         max_wait_in_batch: float = 5.0,
+        render: Render,
     ) -> None:
         self.db = db
         self.sender = sender
+        self.render = render
         self.clock = clock
         self.sleep = sleep
         self.limiter = limiter or RateLimiter(clock, sleep)
@@ -114,81 +127,9 @@ class Notifier:
         self.max_wait_in_batch = max_wait_in_batch
         self._paused_until: datetime | None = None
 
-    # ---- enqueue -------------------------------------------------------------------------
-
-    async def enqueue_to_person(
-        self,
-        person_id: int,
-        card: dict[str, Any],
-        text: str,
-        kind: str,
-        alert: bool = False,
-        *,
-        session: AsyncSession | None = None,
-    ) -> int:
-        """Queue a message to the person's 1:1 chat; returns the notification id.
-
-        With `session`, the row is written in the caller's transaction (it goes only if that
-        commits). If the bot has no usable chat with the person, the row is stored at once as
-        undeliverable (`delivery()` shows it) rather than dropped.
-        """
-        return await self._enqueue(card, text, kind, alert, session, person_id=person_id)
-
-    async def enqueue_to_channel(
-        self,
-        address_id: int,
-        card: dict[str, Any],
-        text: str,
-        kind: str,
-        alert: bool = False,
-        *,
-        session: AsyncSession | None = None,
-    ) -> int:
-        """Queue a message to a stored group chat or channel address; returns the id."""
-        return await self._enqueue(card, text, kind, alert, session, address_id=address_id)
-
     async def delivery(self, notification_id: int) -> Delivery:
         """Where a notification stands (e.g. undeliverable because the person has no chat)."""
         return await outbox.delivery(self.db, notification_id)
-
-    async def _enqueue(
-        self,
-        card: dict[str, Any],
-        text: str,
-        kind: str,
-        alert: bool,
-        session: AsyncSession | None,
-        *,
-        person_id: int | None = None,
-        address_id: int | None = None,
-    ) -> int:
-        if len(json.dumps(card).encode()) + len(text.encode()) > MAX_MESSAGE_BYTES:
-            raise ValueError(f"a {kind} notification is over {MAX_MESSAGE_BYTES} bytes; Teams would refuse it")
-        async with unit_of_work(session if session is not None else self.db) as work:
-            reachable = await _address_for(work, person_id, address_id) is not None
-            notification_id = await outbox.add(
-                work,
-                person_id=person_id,
-                address_id=address_id,
-                kind=kind,
-                card=card,
-                text=text,
-                alert=alert,
-                now=self.clock.now(),
-                undeliverable_because=None if reachable else NO_CONVERSATION,
-            )
-            if not reachable:
-                log_event(
-                    logger,
-                    "notification.undeliverable",
-                    logging.WARNING,
-                    notification_id=notification_id,
-                    kind=kind,
-                    person_id=person_id,
-                    address_id=address_id,
-                    reason=NO_CONVERSATION,
-                )
-            return notification_id
 
     # ---- the sender loop -----------------------------------------------------------------
 
@@ -246,10 +187,30 @@ class Notifier:
             # A busy conversation must not hold up everyone else's messages behind it.
             await outbox.release(self.db, [job], self.clock.now() + timedelta(seconds=wait))
             return False
-        await self.limiter.acquire(conversation, address.tenant_id)
         started = time.perf_counter()
+        # Rendered now, not when queued: the card says what the records say at this moment.
         try:
-            result = await asyncio.wait_for(self.sender.send(address, job.card, job.text, job.alert), self.send_timeout)
+            message = await asyncio.wait_for(self.render(job.notice), self.send_timeout)
+        except UnknownNoticeKind:
+            await self._finish(job, None, None, NotificationStatus.FAILED, NO_RENDERER, 0)
+            return True
+        except Exception as error:
+            # The type only: a renderer's error text may quote the record it was reading.
+            log_event(logger, "notice.render_failed", logging.WARNING, kind=job.kind, error=type(error).__name__)
+            duration_ms = round((time.perf_counter() - started) * 1000)
+            await self._settle(job, address, SendResult(NO_RESPONSE, None, RENDER_FAILED), duration_ms)
+            return True
+        if message is None:
+            await self._finish(job, None, None, NotificationStatus.CANCELLED, RECORD_GONE, 0)
+            return True
+        if message_bytes(message) > MAX_MESSAGE_BYTES:
+            await self._finish(job, None, None, NotificationStatus.FAILED, TOO_LARGE, 0)
+            return True
+        await self.limiter.acquire(conversation, address.tenant_id)
+        try:
+            result = await asyncio.wait_for(
+                self.sender.send(address, message.card, message.text, job.notice.alert), self.send_timeout
+            )
         except TimeoutError:
             result = SendResult(NO_RESPONSE, None, TIMEOUT)
         except Exception as error:
@@ -353,6 +314,55 @@ class Notifier:
 
 
 _BAD = frozenset({NotificationStatus.UNDELIVERABLE, NotificationStatus.FAILED, NotificationStatus.RETRYING})
+
+
+async def queue_notice(
+    db: DatabaseOrSession,
+    notice: Notice,
+    *,
+    to_person: int | None = None,
+    to_address: int | None = None,
+    now: datetime,
+) -> int:
+    """Queue `notice` to a person's 1:1 chat (`to_person`) or a stored group chat or channel
+    (`to_address`); returns the notification id.
+
+    Given a session, the row is written in the caller's transaction (it goes only if that
+    commits). Queuing a notice whose key is already queued for the same recipient stores
+    nothing and returns the id of the row that is there, whatever became of it (sent,
+    undeliverable, cancelled), and leaves the transaction fit to go on. If the bot has no
+    usable chat with the recipient, the row is stored at once as undeliverable (`delivery()`
+    shows it) rather than dropped.
+    """
+    if (to_person is None) == (to_address is None):
+        raise ValueError("a notice goes to a person or to an address: give exactly one")
+    async with unit_of_work(db) as session:
+        reachable = await _address_for(session, to_person, to_address) is not None
+        notification_id, new = await outbox.add(
+            session,
+            notice,
+            person_id=to_person,
+            address_id=to_address,
+            now=now,
+            undeliverable_because=None if reachable else NO_CONVERSATION,
+        )
+        if new and not reachable:
+            log_event(
+                logger,
+                "notification.undeliverable",
+                logging.WARNING,
+                notification_id=notification_id,
+                kind=notice.kind,
+                person_id=to_person,
+                address_id=to_address,
+                reason=NO_CONVERSATION,
+            )
+        return notification_id
+
+
+def message_bytes(message: RenderedMessage) -> int:
+    """What a rendered message weighs on the wire, near enough: its card as JSON and its text."""
+    return len(json.dumps(message.card).encode()) + len(message.text.encode())
 
 
 async def _address_for(

@@ -1,8 +1,14 @@
 """The outbox: `notifications` rows and their `delivery_attempts`, as the notifier stores them.
 
-This is the storage side only: add a row, claim due rows, hand claimed rows back, record an
-attempt and a row's new state, and read where a row stands. What to do with a result
-(retry, pause, give up, mark an address stale) is `domain.notifier`'s rule.
+This is the storage side only: add a notice (once per idempotency key), claim due rows, hand
+claimed rows back, record an attempt and a row's new state, read where a row stands, and
+forget what a row says about an erased pupil. What to do with a result (retry, pause, give
+up, mark an address stale) is `domain.notifier`'s rule.
+
+Adding is `INSERT ... ON CONFLICT (idempotency_key) DO NOTHING` on both databases: a key
+already stored leaves the caller's transaction as it was (no error to roll back from), and
+the row already there is the answer. On PostgreSQL a second transaction adding the same key
+waits for the first to commit, then finds its row.
 
 Claiming: PostgreSQL selects due rows `FOR UPDATE SKIP LOCKED`; SQLite (one writer at a time)
 claims with one conditional UPDATE. A claim carries a token and a lease; a row whose lease
@@ -17,13 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import Database
-from db.models.proactive import DeliveryAttempt, Notification
+from db.models.proactive import DeliveryAttempt, Notification, NotificationPupil
+from domain.notices import Notice
 
 
 class NotificationStatus(StrEnum):
@@ -33,11 +40,17 @@ class NotificationStatus(StrEnum):
     RETRYING = "retrying"
     UNDELIVERABLE = "undeliverable"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # not to be sent after all: its record is gone (erased, withdrawn)
+
+
+# Not sent yet, and still meant to be.
+WAITING = (NotificationStatus.PENDING, NotificationStatus.RETRYING, NotificationStatus.SENDING)
+ERASED = "erased"  # last_error of a notification cancelled because a pupil it named was erased
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """Where a notification stands, for the caller that enqueued it."""
+    """Where a notification stands, for the caller that queued it."""
 
     notification_id: int
     status: NotificationStatus
@@ -54,15 +67,16 @@ class ClaimedNotification:
     id: int
     person_id: int | None
     address_id: int | None
-    kind: str
-    card: dict[str, Any]
-    text: str
-    alert: bool
+    notice: Notice
     attempts: int
     token: str
     claimed_until: datetime
     # The error codes of the last few attempts, newest first.
     recent_errors: list[str | None] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.notice.kind
 
 
 @dataclass(frozen=True)
@@ -75,38 +89,90 @@ class Attempt:
     duration_ms: int
 
 
+def idempotency_key(notice_key: str, *, person_id: int | None, address_id: int | None) -> str:
+    """The stored key: the notice's own key for this one recipient, so one notice can go to
+    several people, once each."""
+    recipient = f"person:{person_id}" if person_id is not None else f"address:{address_id}"
+    return f"to-{recipient}|{notice_key}"
+
+
+def notice_key(stored_key: str) -> str:
+    """The notice's own key back from a stored one (a legacy row's key is kept whole)."""
+    recipient, bar, key = stored_key.partition("|")
+    return key if bar and recipient.startswith("to-") else stored_key
+
+
 async def add(
     session: AsyncSession,
+    notice: Notice,
     *,
     person_id: int | None,
     address_id: int | None,
-    kind: str,
-    card: dict[str, Any],
-    text: str,
-    alert: bool,
     now: datetime,
     undeliverable_because: str | None,
-) -> int:
-    """Store a new notification in the caller's session; returns its id. It is due at once,
-    or stored as undeliverable when `undeliverable_because` gives the reason."""
+) -> tuple[int, bool]:
+    """Store a notice for one recipient in the caller's session, unless it is stored for them
+    already; returns the row's id and whether it is new. A new row is due at once, or stored
+    as undeliverable when `undeliverable_because` gives the reason."""
     due = undeliverable_because is None
-    row = Notification(
-        person_id=person_id,
-        address_id=address_id,
-        kind=kind,
-        card=card,
-        text=text,
-        alert=alert,
-        created_at=now,
-        updated_at=now,
-        status=NotificationStatus.PENDING if due else NotificationStatus.UNDELIVERABLE,
-        attempts=0,
-        next_attempt_at=now if due else None,
-        last_error=undeliverable_because,
+    key = idempotency_key(notice.key, person_id=person_id, address_id=address_id)
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    added = await session.execute(
+        insert(Notification)
+        .values(
+            person_id=person_id,
+            address_id=address_id,
+            kind=notice.kind,
+            payload=dict(notice.payload),
+            idempotency_key=key,
+            alert=notice.alert,
+            created_at=now,
+            updated_at=now,
+            status=NotificationStatus.PENDING if due else NotificationStatus.UNDELIVERABLE,
+            attempts=0,
+            next_attempt_at=now if due else None,
+            last_error=undeliverable_because,
+        )
+        .on_conflict_do_nothing(index_elements=[Notification.idempotency_key])
+        .returning(Notification.id)
     )
-    session.add(row)
+    new_id = added.scalar_one_or_none()
+    if new_id is None:
+        existing = await session.scalar(select(Notification.id).where(Notification.idempotency_key == key))
+        if existing is None:  # only if the row was deleted between the two statements
+            raise LookupError("a notification with this idempotency key vanished while being queued")
+        return existing, False
+    session.add_all(NotificationPupil(notification_id=new_id, pupil_id=pupil) for pupil in notice.pupil_ids)
     await session.flush()
-    return row.id
+    return new_id, True
+
+
+async def forget_pupil(session: AsyncSession, pupil_id: int, now: datetime) -> int:
+    """In the caller's session: cancel every notification about the pupil that is still
+    waiting, and empty the payload of every notification about them, sent or not. Returns
+    how many were cancelled. A row another instance is sending loses its claim, so that
+    instance records nothing over the cancellation."""
+    about = select(NotificationPupil.notification_id).where(NotificationPupil.pupil_id == pupil_id)
+    cancelled = await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(about), Notification.status.in_([str(status) for status in WAITING]))
+        .values(
+            status=NotificationStatus.CANCELLED,
+            next_attempt_at=None,
+            claim_token=None,
+            claimed_until=None,
+            updated_at=now,
+            last_error=ERASED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Notification)
+        .where(Notification.id.in_(about))
+        .values(payload={})
+        .execution_options(synchronize_session=False)
+    )
+    return int(cancelled.rowcount)  # type: ignore[attr-defined]
 
 
 async def delivery(db: Database, notification_id: int) -> Delivery:
@@ -177,15 +243,37 @@ async def claim_due(
                 .order_by(Notification.next_attempt_at, Notification.id)
             )
         ).scalars()
+        claimed = list(rows)
+        pupils = await _pupils_of(session, [row.id for row in claimed])
         jobs = [
             ClaimedNotification(
-                r.id, r.person_id, r.address_id, r.kind, r.card, r.text, r.alert, r.attempts, token, now + lease
+                row.id,
+                row.person_id,
+                row.address_id,
+                Notice(row.kind, row.payload, notice_key(row.idempotency_key), pupils.get(row.id, ()), row.alert),
+                row.attempts,
+                token,
+                now + lease,
             )
-            for r in rows
+            for row in claimed
         ]
         for job in jobs:
             job.recent_errors = await _recent_errors(session, job.id, history)
         return jobs
+
+
+async def _pupils_of(session: AsyncSession, notification_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    if not notification_ids:
+        return {}
+    rows = await session.execute(
+        select(NotificationPupil.notification_id, NotificationPupil.pupil_id).where(
+            NotificationPupil.notification_id.in_(notification_ids)
+        )
+    )
+    pupils: dict[int, list[int]] = {}
+    for notification_id, pupil_id in rows:
+        pupils.setdefault(notification_id, []).append(pupil_id)
+    return {notification_id: tuple(ids) for notification_id, ids in pupils.items()}
 
 
 async def _recent_errors(session: AsyncSession, notification_id: int, limit: int) -> list[str | None]:

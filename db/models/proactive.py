@@ -1,9 +1,11 @@
 """Tables for proactive messages: where the bot can write (`conversation_refs`), what it
-must write (`notifications`, the outbox) and every try at writing it (`delivery_attempts`).
+must write (`notifications`, the outbox, with `notification_pupils` naming the pupils each is
+about) and every try at writing it (`delivery_attempts`).
 
 Conversation addresses are plain columns, not a pickled SDK `ConversationReference`, so they
-outlive a change of SDK. Nothing here holds message text except `notifications.card/text`,
-which is the outbox itself; errors are stored as codes, never as content.
+outlive a change of SDK. The outbox stores notices (a kind, ids and facts), never cards or
+message text: the card is rendered when it is sent (`domain.notices`). Errors are stored as
+codes, never as content.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UtcDateTime
 
-NOTIFICATION_STATUSES = ("pending", "sending", "sent", "retrying", "undeliverable", "failed")
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "retrying", "undeliverable", "failed", "cancelled")
 
 
 class ConversationRef(Base):
@@ -62,12 +63,17 @@ class ConversationRef(Base):
 
 
 class Notification(Base):
-    """The outbox: one proactive message to one person or one conversation, and its fate."""
+    """The outbox: one notice to one person or one conversation, and its fate.
+
+    `idempotency_key` is the notice's key and its recipient, unique, so queuing the same
+    notice to the same person twice stores one row (`domain.notifier.queue_notice`).
+    """
 
     __tablename__ = "notifications"
     __table_args__ = (
         CheckConstraint("status IN (" + ", ".join(f"'{s}'" for s in NOTIFICATION_STATUSES) + ")", name="status"),
         Index("ix_notifications_due", "status", "next_attempt_at"),
+        UniqueConstraint("idempotency_key", name="uq_notifications_idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -75,8 +81,9 @@ class Notification(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     address_id: Mapped[int | None] = mapped_column(ForeignKey("conversation_refs.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(String(60))
-    card: Mapped[dict[str, Any]] = mapped_column(JSON)
-    text: Mapped[str] = mapped_column(Text)
+    # Ids and facts (`Notice.payload`); emptied when a pupil it names is erased.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
     alert: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -88,6 +95,16 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(100))
+
+
+class NotificationPupil(Base):
+    """A pupil a notification is about (`Notice.pupil_ids`): how erasure finds what still
+    waits in the outbox. The link holds ids only, so it stays after the erasure."""
+
+    __tablename__ = "notification_pupils"
+
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class DeliveryAttempt(Base):

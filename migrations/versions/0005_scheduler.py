@@ -4,7 +4,6 @@ Revision ID: 0005
 Revises: 0003
 Create Date: 2026-11-28
 
-Written beside 0004 (made in parallel); when both are merged, down_revision becomes "0004".
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | Sequence[str] | None = "0003"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.acceptance
 
 
 @pytest.mark.skip(
-    reason="nothing in the UI triggers domain.notifier.Notifier.enqueue_to_person yet, and the bot "
+    reason="nothing in the UI queues a notice (domain.notifier.queue_notice) yet, and the bot "
     "gets no test-only endpoint for it; add this scenario with the first feature that notifies"
 )
 def test_proactive_message_reaches_the_personal_chat() -> None:

@@ -9,6 +9,8 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from bot.cards import RenderedCard
+from bot.notices import NoticeRenderers
 from bot.proactive import (
     BotFrameworkSender,
     address_from_activity,
@@ -18,7 +20,8 @@ from bot.proactive import (
 from core.clock import ManualClock
 from db.engine import Database
 from domain.conversations import ConversationAddress, personal_address_for, remember
-from domain.notifier import Notifier, SendResult
+from domain.notices import Notice
+from domain.notifier import Notifier, SendResult, queue_notice
 from domain.outbox import NotificationStatus
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.conversations import CARD, TENANT, address_at
@@ -91,15 +94,31 @@ async def test_a_send_that_never_answers_times_out(adapter: CloudAdapter, silent
     assert result == SendResult(0, None, "timeout")
 
 
+def forum_renderers() -> NoticeRenderers:
+    """Renders `forum.booked` as CARD, with the payload's text."""
+
+    async def forum_booked(notice: Notice) -> RenderedCard:
+        return RenderedCard(CARD, str(notice.payload["text"]))
+
+    renderers = NoticeRenderers()
+    renderers.register("forum.booked", forum_booked)
+    return renderers
+
+
+def forum_booked(text: str = "", *, alert: bool = False) -> Notice:
+    return Notice("forum.booked", {"forum_id": 5, "text": text}, "forum.booked:5", alert=alert)
+
+
 async def test_through_the_notifier_a_429_waits_then_succeeds(
     adapter: CloudAdapter, connector: ConnectorStandIn, database: Database
 ) -> None:
     clock = ManualClock()
     sleep = FakeSleep(clock)
-    notifier = Notifier(database, BotFrameworkSender(adapter, ""), clock, sleep)
+    notifier = Notifier(database, BotFrameworkSender(adapter, ""), clock, sleep, render=forum_renderers())
     person = await add_person(database)
     await remember(database, address_at(connector.url), person, clock.now())
-    notification_id = await notifier.enqueue_to_person(person, CARD, "Forum booked", "forum.booked", alert=True)
+    notice = forum_booked("Forum booked", alert=True)
+    notification_id = await queue_notice(database, notice, to_person=person, now=clock.now())
     connector.failures = [(429, {"Retry-After": "1"})]
 
     assert await notifier.run_due(10) == 1
@@ -108,6 +127,8 @@ async def test_through_the_notifier_a_429_waits_then_succeeds(
     assert sleep.waits == [1.0]
     [sent] = await connector.wait_for(1)
     assert sent.cards == [CARD]
+    assert sent.text == "Forum booked"
+    assert sent.activity["channelData"] == {"notification": {"alert": True}}
     delivery = await notifier.delivery(notification_id)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (NotificationStatus.SENT, 2, 200)
 
@@ -116,10 +137,10 @@ async def test_through_the_notifier_a_403_is_undeliverable(
     adapter: CloudAdapter, connector: ConnectorStandIn, database: Database
 ) -> None:
     clock = ManualClock()
-    notifier = Notifier(database, BotFrameworkSender(adapter, ""), clock, FakeSleep(clock))
+    notifier = Notifier(database, BotFrameworkSender(adapter, ""), clock, FakeSleep(clock), render=forum_renderers())
     person = await add_person(database)
     await remember(database, address_at(connector.url), person, clock.now())
-    notification_id = await notifier.enqueue_to_person(person, CARD, "", "forum.booked")
+    notification_id = await queue_notice(database, forum_booked(), to_person=person, now=clock.now())
     connector.failures = [(403, {})]
 
     await notifier.run_due(10)

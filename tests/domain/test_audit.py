@@ -153,6 +153,10 @@ async def test_postgres_also_refuses_truncate(database: Database) -> None:
         {"reason": "2011-03-04"},  # a date, not a code word
         {"fields": ["phone", "Jamie Smith"]},
         {"pupil_id": "A123456789012"},  # an id key holding a UPN
+        {"outcome": "a123456789012"},  # a UPN in lower case
+        {"source": "upn_a123456789012"},  # inside a code word
+        {"reason": "dob_20111203"},  # a date without separators
+        {"file_digest": "sha256:a123456789012"},  # too short for a digest: a UPN
         {"outcome": {"nested": "dict"}},
     ],
 )
@@ -184,6 +188,7 @@ async def test_ids_and_outcomes_are_accepted(database: Database) -> None:
         "allowed": False,
         "reason": "not_allowed",
         "count": 12,
+        "file_digest": "sha256:0123456789abcdef0123456789012345",  # digit runs, but a digest
     }
     async with database.session() as session:
         await record_audit(
@@ -206,6 +211,8 @@ async def test_ids_and_outcomes_are_accepted(database: Database) -> None:
         ("action", "deleted"),
         ("record_type", "Pupil Record"),
         ("record_id", "Jamie Smith"),
+        ("record_id", "A123456789012"),  # a UPN, not our own id
+        ("record_id", "a12345678901b"),
     ],
 )
 async def test_action_record_type_and_id_are_checked(database: Database, field: str, value: str) -> None:

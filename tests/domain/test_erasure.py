@@ -1,19 +1,28 @@
-"""Erasure leaves an audited tombstone; retention lists who is due."""
+"""Erasure leaves an audited tombstone, and reaches the outbox; retention lists who is due."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 import domain.erasure
 from core.clock import ManualClock
 from db.engine import Database
 from db.models.directory import Pupil
-from domain.audit import read_audit
+from db.models.proactive import Notification
+from domain.audit import AuditAction, read_audit, record_audit
 from domain.directory.queries import get_pupil, get_pupil_by_upn, pupils_for_school
 from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
+from domain.notices import Notice
+from domain.notifier import Notifier, queue_notice
+from domain.outbox import NotificationStatus
 from tests.fixtures.directory_rows import add_pupil, add_school, upn
+from tests.fixtures.fakes import FakeSleep
+from tests.fixtures.outbox import FakeSender, Message, reachable_person
 
 CLOCK = ManualClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
 
@@ -97,3 +106,100 @@ async def test_the_tombstone_keeps_the_table_rules(database: Database) -> None:
     with pytest.raises(IntegrityError):
         async with database.session() as session:
             session.add(Pupil(year_group=8, school_id=school, provision="none"))
+
+
+# ---- the outbox and the audit log ----------------------------------------------------------------
+
+CARD = {"type": "AdaptiveCard", "version": "1.5", "body": []}
+
+
+async def render(notice: Notice) -> Message:
+    return Message(CARD, "a notice")
+
+
+def about(pupil_id: int, key: str, **facts: Any) -> Notice:
+    return Notice("concern.raised", {"pupil_id": pupil_id, **facts}, key)
+
+
+async def test_erasure_cancels_and_empties_the_notices_about_the_pupil(database: Database) -> None:
+    clock = ManualClock(CLOCK.now())
+    school = await add_school(database)
+    erased = await add_pupil(database, school, "855400125001")
+    kept = await add_pupil(database, school, "855400125002")
+    recipient = await reachable_person(database, clock)
+    sender = FakeSender(clock)
+    notifier = Notifier(database, sender, clock, FakeSleep(clock), render=render)
+    sent = await queue_notice(database, about(erased, "c:1", rung=1), to_person=recipient, now=clock.now())
+    await notifier.run_due(10)
+    waiting = await queue_notice(database, about(erased, "c:2", rung=2), to_person=recipient, now=clock.now())
+    other = await queue_notice(database, about(kept, "c:3", rung=1), to_person=recipient, now=clock.now())
+
+    await erase_pupil(database, erased, 7, ErasureReason.ERASURE_REQUEST, clock=clock)
+
+    async with database.session() as session:
+        rows = {n: await session.get(Notification, n) for n in (sent, waiting, other)}
+    assert {n: (row.status, row.payload, row.last_error) for n, row in rows.items() if row} == {
+        sent: (NotificationStatus.SENT, {}, None),
+        waiting: (NotificationStatus.CANCELLED, {}, "erased"),
+        other: (NotificationStatus.PENDING, {"pupil_id": kept, "rung": 1}, None),
+    }
+    assert await notifier.run_due(10) == 1
+    assert len(sender.posted) == 2  # the first notice, before the erasure, and the other pupil's
+
+
+async def dump(database: Database, tables: tuple[str, ...]) -> str:
+    """Every value in every column of `tables`, as text, lower-cased."""
+    values: list[str] = []
+    async with database.session() as session:
+        for table in tables:
+            for row in (await session.execute(text(f"SELECT * FROM {table}"))).mappings():
+                for value in row.values():
+                    values.append(json.dumps(value, default=str) if isinstance(value, dict | list) else str(value))
+    return "\n".join(values).lower()
+
+
+async def test_after_erasure_no_notification_or_audit_entry_names_the_pupil(database: Database) -> None:
+    clock = ManualClock(CLOCK.now())
+    school = await add_school(database)
+    born = date(2012, 10, 1)
+    pupil = await add_pupil(
+        database, school, "855400125001", first_name="Philippa", last_name="Quennell", date_of_birth=born
+    )
+    the_upn = upn("855400125001")
+    recipient = await reachable_person(database, clock)
+    notifier = Notifier(database, FakeSender(clock), clock, FakeSleep(clock), render=render)
+    # A careless feature that puts the pupil's details in its payloads (facts, not ids):
+    # erasure must reach them all the same, sent or waiting.
+    careless = {"first_name": "Philippa", "last_name": "Quennell", "upn": the_upn, "born": born.isoformat()}
+    await queue_notice(database, about(pupil, "c:1", **careless), to_person=recipient, now=clock.now())
+    await notifier.run_due(10)
+    await queue_notice(database, about(pupil, "c:2", **careless), to_person=recipient, now=clock.now())
+    # The audit entries a feature writes about a pupil: ids and code words.
+    async with database.session() as session:
+        for action, detail in (
+            (AuditAction.VIEWED, {}),
+            (AuditAction.CHANGED, {"fields": ["first_name", "date_of_birth"], "source": "teams"}),
+            (AuditAction.EXPORTED, {"format": "csv", "school_id": school}),
+        ):
+            await record_audit(
+                session,
+                actor_id=7,
+                action=action,
+                record_type="pupil",
+                record_id=str(pupil),
+                detail=detail,
+                at=clock.now(),
+            )
+    tables = ("notifications", "notification_pupils", "delivery_attempts", "audit_log")
+    needles = ("philippa", "quennell", the_upn.lower(), "2012-10-01", "01/10/2012", "20121001", "2012, 10, 1")
+    before = await dump(database, tables)
+    assert [needle in before for needle in needles[:4]] == [True] * 4  # the search does find them
+
+    await erase_pupil(database, pupil, 7, ErasureReason.ERASURE_REQUEST, clock=clock)
+
+    after = await dump(database, tables)
+    assert [needle for needle in needles if needle in after] == []
+    async with database.session() as session:
+        entries = await read_audit(session, record_type="pupil", record_id=str(pupil))
+    # The log is whole (nothing was rewritten) and points at the tombstone: only who it was is gone.
+    assert [e.action for e in entries] == ["viewed", "changed", "exported", "erased"]

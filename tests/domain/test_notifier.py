@@ -1,50 +1,62 @@
-"""The notifier: outbox rows, claims, retries, pauses, staleness and undeliverable messages."""
+"""The notifier: outbox rows, claims, retries, pauses, staleness and undeliverable messages.
+
+Each test queues notices of the kind `test.message` (or another kind the same renderer
+renders): `render` below sends CARD with the payload's text. Queuing, keys and rendering
+themselves are tests/domain/test_notices.py's.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import itertools
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event, select, update
 
 from core.clock import ManualClock
-from db.engine import Database
+from db.engine import Database, DatabaseOrSession
 from db.models.proactive import ConversationRef, DeliveryAttempt, Notification
 from domain import outbox
 from domain.conversations import MAX_MESSAGE_BYTES, ConversationAddress, personal_address_for, remember
-from domain.notifier import Notifier, RetryPolicy, SendResult
+from domain.notices import Notice
+from domain.notifier import Notifier, RetryPolicy, SendResult, queue_notice
 from domain.outbox import NotificationStatus
 from tests.fixtures.conversations import channel, personal
 from tests.fixtures.directory_rows import add_person
 from tests.fixtures.fakes import FakeSleep
+from tests.fixtures.outbox import FakeSender, Message, reachable_person
 
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Referral received"}]}
 
 
-@dataclass
-class Posted:
-    address: ConversationAddress
-    card: dict[str, Any]
-    text: str
-    alert: bool
-    at: datetime
+async def render(notice: Notice) -> Message:
+    return Message(CARD, str(notice.payload["text"]))
 
 
-@dataclass
-class FakeSender:
-    """Answers with the scripted results in order, then 201; records every send."""
+_keys = itertools.count(1)
 
-    clock: ManualClock
-    script: list[SendResult] = field(default_factory=list)
-    posted: list[Posted] = field(default_factory=list)
 
-    async def send(self, address: ConversationAddress, card: dict[str, Any], text: str, alert: bool) -> SendResult:
-        self.posted.append(Posted(address, card, text, alert, self.clock.now()))
-        await asyncio.sleep(0)  # let other tasks run, as a real send would
-        return self.script.pop(0) if self.script else SendResult(201)
+def note(text: str = "", *, kind: str = "test.message", alert: bool = False) -> Notice:
+    """A notice with a key of its own, which `render` sends as CARD and `text`."""
+    return Notice(kind, {"text": text}, f"test:{next(_keys)}", alert=alert)
+
+
+async def queue(
+    db: DatabaseOrSession,
+    clock: ManualClock,
+    person: int,
+    text: str = "",
+    *,
+    kind: str = "test.message",
+    alert: bool = False,
+) -> int:
+    return await queue_notice(db, note(text, kind=kind, alert=alert), to_person=person, now=clock.now())
+
+
+def make_notifier(database: Database, sender: Any, clock: ManualClock, sleep: Any, **options: Any) -> Notifier:
+    return Notifier(database, sender, clock, sleep, render=render, **options)
 
 
 @pytest.fixture
@@ -54,13 +66,7 @@ def sender(clock: ManualClock) -> FakeSender:
 
 @pytest.fixture
 def notifier(database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep) -> Notifier:
-    return Notifier(database, sender, clock, sleep, jitter=lambda: 1.0)
-
-
-async def reachable_person(database: Database, clock: ManualClock, n: int = 1) -> int:
-    person = await add_person(database, f"person{n}@school.example")
-    await remember(database, personal(f"a:chat-{n}", f"29:user-{n}"), person, clock.now())
-    return person
+    return make_notifier(database, sender, clock, sleep, jitter=lambda: 1.0)
 
 
 async def attempts_of(database: Database, notification_id: int) -> list[DeliveryAttempt]:
@@ -77,9 +83,7 @@ async def test_a_queued_message_is_sent_and_recorded(
     database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
 ) -> None:
     person = await reachable_person(database, clock)
-    notification_id = await notifier.enqueue_to_person(
-        person, CARD, "A referral needs you", "referral.received", alert=True
-    )
+    notification_id = await queue(database, clock, person, "A referral needs you", kind="referral.received", alert=True)
     assert (await notifier.delivery(notification_id)).status == NotificationStatus.PENDING
 
     assert await notifier.run_due(10) == 1
@@ -95,17 +99,17 @@ async def test_a_queued_message_is_sent_and_recorded(
 
 
 async def test_a_person_the_bot_cannot_reach_is_undeliverable_at_once(
-    database: Database, notifier: Notifier, sender: FakeSender
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
 ) -> None:
     person = await add_person(database)
-    notification_id = await notifier.enqueue_to_person(person, CARD, "", "referral.received")
+    notification_id = await queue(database, clock, person, "", kind="referral.received")
     delivery = await notifier.delivery(notification_id)
     assert (delivery.status, delivery.last_error) == (NotificationStatus.UNDELIVERABLE, "no_conversation")
     assert await notifier.run_due(10) == 0
     assert sender.posted == []
 
 
-async def test_enqueue_joins_the_callers_transaction(
+async def test_queue_joins_the_callers_transaction(
     database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
 ) -> None:
     person = await reachable_person(database, clock)
@@ -115,10 +119,10 @@ async def test_enqueue_joins_the_callers_transaction(
 
     with pytest.raises(Abandoned):
         async with database.session() as session:
-            await notifier.enqueue_to_person(person, CARD, "rolled back", "test", session=session)
+            await queue_notice(session, note("rolled back"), to_person=person, now=clock.now())
             raise Abandoned
     async with database.session() as session:
-        kept = await notifier.enqueue_to_person(person, CARD, "committed", "test", session=session)
+        kept = await queue_notice(session, note("committed"), to_person=person, now=clock.now())
     await notifier.run_due(10)
     assert [p.text for p in sender.posted] == ["committed"]
     assert (await notifier.delivery(kept)).status == NotificationStatus.SENT
@@ -127,8 +131,8 @@ async def test_enqueue_joins_the_callers_transaction(
 async def test_retry_after_pauses_the_whole_sender(
     database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
 ) -> None:
-    first = await notifier.enqueue_to_person(await reachable_person(database, clock, 1), CARD, "one", "test")
-    second = await notifier.enqueue_to_person(await reachable_person(database, clock, 2), CARD, "two", "test")
+    first = await queue(database, clock, await reachable_person(database, clock, 1), "one")
+    second = await queue(database, clock, await reachable_person(database, clock, 2), "two")
     sender.script = [SendResult(429, 3.0, "Throttled")]
     start = clock.now()
 
@@ -152,8 +156,8 @@ async def test_retry_after_pauses_the_whole_sender(
 async def test_server_errors_back_off_exponentially_then_fail(
     database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
 ) -> None:
-    notifier = Notifier(database, sender, clock, sleep, jitter=lambda: 0.0, policy=RetryPolicy(max_attempts=5))
-    notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    notifier = make_notifier(database, sender, clock, sleep, jitter=lambda: 0.0, policy=RetryPolicy(max_attempts=5))
+    notification_id = await queue(database, clock, await reachable_person(database, clock))
     sender.script = [SendResult(503), SendResult(502), SendResult(504), SendResult(412), SendResult(503)]
     gaps = []
     for _ in range(5):
@@ -187,7 +191,7 @@ async def test_blocked_or_gone_chats_are_final_and_go_stale(
     database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock, status: int
 ) -> None:
     person = await reachable_person(database, clock)
-    notification_id = await notifier.enqueue_to_person(person, CARD, "", "test")
+    notification_id = await queue(database, clock, person)
     sender.script = [SendResult(status, None, "ConversationBlockedByUser" if status == 403 else "NotFound")]
     await notifier.run_due(10)
     delivery = await notifier.delivery(notification_id)
@@ -202,11 +206,11 @@ async def test_blocked_or_gone_chats_are_final_and_go_stale(
         assert ref.stale_reason == f"http_{status}"
 
     # Until the person talks to the bot again, new messages are undeliverable at once...
-    later = await notifier.enqueue_to_person(person, CARD, "", "test")
+    later = await queue(database, clock, person)
     assert (await notifier.delivery(later)).status == NotificationStatus.UNDELIVERABLE
     # ...and after that they go again.
     await remember(database, personal("a:chat-1", "29:user-1"), None, clock.now())
-    again = await notifier.enqueue_to_person(person, CARD, "", "test")
+    again = await queue(database, clock, person)
     await notifier.run_due(10)
     assert (await notifier.delivery(again)).status == NotificationStatus.SENT
 
@@ -215,7 +219,7 @@ async def test_timeouts_are_retried_then_mark_the_chat_stale(
     database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
 ) -> None:
     person = await reachable_person(database, clock)
-    notification_id = await notifier.enqueue_to_person(person, CARD, "", "test")
+    notification_id = await queue(database, clock, person)
     sender.script = [SendResult(0, None, "timeout"), SendResult(0, None, "timeout")]
     await notifier.run_due(10)
     assert (await notifier.delivery(notification_id)).status == NotificationStatus.RETRYING
@@ -236,8 +240,8 @@ async def test_a_hanging_sender_is_cut_off(database: Database, clock: ManualCloc
             await asyncio.Event().wait()
             raise AssertionError("unreachable")
 
-    notifier = Notifier(database, Hanging(), clock, sleep, send_timeout=0.01)
-    notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    notifier = make_notifier(database, Hanging(), clock, sleep, send_timeout=0.01)
+    notification_id = await queue(database, clock, await reachable_person(database, clock))
     await notifier.run_due(10)
     delivery = await notifier.delivery(notification_id)
     assert (delivery.status, delivery.last_error) == (NotificationStatus.RETRYING, "timeout")
@@ -250,8 +254,8 @@ async def test_a_sender_that_raises_counts_as_a_failed_attempt(
         async def send(self, address: ConversationAddress, card: dict[str, Any], text: str, alert: bool) -> SendResult:
             raise ConnectionResetError("peer went away")
 
-    notifier = Notifier(database, Broken(), clock, sleep)
-    notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    notifier = make_notifier(database, Broken(), clock, sleep)
+    notification_id = await queue(database, clock, await reachable_person(database, clock))
     await notifier.run_due(10)
     delivery = await notifier.delivery(notification_id)
     assert (delivery.status, delivery.last_error) == (NotificationStatus.RETRYING, "ConnectionResetError")
@@ -261,7 +265,7 @@ async def test_a_client_error_is_final(
     database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
 ) -> None:
     person = await reachable_person(database, clock)
-    notification_id = await notifier.enqueue_to_person(person, CARD, "", "test")
+    notification_id = await queue(database, clock, person)
     sender.script = [SendResult(400, None, "BadArgument")]
     await notifier.run_due(10)
     delivery = await notifier.delivery(notification_id)
@@ -273,7 +277,9 @@ async def test_channel_messages_go_to_the_stored_channel(
     database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
 ) -> None:
     address_id = await remember(database, channel("19:abc@thread.tacv2;messageid=9"), None, clock.now())
-    notification_id = await notifier.enqueue_to_channel(address_id, CARD, "Forum booked", "forum.booked")
+    notification_id = await queue_notice(
+        database, note("Forum booked", kind="forum.booked"), to_address=address_id, now=clock.now()
+    )
     await notifier.run_due(10)
     [post] = sender.posted
     assert post.address.conversation_id == "19:abc@thread.tacv2"
@@ -286,7 +292,7 @@ async def test_an_unknown_channel_is_undeliverable(database: Database, notifier:
         ref = await session.get(ConversationRef, address_id)
         assert ref is not None
         ref.stale_at = clock.now()
-    notification_id = await notifier.enqueue_to_channel(address_id, CARD, "", "forum.booked")
+    notification_id = await queue_notice(database, note(kind="forum.booked"), to_address=address_id, now=clock.now())
     assert (await notifier.delivery(notification_id)).status == NotificationStatus.UNDELIVERABLE
 
 
@@ -294,7 +300,7 @@ async def test_a_chat_that_goes_stale_while_queued_is_undeliverable(
     database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
 ) -> None:
     person = await reachable_person(database, clock)
-    notification_id = await notifier.enqueue_to_person(person, CARD, "", "test")
+    notification_id = await queue(database, clock, person)
     async with database.session() as session:
         for ref in (await session.execute(select(ConversationRef))).scalars():
             ref.stale_at = clock.now()
@@ -308,12 +314,19 @@ async def test_a_chat_that_goes_stale_while_queued_is_undeliverable(
     assert sender.posted == []
 
 
-async def test_too_large_a_message_is_refused_at_enqueue(
-    database: Database, notifier: Notifier, clock: ManualClock
+async def test_too_large_a_message_fails_when_rendered_and_is_not_sent(
+    database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
 ) -> None:
-    person = await reachable_person(database, clock)
-    with pytest.raises(ValueError, match="over"):
-        await notifier.enqueue_to_person(person, CARD, "x" * MAX_MESSAGE_BYTES, "test")
+    async def render_large(notice: Notice) -> Message:
+        return Message(CARD, "x" * MAX_MESSAGE_BYTES)
+
+    notifier = Notifier(database, sender, clock, sleep, render=render_large)
+    notification_id = await queue(database, clock, await reachable_person(database, clock))
+    assert await notifier.run_due(10) == 1
+    delivery = await notifier.delivery(notification_id)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (NotificationStatus.FAILED, 0, "too_large")
+    assert sender.posted == []
+    assert await notifier.run_due(10) == 0
 
 
 async def test_bursts_into_one_chat_keep_to_teams_limits(
@@ -321,7 +334,7 @@ async def test_bursts_into_one_chat_keep_to_teams_limits(
 ) -> None:
     person = await reachable_person(database, clock)
     for n in range(10):
-        await notifier.enqueue_to_person(person, CARD, f"message {n}", "test")
+        await queue(database, clock, person, f"message {n}")
     start = clock.now()
     sent = 0
     while sent < 10:
@@ -334,12 +347,12 @@ async def test_bursts_into_one_chat_keep_to_teams_limits(
 async def test_a_long_rate_limit_wait_puts_the_message_back_instead_of_blocking(
     database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
 ) -> None:
-    notifier = Notifier(database, sender, clock, sleep, max_wait_in_batch=0.5)
+    notifier = make_notifier(database, sender, clock, sleep, max_wait_in_batch=0.5)
     busy = await reachable_person(database, clock, 1)
     other = await reachable_person(database, clock, 2)
     for n in range(8):
-        await notifier.enqueue_to_person(busy, CARD, f"busy {n}", "test")
-    await notifier.enqueue_to_person(other, CARD, "other", "test")
+        await queue(database, clock, busy, f"busy {n}")
+    await queue(database, clock, other, "other")
     assert await notifier.run_due(20) == 8  # the 8th to the busy chat would wait 1 s: put back
     assert [p.text for p in sender.posted][-1] == "other"
     assert sleep.waits == []
@@ -352,8 +365,8 @@ async def test_two_instances_never_send_one_message_twice(
     database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
 ) -> None:
     people = [await reachable_person(database, clock, n) for n in range(12)]
-    ids = [await Notifier(database, sender, clock, sleep).enqueue_to_person(p, CARD, f"to {p}", "test") for p in people]
-    one, two = Notifier(database, sender, clock, sleep), Notifier(database, sender, clock, sleep)
+    ids = [await queue(database, clock, p, f"to {p}") for p in people]
+    one, two = make_notifier(database, sender, clock, sleep), make_notifier(database, sender, clock, sleep)
     for _ in range(4):
         await asyncio.gather(one.run_due(3), two.run_due(3), one.run_due(3), two.run_due(3))
     texts = [p.text for p in sender.posted]
@@ -365,11 +378,11 @@ async def test_two_instances_never_send_one_message_twice(
 async def test_a_claim_left_by_a_crashed_instance_is_taken_over_after_its_lease(
     database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
 ) -> None:
-    crashed = Notifier(database, sender, clock, sleep, lease=timedelta(minutes=5))
-    notification_id = await crashed.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    crashed = make_notifier(database, sender, clock, sleep, lease=timedelta(minutes=5))
+    notification_id = await queue(database, clock, await reachable_person(database, clock))
     # Claimed, then the process died before sending.
     await outbox.claim_due(database, clock.now(), lease=crashed.lease, max_batch=10, history=2)
-    survivor = Notifier(database, sender, clock, sleep)
+    survivor = make_notifier(database, sender, clock, sleep)
     assert await survivor.run_due(10) == 0
     clock.advance(timedelta(minutes=5))
     assert await survivor.run_due(10) == 1
@@ -386,12 +399,10 @@ async def test_a_slow_batch_hands_back_what_its_claim_no_longer_covers(
             return result
 
     sender = Slow(clock)
-    notifier = Notifier(
+    notifier = make_notifier(
         database, sender, clock, sleep, lease=timedelta(minutes=1), send_timeout=30, max_wait_in_batch=5
     )
-    ids = [
-        await notifier.enqueue_to_person(await reachable_person(database, clock, n), CARD, "", "test") for n in range(5)
-    ]
+    ids = [await queue(database, clock, await reachable_person(database, clock, n)) for n in range(5)]
     # A try needs 35 s of claim left: sends at 0 s and 20 s fit the 60 s lease, the one at 40 s would not.
     assert await notifier.run_due(10) == 2
     statuses = [(await notifier.delivery(i)).status for i in ids]
@@ -403,7 +414,7 @@ async def test_a_slow_batch_hands_back_what_its_claim_no_longer_covers(
 async def test_an_idle_pass_only_reads(
     database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
 ) -> None:
-    notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    notification_id = await queue(database, clock, await reachable_person(database, clock))
     async with database.session() as session:
         await session.execute(
             update(Notification)
@@ -425,7 +436,7 @@ async def test_an_idle_pass_only_reads(
 
 
 async def test_any_due_says_what_a_claim_would_take(database: Database, notifier: Notifier, clock: ManualClock) -> None:
-    notification_id = await notifier.enqueue_to_person(await reachable_person(database, clock), CARD, "", "test")
+    notification_id = await queue(database, clock, await reachable_person(database, clock))
     now, soon = clock.now(), clock.now() + timedelta(seconds=1)
     cases = [
         (NotificationStatus.PENDING, now, None),
@@ -464,9 +475,9 @@ async def test_run_forever_sends_until_stopped(database: Database, sender: FakeS
             stop.set()
         await asyncio.sleep(0)
 
-    notifier = Notifier(database, sender, clock, nap, poll_interval=2.0)
+    notifier = make_notifier(database, sender, clock, nap, poll_interval=2.0)
     person = await reachable_person(database, clock)
-    await notifier.enqueue_to_person(person, CARD, "first", "test")
+    await queue(database, clock, person, "first")
     sender.script = [SendResult(429, 10.0, "Throttled")]
     await asyncio.wait_for(notifier.run_forever(stop), timeout=5)
     assert [p.text for p in sender.posted] == ["first", "first"]
@@ -481,7 +492,7 @@ async def test_run_forever_survives_a_failing_pass(database: Database, sender: F
     async def nap(seconds: float) -> None:
         stop.set()
 
-    notifier = Notifier(database, sender, clock, nap)
+    notifier = make_notifier(database, sender, clock, nap)
 
     async def broken(max_batch: int = 20) -> int:
         nonlocal calls

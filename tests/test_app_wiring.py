@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from app import SCHEDULER, create_app
+from bot.features import Feature
 from core.clock import ManualClock
 from domain.scheduler import Every, Job, JobContext
 from tests.fixtures.bot_server import make_settings, shared_knowledge
@@ -20,7 +21,12 @@ async def test_jobs_given_to_create_app_run_with_the_app(tmp_path: Path) -> None
         ran.append(context.job_name)
 
     job = Job("tick", Every(timedelta(minutes=1)), tick)
-    app = create_app(make_settings(tmp_path), clock=clock, knowledge=shared_knowledge(), jobs=[job])
+    app = create_app(
+        make_settings(tmp_path),
+        clock=clock,
+        knowledge=shared_knowledge(),
+        extra_features=[Feature("test", jobs=(job,))],
+    )
     async with serving(app):
         scheduler = app[SCHEDULER]
         await scheduler.run_due()  # stores the job, due at the next minute
