@@ -1,6 +1,7 @@
 """The people feature: the Partnership admin adds or changes a person in the directory from
-Teams (`people`). The conversation is `dialog.py`, its card `cards.py` and `templates/`,
-its texts `texts.yaml`; what it does to the directory is `domain.directory.service`.
+Teams (`people`). The conversation is `dialog.py`, its card `cards.py` and `templates/`, its
+texts `texts.yaml`, the card a saved person receives `notices.py`; what it does to the
+directory is `domain.directory.service`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from bot.features import Feature
 from bot.turn import Turn
 from db.engine import Database
 from dialogs.people.dialog import DIALOG_ID, PeopleDialog, email_or_none
+from dialogs.people.notices import renderers
 from domain.access import Action
 
 
@@ -29,4 +31,6 @@ def feature(database: Database) -> Feature:
         takes_args=True,
         starts_dialog=True,
     )
-    return Feature("people", commands=(people,), dialogs=(PeopleDialog(database),))
+    return Feature(
+        "people", commands=(people,), dialogs=(PeopleDialog(database),), notice_renderers=renderers(database)
+    )

@@ -1,5 +1,6 @@
-"""What can be done to the directory, each as one transaction that asks the access policy and
-writes the audit entry: save a person (the people form in Teams), import a CSV file of
+"""What can be done to the directory, each as one transaction that asks the access policy,
+writes the audit entry and queues any notice: save a person (the people form in Teams, and the
+person saved hears of it), import a CSV file of
 schools, people or pupils (the command line, demo data), export one.
 
 The people form and a CSV file's people rows are saved by the same function
@@ -22,6 +23,8 @@ from domain.audit import AuditAction, record_audit
 from domain.directory import csv_files, writes
 from domain.directory.csv_files import ImportReport, Kind
 from domain.directory.model import Outcome, PersonChange, PersonRecord
+from domain.directory.notices import person_saved
+from domain.notifier import queue_notice
 from domain.requester import Requester, authorise
 
 _CHANGE_ACTIONS: dict[Outcome, AuditAction] = {"added": AuditAction.CREATED, "changed": AuditAction.CHANGED}
@@ -38,7 +41,12 @@ async def save_person(
             session, requester, Action.MANAGE_PEOPLE, None, record_type="person", record_id="new", now=now
         )
         if decision.allowed:
-            return await _save_person(session, requester, change, now)
+            person, outcome = await _save_person(session, requester, change, now)
+            if outcome != "unchanged":  # the person hears of it in their own chat
+                await queue_notice(
+                    session, person_saved(person.id, requester.person_id, outcome, now), to_person=person.id, now=now
+                )
+            return person, outcome
     raise NotAllowed(decision)
 
 

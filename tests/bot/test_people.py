@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from app import NOTIFIER
 from bot.card_text import visible_text
 from core.settings import Settings
 from db.engine import Database
@@ -115,3 +116,30 @@ async def test_help_in_a_channel_leaves_out_private_chat_commands(seeded_bot: Bo
     reply = visible_text(await channel.ask("help", mention=True))
     assert "people" not in reply
     assert "me" in reply.split()
+
+
+async def test_the_person_changed_hears_of_it_in_their_own_chat(
+    seeded_settings: Settings, connector: ConnectorStandIn
+) -> None:
+    runner, url = await start_app(seeded_settings)
+    try:
+        notifier = runner.app[NOTIFIER]
+        async with aiohttp.ClientSession() as session:
+            client = BotClient(url, session, connector)
+            teacher = client.conversation(aad_object_id=TEACHER_AAD, user_id="29:teacher")
+            await teacher.ask("help")  # the bot now knows the teacher's chat
+            admin = client.conversation(aad_object_id=ADMIN_AAD)
+            await admin.ask("people teacher@cva.example.org")
+            card = form([connector.sent[-1].activity])
+            value = save_data(card) | {**form_values(card), "roles": "teacher,head_of_year"}
+            assert "Saved the changes to Tam Teacher" in visible_text(await submit(admin, value))
+        before = len(connector.sent)
+        assert await notifier.run_due() == 1
+        [notice] = (await connector.wait_for(before + 1))[before:]
+        assert notice.conversation_id == teacher.id
+        text = visible_text([notice.activity])
+        assert "Your LNCIP assistant details have changed" in text
+        assert "Head of year" in text and "Pat Admin did this." in text
+        assert await notifier.run_due() == 0  # sent once
+    finally:
+        await runner.cleanup()
