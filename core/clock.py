@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+Sleep = Callable[[float], Awaitable[object]]  # asyncio.sleep, or a test's stand-in
 
 
 class Clock(Protocol):
@@ -26,3 +30,13 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+async def idle(sleep: Sleep, stop: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds` with `sleep`, or less if `stop` is set meanwhile (a background loop's pause)."""
+    napping = asyncio.ensure_future(sleep(seconds))
+    stopping = asyncio.ensure_future(stop.wait())
+    _, pending = await asyncio.wait({napping, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from core.clock import Clock
+from core.clock import Clock, idle
 from core.logs import log_event
 from db.engine import Database, DatabaseOrSession, unit_of_work
 from domain import outbox
@@ -138,7 +138,7 @@ class Notifier:
         while not stop.is_set():
             pause = self._pause_left()
             if pause > 0:
-                await self._idle(stop, pause)
+                await idle(self.sleep, stop, pause)
                 continue
             try:
                 handled = await self.run_due(self.batch_size)
@@ -147,7 +147,7 @@ class Notifier:
                 log_event(logger, "notifier.pass_failed", logging.ERROR, error=type(error).__name__)
                 handled = 0
             if handled == 0:
-                await self._idle(stop, self.poll_interval)
+                await idle(self.sleep, stop, self.poll_interval)
 
     async def run_due(self, max_batch: int = 20) -> int:
         """Claim up to `max_batch` due notifications and try each once; returns how many
@@ -302,15 +302,6 @@ class Notifier:
     async def _wait_out_pause(self) -> None:
         while (left := self._pause_left()) > 0:
             await self.sleep(left)
-
-    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
-        """Sleep for `seconds`, or less if `stop` is set meanwhile."""
-        napping = asyncio.ensure_future(self.sleep(seconds))
-        stopping = asyncio.ensure_future(stop.wait())
-        _, pending = await asyncio.wait({napping, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
 
 
 _BAD = frozenset({NotificationStatus.UNDELIVERABLE, NotificationStatus.FAILED, NotificationStatus.RETRYING})

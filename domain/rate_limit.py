@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from bisect import bisect_right
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from core.clock import Clock
+from core.clock import Clock, Sleep
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-
-Sleep = Callable[[float], Awaitable[object]]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
-from core.clock import Clock
+from core.clock import Clock, idle
 from core.logs import log_event
 from db.engine import Database
 from domain.rate_limit import Sleep
@@ -70,7 +70,7 @@ class Scheduler:
                 log_event(logger, "scheduler.pass_failed", logging.ERROR, error=type(error).__name__)
                 ran = 0
             if ran == 0:
-                await self._idle(stop, self.poll_interval)
+                await idle(self.sleep, stop, self.poll_interval)
 
     async def run_due(self) -> int:
         """One pass: run every due recurring job and up to `batch_size` due one-offs; returns
@@ -198,12 +198,3 @@ class Scheduler:
             error=error,
             lost_claim=None if kept else True,
         )
-
-    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
-        """Sleep for `seconds`, or less if `stop` is set meanwhile."""
-        napping = asyncio.ensure_future(self.sleep(seconds))
-        stopping = asyncio.ensure_future(stop.wait())
-        _, pending = await asyncio.wait({napping, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
