@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 
 from bot.card_text import visible_text
+from bot.storage import DatabaseConversationState
 from core.settings import Settings
 from domain.roles import Role
 from tests.fixtures.bot_process import start_bot_process
@@ -76,3 +77,19 @@ async def test_a_kill_just_after_the_form_left_comes_back_at_the_form(
             second.wait(timeout=20)
     assert "Added Kit Ill" in reply
     assert (await lookup(seeded_settings, "kill.test@lncip.example.org")).roles == frozenset({Role.COORDINATOR})
+
+
+async def test_a_turn_whose_state_is_not_stored_shows_nothing_of_it(
+    seeded_bot: BotClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other side of the same rule: the form is not shown if its state could not be stored."""
+    admin = seeded_bot.conversation(aad_object_id=ADMIN_AAD)
+    await admin.ask("people")
+
+    async def fails(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(DatabaseConversationState, "save_changes", fails)
+    replies = await admin.ask("held.test@lncip.example.org")
+    assert [r.get("attachments") for r in replies] == [None]
+    assert "went wrong" in visible_text(replies)
