@@ -42,6 +42,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
+from bot.held_replies import HoldingCloudAdapter
 from bot.sdk_fastpaths import sdk_fixes
 from bot.sdk_fastpaths.reply_client import ReplyConversations, ReplySession, check_retry_policy
 from bot.texts import text
@@ -69,7 +70,7 @@ def build_adapter(settings: Settings) -> CloudAdapter:
             APP_TYPE=settings.app_type,
             APP_TENANTID=settings.app_tenant_id,
         )
-    adapter = CloudAdapter(ReusingClientsAuthentication(ConfigurationBotFrameworkAuthentication(config)))
+    adapter = HoldingCloudAdapter(ReusingClientsAuthentication(ConfigurationBotFrameworkAuthentication(config)))
     adapter.on_turn_error = _on_turn_error
     return adapter
 
