@@ -130,7 +130,9 @@ async def reach(
         payload = {"concern_id": concern.id, "rung": following.number}
         await schedule_once(session, ESCALATE, rung_key(concern.id, following.number), due, payload, now=now)
     else:
-        await climb(session, concern, ladder, following.number, now, Reason.UNREACHABLE if people else Reason.NO_ONE_TO_ALERT)
+        await climb(
+            session, concern, ladder, following.number, now, Reason.UNREACHABLE if people else Reason.NO_ONE_TO_ALERT
+        )
 
 
 async def climb(

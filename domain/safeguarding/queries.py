@@ -79,7 +79,9 @@ async def reached(session: AsyncSession, concern: Concern) -> set[int]:
     return {e.person_id for e in alerts(concern, await chronology(session, concern.id)) if e.person_id is not None}
 
 
-async def deliveries(session: AsyncSession, notification_ids: list[int]) -> dict[int, tuple[str, datetime | None, str | None]]:
+async def deliveries(
+    session: AsyncSession, notification_ids: list[int]
+) -> dict[int, tuple[str, datetime | None, str | None]]:
     """Each notification's status, sent time and last error code."""
     if not notification_ids:
         return {}

@@ -80,7 +80,11 @@ class ConcernView:
 
 
 async def raise_concern(
-    database: Database, requester: Requester, report: ConcernReport, clock: Clock = SystemClock(), ladders: Ladders = LADDERS
+    database: Database,
+    requester: Requester,
+    report: ConcernReport,
+    clock: Clock = SystemClock(),
+    ladders: Ladders = LADDERS,
 ) -> Concern:
     """Record the concern, alert rung 1 and schedule rung 2, in one transaction. Raises
     `NotAllowed` or `ConcernError`. The dialog shows "call 999 now" first when the child is in
@@ -192,7 +196,9 @@ async def view(database: Database, requester: Requester, concern_id: int, clock:
         if decision.allowed:
             await add_entry(session, concern_id, EntryKind.VIEWED, now, person_id=requester.person_id)
             await _audit(session, requester, AuditAction.VIEWED, concern_id, now)
-            return ConcernView(concern, await queries.chronology(session, concern_id), await queries.notes(session, concern_id))
+            return ConcernView(
+                concern, await queries.chronology(session, concern_id), await queries.notes(session, concern_id)
+            )
     raise NotAllowed(decision)
 
 
@@ -219,7 +225,9 @@ async def open_concerns(database: Database, requester: Requester, clock: Clock =
     raise NotAllowed(decision)
 
 
-async def status(database: Database, requester: Requester, concern_id: int, clock: Clock = SystemClock()) -> ConcernStatus:
+async def status(
+    database: Database, requester: Requester, concern_id: int, clock: Clock = SystemClock()
+) -> ConcernStatus:
     """Where the concern stands, for its reporter (or anyone who may view it): sent, delivered,
     acknowledged by whom and when, escalated to whom. No detail of the concern itself."""
     now = clock.now()
@@ -244,7 +252,9 @@ async def _load(session: AsyncSession, concern_id: int) -> Concern:
     return concern
 
 
-async def _may(session: AsyncSession, requester: Requester, action: Action, concern: Concern, now: datetime) -> Decision:
+async def _may(
+    session: AsyncSession, requester: Requester, action: Action, concern: Concern, now: datetime
+) -> Decision:
     """May `requester` do `action` on this concern? Refusals are audited."""
     if requester.person_id is not None and requester.person_id in await queries.reached(session, concern):
         return Decision(True, REACHED)
@@ -287,7 +297,9 @@ async def _tell_everyone(session: AsyncSession, concern: Concern, by: int, now: 
     )
 
 
-async def _acknowledgement(session: AsyncSession, concern_id: int, by: int, at: datetime, already: bool) -> Acknowledgement:
+async def _acknowledgement(
+    session: AsyncSession, concern_id: int, by: int, at: datetime, already: bool
+) -> Acknowledgement:
     person = await get_person(session, by)
     return Acknowledgement(concern_id, by, person.display_name if person else f"person {by}", at, already)
 

@@ -191,9 +191,7 @@ def upgrade() -> None:
             "status = 'raised' OR (acknowledged_by IS NOT NULL AND acknowledged_at IS NOT NULL)",
             name=op.f("ck_safeguarding_concerns_acknowledged_by_someone"),
         ),
-        sa.ForeignKeyConstraint(
-            ["school_id"], ["schools.id"], name=op.f("fk_safeguarding_concerns_school_id_schools")
-        ),
+        sa.ForeignKeyConstraint(["school_id"], ["schools.id"], name=op.f("fk_safeguarding_concerns_school_id_schools")),
         sa.ForeignKeyConstraint(["pupil_id"], ["pupils.id"], name=op.f("fk_safeguarding_concerns_pupil_id_pupils")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_safeguarding_concerns")),
     )

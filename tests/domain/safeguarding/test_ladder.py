@@ -152,7 +152,9 @@ async def test_a_concern_about_the_headteacher_goes_to_the_director(world: World
     assert ("notified", "reporter", 2, "contact_lado") in await entries(world, concern_id)  # ... the reporter is told
 
 
-async def test_the_director_may_not_acknowledge_before_the_ladder_reaches_them(world: World, clock: ManualClock) -> None:
+async def test_the_director_may_not_acknowledge_before_the_ladder_reaches_them(
+    world: World, clock: ManualClock
+) -> None:
     concern_id = await raise_one(world)
     with pytest.raises(service.NotAllowed):
         await service.acknowledge(world.database, await world.requester("director"), concern_id, clock, LADDERS)

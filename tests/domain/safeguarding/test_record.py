@@ -74,7 +74,9 @@ async def test_an_acknowledgement_cannot_be_taken_back(world: World, clock: Manu
     statement = f"UPDATE safeguarding_concerns SET acknowledged_by = {world.people['head']} WHERE id = {concern_id}"
     await refused(world.database, statement, "recorded once")
     if world.database.is_sqlite:
-        replace = f"INSERT OR REPLACE INTO safeguarding_concerns SELECT * FROM safeguarding_concerns WHERE id = {concern_id}"
+        replace = (
+            f"INSERT OR REPLACE INTO safeguarding_concerns SELECT * FROM safeguarding_concerns WHERE id = {concern_id}"
+        )
         await refused(world.database, replace, "recorded once")
 
 

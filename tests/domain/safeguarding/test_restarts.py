@@ -46,7 +46,9 @@ async def test_a_restart_between_due_time_and_run_runs_the_rung_once(world: Worl
     assert await world.alerted() == [("dsl", 1), ("deputy", 2)]
     # The one-off run again (its instance died before recording it done): nothing new.
     job = escalation_job(LADDERS)
-    context = JobContext(world.database, clock, job.name, clock.now(), rung_key(concern_id, 2), {"concern_id": concern_id, "rung": 2})
+    context = JobContext(
+        world.database, clock, job.name, clock.now(), rung_key(concern_id, 2), {"concern_id": concern_id, "rung": 2}
+    )
     await job.run(context)
     await job.run(context)
     assert await world.alerted() == [("dsl", 1), ("deputy", 2)]
@@ -75,7 +77,10 @@ async def test_the_same_rung_run_by_two_instances_at_once_is_reached_once(world:
     other = Database(world.database.url)
     try:
         payload = {"concern_id": concern_id, "rung": 2}
-        runs = [JobContext(db, clock, job.name, clock.now(), rung_key(concern_id, 2), payload) for db in (world.database, other)]
+        runs = [
+            JobContext(db, clock, job.name, clock.now(), rung_key(concern_id, 2), payload)
+            for db in (world.database, other)
+        ]
         await asyncio.gather(*(job.run(context) for context in runs))
     finally:
         await other.dispose()

@@ -46,17 +46,26 @@ async def test_a_forged_acknowledgement_is_refused_and_audited(world: World, clo
 async def test_raising_records_alerts_and_schedules_in_one_transaction(world: World, clock: ManualClock) -> None:
     concern_id = await raise_one(world, immediate_danger=True, called_999=True)
     (alert,) = await world.notices("safeguarding.alert")
-    assert alert[1:] == ("dsl", f"to-person:{world.people['dsl']}|concern:{concern_id}:{world.people['dsl']}:1", "pending")
+    assert alert[1:] == (
+        "dsl",
+        f"to-person:{world.people['dsl']}|concern:{concern_id}:{world.people['dsl']}:1",
+        "pending",
+    )
     state = await store.run_state(world.database, rung_key(concern_id, 2))
     assert state is not None and state.due_at == clock.now() + timedelta(minutes=10)
     async with world.database.session() as session:
         row = await session.get(Notification, 1)
-        assert row is not None and row.alert and row.payload == {
-            "concern_id": concern_id,
-            "school_id": world.school,
-            "pupil_id": world.pupil,
-            "rung": 1,
-        }
+        assert (
+            row is not None
+            and row.alert
+            and row.payload
+            == {
+                "concern_id": concern_id,
+                "school_id": world.school,
+                "pupil_id": world.pupil,
+                "rung": 1,
+            }
+        )
 
 
 async def test_a_failed_raise_leaves_nothing(world: World, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
