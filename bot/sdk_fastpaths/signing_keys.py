@@ -64,13 +64,10 @@ class _FetchFailed(Exception):
 class SigningKeys:
     """The signing keys published at one OpenID metadata URL; `get` is what the SDK calls."""
 
-    def __init__(
-        self, url: str, clock: Clock, timeout: float, *, session: aiohttp.ClientSession | None = None
-    ) -> None:
+    def __init__(self, url: str, clock: Clock, timeout: float) -> None:
         self.url = url
         self.clock = clock
         self.timeout = timeout
-        self._session = session
         self._keys: dict[str, _OpenIdConfig] = {}
         self._fetched_at: datetime | None = None
         self._attempted_at: datetime | None = None
@@ -131,12 +128,8 @@ class SigningKeys:
             self._fetching = None
 
     async def _get_json(self, url: str) -> dict[str, Any]:
-        async with contextlib.AsyncExitStack() as stack:
-            session = self._session
-            if session is None:
-                # trust_env: the proxy settings `requests` honoured are honoured here too.
-                session = await stack.enter_async_context(aiohttp.ClientSession(trust_env=True))
-            response = await stack.enter_async_context(session.get(url, allow_redirects=False))
+        # trust_env: the proxy settings `requests` honoured are honoured here too.
+        async with aiohttp.ClientSession(trust_env=True) as session, session.get(url) as response:
             response.raise_for_status()
             body = await response.content.read(MAX_DOCUMENT_BYTES + 1)
         if len(body) > MAX_DOCUMENT_BYTES:
