@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 
@@ -28,6 +28,10 @@ from domain.scheduler import Scheduler
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.app")
+
+# The product's features, one line each: `help`, the Teams command menu (manifest/build.py),
+# the notifier's renderers and the scheduler's jobs all come from these registrations.
+FEATURES: tuple[Callable[[Database], Feature], ...] = (people.feature,)
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier", Notifier)
@@ -53,10 +57,7 @@ def create_app(
         adapter = build_adapter(settings, clock=clock)
         app[DATABASE] = database
         app[ADAPTER] = adapter
-        features = [
-            people.feature(database),
-            *extra_features,
-        ]
+        features = [*(make(database) for make in FEATURES), *extra_features]
         state = DatabaseConversationState(DatabaseStorage(database))
         app[BOT] = LncipBot(settings, kb, database=database, conversation_state=state, features=features, clock=clock)
         renderers = NoticeRenderers.of(feature.notice_renderers for feature in features)

@@ -51,6 +51,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
+from bot.held_replies import HoldingCloudAdapter
 from bot.sdk_fastpaths import sdk_fixes, signing_keys
 from bot.sdk_fastpaths.reply_client import ReplyConversations, ReplySession, check_retry_policy
 from bot.sdk_fastpaths.signing_keys import SigningKeyCache
@@ -87,7 +88,7 @@ def build_adapter(settings: Settings, clock: Clock | None = None) -> CloudAdapte
         signing_keys=SigningKeyCache(clock),
         loopback_only=settings.local_mode,
     )
-    adapter = CloudAdapter(authentication)
+    adapter = HoldingCloudAdapter(authentication)
     adapter.on_turn_error = _on_turn_error
     return adapter
 
