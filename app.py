@@ -54,7 +54,7 @@ def create_app(
         await upgrade_to_head(url)
         database = Database(url)
         kb = knowledge or KnowledgeBase.load()
-        adapter = build_adapter(settings)
+        adapter = build_adapter(settings, clock=clock)
         app[DATABASE] = database
         app[ADAPTER] = adapter
         features = [*(make(database) for make in FEATURES), *extra_features]
@@ -103,7 +103,19 @@ def main() -> int:
     settings = load_for_command("Cannot start")
     if settings is None:
         return 2
-    if settings.local_mode:
+    refusal = settings.start_refusal()
+    if refusal is not None:
+        print(f"Cannot start: {refusal}", file=sys.stderr)
+        return 2
+    if settings.local_mode_exposed:
+        log_event(
+            log,
+            f"LOCAL MODE ON THE NETWORK: MicrosoftAppId is not set and HOST={settings.host} is not loopback "
+            "(LOCAL_MODE_ON_NETWORK=i-understand), so ANYONE WHO CAN REACH THIS PORT can act as ANY USER, "
+            "including the Partnership admin. Never do this with real pupil data.",
+            logging.ERROR,
+        )
+    elif settings.local_mode:
         log_event(
             log,
             "LOCAL MODE: MicrosoftAppId is not set, so requests are accepted WITHOUT authentication. "
