@@ -53,3 +53,29 @@ def test_tenant_allow_list() -> None:
     assert not settings.tenant_allowed("99999999-2222-3333-4444-555555555555")
     assert not settings.tenant_allowed(None)
     assert from_env({}).tenant_allowed(None)
+
+
+BOT_URL = "postgresql+asyncpg://lncip_bot:pw@db.example.org:5432/lncip"
+OWNER_URL = "postgresql+asyncpg://lncip_owner:pw@db.example.org:5432/lncip"
+
+
+def test_migrations_may_run_as_another_role_than_the_bot() -> None:
+    alone = from_env({"DATABASE_URL": BOT_URL})
+    assert (alone.migration_url, alone.bot_role) == (BOT_URL, None)
+    split = from_env({"DATABASE_URL": BOT_URL, "MIGRATION_DATABASE_URL": OWNER_URL})
+    assert (split.effective_database_url, split.migration_url, split.bot_role) == (BOT_URL, OWNER_URL, "lncip_bot")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"MIGRATION_DATABASE_URL": OWNER_URL},  # the bot on SQLite
+        {"DATABASE_URL": BOT_URL, "MIGRATION_DATABASE_URL": "sqlite+aiosqlite:///x.db"},
+        {"DATABASE_URL": BOT_URL, "MIGRATION_DATABASE_URL": BOT_URL},  # the same role
+        {"DATABASE_URL": BOT_URL, "MIGRATION_DATABASE_URL": OWNER_URL.replace("/lncip", "/other")},
+        {"DATABASE_URL": BOT_URL.replace("lncip_bot:pw@", ""), "MIGRATION_DATABASE_URL": OWNER_URL},
+    ],
+)
+def test_a_bad_migration_url_is_named(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match="MIGRATION_DATABASE_URL"):
+        from_env(env)
