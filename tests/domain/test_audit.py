@@ -141,8 +141,9 @@ async def test_database_refuses_update_and_delete(database: Database, statement:
 
 
 OVERWRITE_COLUMNS = (
-    "(id, actor_id, action, record_type, record_id, detail) VALUES (:id, 9, 'erased', 'pupil', '41', '{}')"
+    "(id, at, actor_id, action, record_type, record_id, detail) VALUES (:id, {now}, 9, 'erased', 'pupil', '41', '{{}}')"
 )
+NOW = {"sqlite": "strftime('%Y-%m-%d %H:%M:%f000', 'now')", "postgresql": "CURRENT_TIMESTAMP"}
 
 
 @pytest.mark.parametrize(
@@ -166,7 +167,8 @@ async def test_an_insert_over_an_existing_entry_is_refused(
         (entry,) = await read_audit(session)
     with pytest.raises(DBAPIError, match="append-only"):
         async with database.session() as session:
-            await session.execute(text(statement), {"id": entry.id})
+            now = NOW["sqlite" if database.is_sqlite else "postgresql"]
+            await session.execute(text(statement.format(now=now)), {"id": entry.id})
     async with database.session() as session:
         assert await read_audit(session) == [entry]
 
