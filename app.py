@@ -21,7 +21,7 @@ from core.clock import Clock, SystemClock
 from core.logs import log_event
 from core.settings import Settings, load_for_command
 from db.engine import Database
-from db.migrate import upgrade_to_head
+from db.migrate import migrate_for
 from dialogs import people
 from domain.notifier import Notifier
 from domain.scheduler import Scheduler
@@ -50,9 +50,8 @@ def create_app(
     app[READINESS] = []
 
     async def services(app: web.Application) -> AsyncIterator[None]:
-        url = settings.effective_database_url
-        await upgrade_to_head(url)
-        database = Database(url)
+        await migrate_for(settings)  # as MIGRATION_DATABASE_URL's role when set
+        database = Database(settings.effective_database_url)
         kb = knowledge or KnowledgeBase.load()
         adapter = build_adapter(settings, clock=clock)
         app[DATABASE] = database

@@ -43,6 +43,7 @@ from domain.access import decide
 from domain.conversations import PERSONAL, remember
 from domain.directory.model import PersonRecord
 from domain.directory.queries import get_school, resolve_person
+from domain.requester import Requester, record_refusal
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.turn")
@@ -177,6 +178,9 @@ class LncipBot(ActivityHandler):
         decision = decide(turn.actor, command.action) if command.action else None
         if decision is not None and not decision.allowed:
             log_outcome(turn_context, refused="not_allowed")
+            if self.database is not None and command.action is not None:  # the attempt is audited
+                requester = Requester.in_teams(turn.person)
+                await record_refusal(self.database, requester, command.action, "command", command.name)
             await turn.say(text("not_allowed", reason=decision.reason, known=turn.person is not None))
         elif command.personal_only and not personal:
             log_outcome(turn_context, refused="personal_only")

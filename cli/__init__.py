@@ -5,16 +5,21 @@
     import term-dates FILE                    replace the school calendar (see domain/school_calendar/service.py)
     export {schools,people,pupils} FILE       write the directory as CSV ("-" for stdout)
     demo-data                                 load the fictional demo partnership (idempotent)
-    erase-pupil --upn UPN --actor-email E --reason CODE
+    erase-pupil --upn UPN --actor-email E --reason CODE [--yes]
                                               erase a pupil's personal data and the notices
-                                              about them (audited)
+                                              about them, as the person E (the Partnership
+                                              Director) after asking to confirm; audited with
+                                              the command line and your operating-system user
     retention-report                          pupils past RETENTION_DAYS, for erase-pupil
+    grant-bot-role ROLE                       PostgreSQL: grant ROLE exactly the bot's rights
+                                              (see db/bot_role.py)
 
 `python -m cli.evaluate_qa FILE` scores the Q&A on a file of staff questions.
 
 The database is DATABASE_URL (else the SQLite file under DATA_DIR); every command first
-migrates it. Exit status: 0 done, 1 refused (a rejected file, a refused erasure), 2 bad
-arguments or settings (one line on stderr).
+migrates it (as MIGRATION_DATABASE_URL's role when that is set). Exit status: 0 done, 1 refused
+(a rejected file, a refused or unconfirmed erasure), 2 bad arguments or settings (one line on
+stderr).
 """
 
 from __future__ import annotations
@@ -26,11 +31,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, cast
 
+from sqlalchemy.engine import make_url
+
 from core.clock import SystemClock
 from core.settings import Settings, load_for_command
+from db.bot_role import BotRoleError
 from db.engine import Database
-from db.migrate import migrate
-from domain.access import Action, decide
+from db.migrate import migrate, upgrade_to_head
+from domain.access import NotAllowed
 from domain.demo_data import (
     DEMO_USER_ENV,
     PLAYGROUND_USER_AAD_ID,
@@ -40,8 +48,8 @@ from domain.demo_data import (
 )
 from domain.directory.csv_files import KINDS, ImportReport, Kind
 from domain.directory.queries import get_person_by_email, get_pupil_by_upn, list_schools
-from domain.directory.service import export_directory, import_directory
-from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
+from domain.directory.service import erase_pupil, export_directory, import_directory
+from domain.erasure import ErasureReason, ErasureRefused, pupils_past_retention
 from domain.requester import Requester
 from domain.school_calendar.service import TermDatesReport, import_term_dates
 
@@ -66,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("--upn", required=True)
     erase.add_argument("--actor-email", required=True, help="the Partnership Director doing this")
     erase.add_argument("--reason", required=True, choices=[r.value for r in ErasureReason])
+    erase.add_argument("--yes", action="store_true", help="erase without asking to confirm")
     commands.add_parser("retention-report", help="pupils past the retention period")
+    grant = commands.add_parser("grant-bot-role", help="PostgreSQL: grant a role exactly the bot's rights")
+    grant.add_argument("role", help="the role DATABASE_URL connects as (not the tables' owner)")
     return parser
 
 
@@ -108,21 +119,39 @@ async def _demo(database: Database, settings: Settings) -> int:
     return 0 if calendar.accepted and all(r.accepted for r in reports.values()) else 1
 
 
-async def _erase(database: Database, upn: str, actor_email: str, reason: str) -> int:
-    actor = await get_person_by_email(database, actor_email)
-    if actor is None or not actor.active:
-        return _fail(f"erase-pupil: no active person has the e-mail {actor_email}")
+async def _erase(database: Database, upn: str, actor_email: str, reason: str, confirmed: bool) -> int:
     pupil = await get_pupil_by_upn(database, upn)
     if pupil is None:
         return _fail("erase-pupil: no pupil has that UPN")
-    decision = decide(actor.actor, Action.ERASE_PUPIL_DATA, pupil.target)
-    if not decision:
-        return _fail(f"erase-pupil: refused: {decision.reason}")
+    if not confirmed:
+        if not sys.stdin.isatty():
+            return _fail("erase-pupil: not erased: no terminal to confirm on (add --yes to erase without asking)")
+        answer = input(f"Erase pupil {pupil.id} (year {pupil.year_group}) for good, as {actor_email}? Type yes: ")
+        if answer.strip().lower() != "yes":
+            return _fail("erase-pupil: not erased")
+    actor = await get_person_by_email(database, actor_email)
+    # An unknown or inactive e-mail names nobody: the operator alone may not erase, and that
+    # refusal is audited like any other (with the operating-system user).
+    requester = Requester.at_command_line(actor if actor is not None and actor.active else None)
     try:
-        await erase_pupil(database, pupil.id, actor.id, reason)
+        erased = await erase_pupil(database, requester, upn, reason)
+    except NotAllowed as refusal:
+        named = "" if requester.person else f" (no active person has the e-mail {actor_email})"
+        return _fail(f"erase-pupil: refused: {refusal.decision.reason}{named}")
     except ErasureRefused as refusal:
         return _fail(f"erase-pupil: refused: {refusal}")
-    print(f"Pupil {pupil.id} erased; the record remains as an anonymous tombstone.")
+    print(f"Pupil {erased.id} erased; the record remains as an anonymous tombstone.")
+    return 0
+
+
+async def _grant(settings: Settings, role: str) -> int:
+    if make_url(settings.migration_url).get_backend_name() != "postgresql":
+        return _fail("grant-bot-role: roles are for PostgreSQL; DATABASE_URL is SQLite")
+    try:
+        await upgrade_to_head(settings.migration_url, grant_to=role)
+    except BotRoleError as error:
+        return _fail(f"grant-bot-role: {error}")
+    print(f"Role {role} may now do what the bot needs, and no more (db/bot_role.py).")
     return 0
 
 
@@ -140,12 +169,13 @@ async def _retention(database: Database, settings: Settings) -> int:
 
 
 async def run(arguments: argparse.Namespace, settings: Settings) -> int:
-    url = settings.effective_database_url
-    migrated = await migrate(url)
+    migrated = await migrate(settings)
     if arguments.command == "migrate":
         print(migrated)
         return 0
-    database = Database(url)
+    if arguments.command == "grant-bot-role":
+        return await _grant(settings, arguments.role)
+    database = Database(settings.effective_database_url)
     try:
         if arguments.command == "import":
             return await _import(database, arguments.kind, arguments.file)
@@ -154,7 +184,7 @@ async def run(arguments: argparse.Namespace, settings: Settings) -> int:
         if arguments.command == "demo-data":
             return await _demo(database, settings)
         if arguments.command == "erase-pupil":
-            return await _erase(database, arguments.upn, arguments.actor_email, arguments.reason)
+            return await _erase(database, arguments.upn, arguments.actor_email, arguments.reason, arguments.yes)
         return await _retention(database, settings)
     finally:
         await database.dispose()

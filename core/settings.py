@@ -38,6 +38,7 @@ class Settings:
     app_type: str = "SingleTenant"
     allowed_tenant_ids: frozenset[str] = field(default_factory=frozenset)
     database_url: str = ""
+    migration_database_url: str = ""  # PostgreSQL: migrations run as this (owner) role
     data_dir: Path = REPO_ROOT / "data"
     log_level: str = "INFO"
     retention_days: int = 2190
@@ -56,6 +57,17 @@ class Settings:
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'lncip.db'}"
+
+    @property
+    def migration_url(self) -> str:
+        """Where migrations run: the owner's URL when set, else the bot's own."""
+        return self.migration_database_url or self.effective_database_url
+
+    @property
+    def bot_role(self) -> str | None:
+        """The bot's own PostgreSQL role, granted its rights after each migration; None when the
+        bot migrates as itself (no MIGRATION_DATABASE_URL)."""
+        return _user_of(self.database_url) if self.migration_database_url else None
 
     def tenant_allowed(self, tenant_id: str | None) -> bool:
         return not self.allowed_tenant_ids or normalised_guid(tenant_id or "") in self.allowed_tenant_ids
@@ -129,6 +141,33 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
 
 
+def _user_of(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).username or None
+
+
+def _check_migration_url(database_url: str, migration_url: str) -> None:
+    """Migrations as the owner, the bot as a role with fewer rights: both PostgreSQL, the same
+    database, two different roles, each named."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    prefix = "postgresql+asyncpg://"
+    if not migration_url.startswith(prefix) or not database_url.startswith(prefix):
+        raise SettingsError(f"MIGRATION_DATABASE_URL is for PostgreSQL: it and DATABASE_URL must start with {prefix}")
+    try:
+        bot, owner = make_url(database_url), make_url(migration_url)
+    except ArgumentError:
+        raise SettingsError("MIGRATION_DATABASE_URL or DATABASE_URL is not a database URL") from None
+    if not bot.username or not owner.username:
+        raise SettingsError("MIGRATION_DATABASE_URL and DATABASE_URL must each name their user")
+    if (bot.host, bot.port, bot.database) != (owner.host, owner.port, owner.database):
+        raise SettingsError("MIGRATION_DATABASE_URL must name the same server and database as DATABASE_URL")
+    if bot.username == owner.username:
+        raise SettingsError("MIGRATION_DATABASE_URL must use another role than DATABASE_URL (the owner, not the bot)")
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Build and validate the settings; raises SettingsError naming the bad setting."""
     env = os.environ if env is None else env
@@ -155,6 +194,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get("DATABASE_URL", "").strip()
     if database_url and not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise SettingsError("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+    migration_database_url = env.get("MIGRATION_DATABASE_URL", "").strip()
+    if migration_database_url:
+        _check_migration_url(database_url, migration_database_url)
     data_dir = Path(env.get("DATA_DIR", "").strip() or REPO_ROOT / "data")
     return Settings(
         host=host,
@@ -165,6 +207,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         app_type=app_type,
         allowed_tenant_ids=tenants,
         database_url=database_url,
+        migration_database_url=migration_database_url,
         data_dir=data_dir,
         log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
         retention_days=_int(env, "RETENTION_DAYS", 2190, 30, 36500),

@@ -5,6 +5,7 @@ does the same for the plain reads made on every turn)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
@@ -23,9 +24,11 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
 
+from core.logs import log_event
 from db import direct_reads, sqlite_inline
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 _PING = text("SELECT 1")
 POOL_SIZE = 10  # connections kept open per process
@@ -121,6 +124,25 @@ class Database:
         with self._reader.connect() as connection:
             return connection.execute(statement, params).all()
 
+    async def checkpoint_wal(self) -> bool:
+        """SQLite: copy the write-ahead log into the database file and truncate the log, so a value
+        a transaction overwrote (an erased pupil's name) is left in neither file (`secure_delete`
+        zeroes it in the database's pages). False if a reader's older snapshot kept it from
+        finishing; the next checkpoint finishes it. PostgreSQL: nothing to do here (what it keeps
+        until VACUUM is in the README's "Data protection")."""
+        if not self.is_sqlite:
+            return True
+        async with self._writer_turn():
+            finished = await greenlet_spawn(self._checkpoint_wal)
+        if not finished:
+            log_event(logger, "wal checkpoint unfinished", logging.WARNING)
+        return finished
+
+    def _checkpoint_wal(self) -> bool:
+        with self._autocommit.connect() as connection:
+            busy, _pages, _moved = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        return not busy
+
     async def ping(self) -> bool:
         await self.read_rows(_PING)
         return True
@@ -165,6 +187,8 @@ def _closed_by_server(_dbapi_connection: object, record: ConnectionPoolEntry, _p
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed, not left in free space (erasure: domain/erasure.py).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -6,7 +6,10 @@ finds the database at head and does nothing; the lock ends with the transaction.
 SQLite: an exclusive `flock` on `<database file>.migrate.lock` does the same job between
 processes on one machine (SQLite itself cannot run DDL for two writers at once).
 
-Run at start-up (`await upgrade_to_head(url)`) or by hand: `python -m db.migrate`.
+Run at start-up (`await migrate_for(settings)`) or by hand: `python -m db.migrate` (or
+`python -m cli migrate`). With `MIGRATION_DATABASE_URL` set, migrations run as that (owner)
+role and then grant the bot's role (the user in `DATABASE_URL`) exactly its rights, in the same
+transaction (`db.bot_role`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.logs import log_event
-from core.settings import REPO_ROOT
+from core.settings import REPO_ROOT, Settings
+from db.bot_role import grant_bot_role
 
 # Any fixed 64-bit number; the same for every instance of this app ("LNCIPMIG").
 MIGRATION_LOCK_KEY = 0x4C4E4349504D4947
@@ -70,15 +74,18 @@ async def _sqlite_file_lock(url: str) -> AsyncIterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _upgrade(connection: Connection, config: Config) -> tuple[str | None, str | None]:
+def _upgrade(connection: Connection, config: Config, grant_to: str | None) -> tuple[str | None, str | None]:
     before = current_revision(connection)
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+    if grant_to is not None:
+        grant_bot_role(connection, grant_to)
     return before, current_revision(connection)
 
 
-async def upgrade_to_head(url: str) -> None:
-    """Apply every pending migration to the database at `url` (idempotent, lock-protected)."""
+async def upgrade_to_head(url: str, *, grant_to: str | None = None) -> None:
+    """Apply every pending migration to the database at `url` (idempotent, lock-protected);
+    then, if `grant_to` names the bot's role, grant it its rights (`db.bot_role`)."""
     config = alembic_config(url)
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     engine = create_async_engine(url, poolclass=pool.NullPool)
@@ -87,7 +94,7 @@ async def upgrade_to_head(url: str) -> None:
             async with engine.connect() as connection:
                 if not is_sqlite:
                     await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-                before, after = await connection.run_sync(_upgrade, config)
+                before, after = await connection.run_sync(_upgrade, config, grant_to)
                 await connection.commit()
     finally:
         await engine.dispose()
@@ -95,10 +102,16 @@ async def upgrade_to_head(url: str) -> None:
         log_event(logger, "database migrated", from_revision=before, to_revision=after)
 
 
-async def migrate(url: str) -> str:
-    """`upgrade_to_head`, and the line that reports it."""
-    await upgrade_to_head(url)
-    return f"Database at revision {head_revision()}."
+async def migrate_for(settings: Settings) -> None:
+    """Migrate the database the settings name, as the migration role when there is one."""
+    await upgrade_to_head(settings.migration_url, grant_to=settings.bot_role)
+
+
+async def migrate(settings: Settings) -> str:
+    """`migrate_for`, and the line that reports it."""
+    await migrate_for(settings)
+    granted = f"; role {settings.bot_role} granted the bot's rights" if settings.bot_role else ""
+    return f"Database at revision {head_revision()}{granted}."
 
 
 def main() -> int:
@@ -107,7 +120,7 @@ def main() -> int:
     settings = load_for_command("db.migrate")
     if settings is None:
         return 2
-    print(asyncio.run(migrate(settings.effective_database_url)))
+    print(asyncio.run(migrate(settings)))
     return 0
 
 

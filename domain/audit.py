@@ -3,9 +3,11 @@ erased what, and when (domain.md §3.5: "an audit trail of who viewed which conc
 
 - `record_audit` adds an entry to the caller's session, so it commits or rolls back
   with the change it describes: an entry never claims something that did not happen,
-  and nothing happens without its entry.
+  and nothing happens without its entry. Its time is the database's (migration 0006),
+  not the caller's: no clock, manual or not, can date an entry.
 - `read_audit` returns entries as plain `AuditEntry` values, oldest first.
-- There is no update or delete here, and the database refuses both (migration 0002).
+- There is no update or delete here, and the database refuses both (migration 0002), and
+  an insert over an existing entry (0006).
 
 What an entry may hold: ids and outcomes, never pupil names, dates of birth, UPNs or
 message text. The log is kept longer than the records it mentions and is never edited,
@@ -42,7 +44,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import SystemClock
 from db.models.audit import AuditLogRow
 
 
@@ -121,12 +122,12 @@ async def record_audit(
     record_type: str,
     record_id: str,
     detail: dict[str, Any] | None = None,
-    at: datetime | None = None,
 ) -> None:
     """Add an entry to the caller's unit of work; it commits or rolls back with it.
 
-    Pass `at=clock.now()` from the service's clock; without it the system clock is read.
-    `actor_id` is None for the system itself (a scheduled job) or an unknown person.
+    The database dates it: `at` is its now (UTC) when the entry is written, so a caller cannot
+    back-date or post-date an entry. `actor_id` is None for the system itself (a scheduled
+    job) or an unknown person.
     """
     if action not in _ACTIONS:
         raise AuditDetailError(f"unknown audit action {action!r}: add it to AuditAction")
@@ -135,13 +136,8 @@ async def record_audit(
     if not _RECORD_ID.fullmatch(record_id) or _UPN_SHAPE.fullmatch(record_id):
         raise AuditDetailError("record_id must be our own short id")
     checked = _checked_detail(detail or {})
-    when = at if at is not None else SystemClock().now()
-    if when.tzinfo is None:
-        # The column refuses it too, but only at flush; say so here, where the caller is.
-        raise ValueError("audit time must carry a timezone")
     session.add(
         AuditLogRow(
-            at=when,
             actor_id=actor_id,
             action=str(action),
             record_type=record_type,

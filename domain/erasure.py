@@ -1,5 +1,9 @@
 """Erasing a pupil's personal data, and finding pupils past the retention period.
 
+These are the mechanics; the erasure a person asks for is
+`domain.directory.service.erase_pupil`, which asks the policy, calls `erase` and writes the
+audit entry in one transaction, then checkpoints SQLite's write-ahead log (see below).
+
 Erasure overwrites the pupil row in place: names, date of birth and UPN become empty
 and `erased_at` is set. The row and its id stay as a tombstone, so records
 that point at the pupil (referrals, registers, audit entries) stay consistent and
@@ -28,27 +32,32 @@ What erasure reaches, in the same transaction as the tombstone:
   spaces, long runs of digits), and tests/domain/test_audit_writes.py checks every
   `record_audit` call in the code for personal fields. After an erasure the log points at the
   tombstone by id and says nothing of who it was.
+- The database files. SQLite connections run with `PRAGMA secure_delete=ON` (db/engine.py),
+  so the overwritten values are zeroed in the pages, and the service checkpoints the
+  write-ahead log and truncates it after the erasure (`Database.checkpoint_wal`), so no older
+  copy of those pages stays in the `-wal` file. PostgreSQL keeps old row versions until
+  VACUUM, and in its WAL and backups: the README's "Data protection" says how to clear them.
 
 Retention (RETENTION_DAYS in core.settings, 2190 days = 6 years by default) counts from
 `left_provision_on`; `pupils_past_retention` lists the pupils the erase command should
 act on. Who may erase is `domain.access`'s decision (Action.ERASE_PUPIL_DATA), asked by
-the caller. Every erasure writes an audit entry in the same transaction. The reason is a
+the service, which writes the audit entry in the same transaction (and one for a refusal). The reason is a
 code word (`ErasureReason`), never free text: the audit log is kept for good, so it must
 not hold words that could name the pupil.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import Clock, SystemClock
-from db.engine import Database, DatabaseOrSession, unit_of_work
+from db.engine import DatabaseOrSession, unit_of_work
 from db.models.directory import Pupil
 from domain import outbox
-from domain.audit import AuditAction, record_audit
 from domain.directory.model import PupilRecord, pupil_record
 from domain.safeguarding.erasure import forget_pupil as forget_concerns
 
@@ -63,40 +72,33 @@ class ErasureRefused(Exception):
     """The pupil may not be erased (unknown, or records must be kept)."""
 
 
-async def erase_pupil(
-    db: Database, pupil_id: int, actor_id: int | None, reason: ErasureReason | str, *, clock: Clock | None = None
-) -> PupilRecord:
-    """Overwrite the pupil's personal data, leaving a tombstone, and cancel and empty the
-    notices about them; audited. Erasing an already erased pupil changes nothing and is not
-    audited again."""
-    reason = ErasureReason(reason)
-    now = (clock or SystemClock()).now()
-    async with db.session() as session:
-        pupil = await session.scalar(select(Pupil).where(Pupil.id == pupil_id).with_for_update())
-        if pupil is None:
-            raise ErasureRefused(f"there is no pupil {pupil_id}")
-        if pupil.erased_at is not None:
-            return pupil_record(pupil)
-        if pupil.retention_hold:
-            raise ErasureRefused(f"pupil {pupil_id}'s records must be kept: {pupil.retention_hold}")
-        pupil.first_name = None
-        pupil.last_name = None
-        pupil.date_of_birth = None
-        pupil.upn = None
-        pupil.erased_at = now
-        await session.flush()
-        await outbox.forget_pupil(session, pupil_id, now)
-        await forget_concerns(session, pupil_id, now)
-        await record_audit(
-            session,
-            actor_id=actor_id,
-            action=AuditAction.ERASED,
-            record_type="pupil",
-            record_id=str(pupil_id),
-            detail={"reason": reason.value},
-            at=now,
-        )
-        return pupil_record(pupil)
+@dataclass(frozen=True)
+class Erased:
+    pupil: PupilRecord  # the tombstone
+    changed: bool  # False: the pupil was erased before, and nothing was done now
+
+
+async def erase(session: AsyncSession, pupil_id: int, now: datetime) -> Erased:
+    """In the caller's transaction: overwrite the pupil's personal data, leaving a tombstone,
+    and cancel and empty the notices about them. The caller has asked the policy and writes the
+    audit entry (`domain.directory.service.erase_pupil`). Raises `ErasureRefused` before
+    changing anything when the pupil is unknown or held."""
+    pupil = await session.scalar(select(Pupil).where(Pupil.id == pupil_id).with_for_update())
+    if pupil is None:
+        raise ErasureRefused(f"there is no pupil {pupil_id}")
+    if pupil.erased_at is not None:
+        return Erased(pupil_record(pupil), changed=False)
+    if pupil.retention_hold:
+        raise ErasureRefused(f"pupil {pupil_id}'s records must be kept: {pupil.retention_hold}")
+    pupil.first_name = None
+    pupil.last_name = None
+    pupil.date_of_birth = None
+    pupil.upn = None
+    pupil.erased_at = now
+    await session.flush()
+    await outbox.forget_pupil(session, pupil_id, now)
+    await forget_concerns(session, pupil_id, now)
+    return Erased(pupil_record(pupil), changed=True)
 
 
 async def pupils_past_retention(db: DatabaseOrSession, now: datetime | date, retention_days: int) -> list[PupilRecord]:

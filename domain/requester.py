@@ -5,6 +5,8 @@ person with `--actor-email`), or the system itself (a scheduled job). `authorise
 `domain.access` and, when the answer is no, writes a `refused` audit entry in the caller's
 unit of work, so an attempt is on record as surely as an access. The service then leaves
 its transaction (committing that entry) and raises `NotAllowed` with the policy's reason.
+`record_refusal` audits a refusal decided before any service was called (the bot's command
+router refusing a command), the same way.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from __future__ import annotations
 import getpass
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import DatabaseOrSession, unit_of_work
 from domain.access import Action, Actor, Decision, Target, decide, decide_for_operator
 from domain.audit import AuditAction, record_audit
 from domain.directory.model import PersonRecord
@@ -84,18 +86,31 @@ async def authorise(
     *,
     record_type: str,
     record_id: str,
-    now: datetime,
 ) -> Decision:
     """The policy's answer; a refusal is audited in `session` (who, what, which record)."""
     decision = requester.decide(action, target)
     if not decision.allowed:
-        await record_audit(
-            session,
-            actor_id=requester.person_id,
-            action=AuditAction.REFUSED,
-            record_type=record_type,
-            record_id=record_id,
-            detail={"kind": action.value, **requester.audit_detail},
-            at=now,
-        )
+        await _audit_refusal(session, requester, action, record_type, record_id)
     return decision
+
+
+async def record_refusal(
+    database: DatabaseOrSession, requester: Requester, action: Action, record_type: str, record_id: str
+) -> None:
+    """Audit a refusal decided before any service was called (a command the person may not
+    use), in its own unit of work or the caller's session."""
+    async with unit_of_work(database) as session:
+        await _audit_refusal(session, requester, action, record_type, record_id)
+
+
+async def _audit_refusal(
+    session: AsyncSession, requester: Requester, action: Action, record_type: str, record_id: str
+) -> None:
+    await record_audit(
+        session,
+        actor_id=requester.person_id,
+        action=AuditAction.REFUSED,
+        record_type=record_type,
+        record_id=record_id,
+        detail={"kind": action.value, **requester.audit_detail},
+    )

@@ -1,7 +1,8 @@
 """What can be done to the directory, each as one transaction that asks the access policy,
 writes the audit entry and queues any notice: save a person (the people form in Teams, and the
 person saved hears of it), import a CSV file of
-schools, people or pupils (the command line, demo data), export one.
+schools, people or pupils (the command line, demo data), export one, erase a pupil's personal
+data (the command line; the mechanics are `domain.erasure`'s).
 
 The people form and a CSV file's people rows are saved by the same function
 (`_save_person`), so a person changed either way is checked by the same rules and audited
@@ -22,8 +23,10 @@ from domain.access import Action, NotAllowed
 from domain.audit import AuditAction, record_audit
 from domain.directory import csv_files, writes
 from domain.directory.csv_files import ImportReport, Kind
-from domain.directory.model import Outcome, PersonChange, PersonRecord
+from domain.directory.model import Outcome, PersonChange, PersonRecord, PupilRecord
 from domain.directory.notices import person_saved
+from domain.directory.queries import get_pupil_by_upn
+from domain.erasure import Erased, ErasureReason, ErasureRefused, erase
 from domain.notifier import queue_notice
 from domain.requester import Requester, authorise
 
@@ -38,7 +41,7 @@ async def save_person(
     now = clock.now()
     async with database.session() as session:
         decision = await authorise(
-            session, requester, Action.MANAGE_PEOPLE, None, record_type="person", record_id="new", now=now
+            session, requester, Action.MANAGE_PEOPLE, None, record_type="person", record_id="new"
         )
         if decision.allowed:
             person, outcome = await _save_person(session, requester, change, now)
@@ -62,7 +65,7 @@ async def import_directory(
     now = clock.now()
     async with database.session() as session:
         decision = await authorise(
-            session, requester, Action.IMPORT_DIRECTORY, None, record_type="directory", record_id=kind, now=now
+            session, requester, Action.IMPORT_DIRECTORY, None, record_type="directory", record_id=kind
         )
     if not decision.allowed:
         raise NotAllowed(decision)
@@ -83,18 +86,16 @@ async def import_directory(
                 "file_digest": "sha256:" + hashlib.sha256(raw).hexdigest()[:32],
                 **requester.audit_detail,
             },
-            at=now,
         )
 
     return await csv_files.import_csv(database, kind, raw, save_person=save, on_accepted=audit_import)
 
 
-async def export_directory(database: Database, requester: Requester, kind: Kind, clock: Clock = SystemClock()) -> str:
+async def export_directory(database: Database, requester: Requester, kind: Kind) -> str:
     """The directory as CSV text; the export is audited with who and how many rows."""
-    now = clock.now()
     async with database.session() as session:
         decision = await authorise(
-            session, requester, Action.EXPORT_DIRECTORY, None, record_type="directory", record_id=kind, now=now
+            session, requester, Action.EXPORT_DIRECTORY, None, record_type="directory", record_id=kind
         )
         if decision.allowed:
             text, rows = await csv_files.export_csv(session, kind)
@@ -105,10 +106,66 @@ async def export_directory(database: Database, requester: Requester, kind: Kind,
                 record_type="directory",
                 record_id=kind,
                 detail={"count": rows, **requester.audit_detail},
-                at=now,
             )
             return text
     raise NotAllowed(decision)
+
+
+async def erase_pupil(
+    database: Database, requester: Requester, upn: str, reason: ErasureReason | str, clock: Clock = SystemClock()
+) -> PupilRecord:
+    """Erase the personal data of the pupil with this UPN (the Partnership Director), leaving an
+    anonymous tombstone; audited with who, how (the command line and its operating-system user)
+    and why. Raises `NotAllowed`, or `ErasureRefused` when no pupil has the UPN or their records
+    must be kept (that refusal is audited too). Afterwards SQLite's write-ahead log is
+    checkpointed, so the erased values are gone from the database files as well."""
+    reason = ErasureReason(reason)  # a code word, never free text: refused before anything
+    now = clock.now()
+    async with database.session() as session:
+        pupil = await get_pupil_by_upn(session, upn)
+        if pupil is None:
+            raise ErasureRefused("no pupil has that UPN")
+        decision = await authorise(
+            session, requester, Action.ERASE_PUPIL_DATA, pupil.target, record_type="pupil", record_id=str(pupil.id)
+        )
+        if decision.allowed:
+            outcome = await _erase_audited(session, requester, pupil.id, reason, now)
+    if not decision.allowed:
+        raise NotAllowed(decision)
+    if isinstance(outcome, ErasureRefused):
+        raise outcome
+    await database.checkpoint_wal()
+    return outcome.pupil
+
+
+async def _erase_audited(
+    session: AsyncSession, requester: Requester, pupil_id: int, reason: ErasureReason, now: datetime
+) -> Erased | ErasureRefused:
+    """The erasure and its audit entry, in the caller's transaction; a pupil whose records must
+    be kept is left as they are, and the refusal is audited (and returned, for the caller to
+    raise after committing that entry)."""
+    try:
+        erased = await erase(session, pupil_id, now)
+    except ErasureRefused as held:  # raised before anything changed
+        await record_audit(
+            session,
+            actor_id=requester.person_id,
+            action=AuditAction.REFUSED,
+            record_type="pupil",
+            record_id=str(pupil_id),
+            detail={"kind": Action.ERASE_PUPIL_DATA.value, "reason": "retention_hold", **requester.audit_detail},
+        )
+        return held
+    if erased.changed:  # an erasure that raced this one did it already: not audited twice
+        await record_audit(
+            session,
+            actor_id=requester.person_id,
+            action=AuditAction.ERASED,
+            record_type="pupil",
+            record_id=str(pupil_id),
+            detail={"reason": reason.value, **requester.audit_detail},
+        )
+    return erased
 
 
 async def _save_person(
@@ -133,6 +190,5 @@ async def _save_person(
             record_type="person",
             record_id=str(person.id),
             detail={"roles": sorted(r.value for r in person.roles), **requester.audit_detail},
-            at=now,
         )
     return person, outcome

@@ -162,7 +162,6 @@ async def climb(
         record_type="safeguarding_concern",
         record_id=str(concern.id),
         detail={"step": number, "reason": reason.value},
-        at=now,
     )
     await reach(session, replace(concern, rung=number), ladder, number, now, reason)
     return True

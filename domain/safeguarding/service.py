@@ -104,7 +104,7 @@ async def raise_concern(
             school_id, placed = pupil.school_id, pupil.provision in PROGRAMMES
         target = Target(RecordKind.SAFEGUARDING_CONCERN, school_id=school_id, placed_with_partnership=placed)
         decision = await authorise(
-            session, requester, Action.RAISE_SAFEGUARDING_CONCERN, target, record_type=RECORD, record_id="new", now=now
+            session, requester, Action.RAISE_SAFEGUARDING_CONCERN, target, record_type=RECORD, record_id="new"
         )
         if decision.allowed:
             assert requester.person_id is not None and school_id is not None
@@ -202,13 +202,12 @@ async def view(database: Database, requester: Requester, concern_id: int, clock:
     raise NotAllowed(decision)
 
 
-async def open_concerns(database: Database, requester: Requester, clock: Clock = SystemClock()) -> list[Concern]:
+async def open_concerns(database: Database, requester: Requester) -> list[Concern]:
     """Every concern not yet acknowledged, oldest first (the Partnership leads); audited."""
-    now = clock.now()
     async with database.session() as session:
         target = Target(RecordKind.SAFEGUARDING_CONCERN)
         decision = await authorise(
-            session, requester, Action.LIST_OPEN_CONCERNS, target, record_type=RECORD, record_id="open", now=now
+            session, requester, Action.LIST_OPEN_CONCERNS, target, record_type=RECORD, record_id="open"
         )
         if decision.allowed:
             found = await queries.open_concerns(session)
@@ -219,7 +218,6 @@ async def open_concerns(database: Database, requester: Requester, clock: Clock =
                 record_type=RECORD,
                 record_id="open",
                 detail={"count": len(found), **requester.audit_detail},
-                at=now,
             )
             return found
     raise NotAllowed(decision)
@@ -269,7 +267,7 @@ async def _may(
         owner_person_id=concern.reporter_id,
         placed_with_partnership=pupil is not None and pupil.provision in PROGRAMMES,
     )
-    return await authorise(session, requester, action, target, record_type=RECORD, record_id=str(concern.id), now=now)
+    return await authorise(session, requester, action, target, record_type=RECORD, record_id=str(concern.id))
 
 
 async def _stop_ladder(session: AsyncSession, concern: Concern, ladders: Ladders, now: datetime) -> None:
@@ -323,5 +321,4 @@ async def _audit(
         record_type=RECORD,
         record_id=str(concern_id),
         detail={"kind": kind or subject, "step": step, "note_id": note_id, **requester.audit_detail},
-        at=now,
     )

@@ -101,7 +101,6 @@ async def import_term_dates(
             Target(RecordKind.SCHOOL_CALENDAR),
             record_type=RECORD_TYPE,
             record_id=RECORD_ID,
-            now=now,
         )
     if not decision.allowed:
         raise NotAllowed(decision)
@@ -122,7 +121,6 @@ async def import_term_dates(
             record_type=RECORD_TYPE,
             record_id=RECORD_ID,
             detail={"count": len(report.entries), "format": "csv", **requester.audit_detail},
-            at=now,
         )
     return report
 

@@ -76,6 +76,24 @@ async def test_only_the_admin_may_manage_people(seeded_bot: BotClient) -> None:
     assert "ask the Partnership admin to add you" in reply
 
 
+async def test_a_refused_people_command_is_audited(seeded_bot: BotClient, seeded_settings: Settings) -> None:
+    await seeded_bot.conversation(aad_object_id=TEACHER_AAD).ask("people")
+    await seeded_bot.conversation(aad_object_id="aad-nobody").ask("people")
+    await seeded_bot.conversation(aad_object_id=ADMIN_AAD).ask("people")  # allowed: not a refusal
+    teacher = await lookup(seeded_settings, "teacher@cva.example.org")
+    database = Database(seeded_settings.effective_database_url)
+    try:
+        async with database.session() as session:
+            refused = await read_audit(session, record_type="command")
+    finally:
+        await database.dispose()
+    # Who (the teacher; nobody the directory knows), what and where.
+    assert [(e.actor_id, e.action, e.record_id, e.detail) for e in refused] == [
+        (teacher.id, "refused", "people", {"kind": "manage_people", "source": "teams"}),
+        (None, "refused", "people", {"kind": "manage_people", "source": "teams"}),
+    ]
+
+
 async def test_help_lists_people_only_for_the_admin(seeded_bot: BotClient) -> None:
     assert "people" in visible_text(await seeded_bot.conversation(aad_object_id=ADMIN_AAD).ask("help"))
     assert "people" not in visible_text(await seeded_bot.conversation(aad_object_id=TEACHER_AAD).ask("help"))

@@ -84,3 +84,29 @@ def test_local_mode_on_a_network_address_is_refused_unless_explicitly_accepted(h
 def test_local_mode_on_network_takes_only_its_one_value() -> None:
     with pytest.raises(SettingsError, match="LOCAL_MODE_ON_NETWORK"):
         from_env({"HOST": "0.0.0.0", "LOCAL_MODE_ON_NETWORK": "yes"})
+
+
+BOT_URL = "postgresql+asyncpg://lncip_bot:pw@db.example.org:5432/lncip"
+OWNER_URL = "postgresql+asyncpg://lncip_owner:pw@db.example.org:5432/lncip"
+
+
+def test_migrations_may_run_as_another_role_than_the_bot() -> None:
+    alone = from_env({"DATABASE_URL": BOT_URL})
+    assert (alone.migration_url, alone.bot_role) == (BOT_URL, None)
+    split = from_env({"DATABASE_URL": BOT_URL, "MIGRATION_DATABASE_URL": OWNER_URL})
+    assert (split.effective_database_url, split.migration_url, split.bot_role) == (BOT_URL, OWNER_URL, "lncip_bot")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"MIGRATION_DATABASE_URL": OWNER_URL},  # the bot on SQLite
+        {"DATABASE_URL": BOT_URL, "MIGRATION_DATABASE_URL": "sqlite+aiosqlite:///x.db"},
+        {"DATABASE_URL": BOT_URL, "MIGRATION_DATABASE_URL": BOT_URL},  # the same role
+        {"DATABASE_URL": BOT_URL, "MIGRATION_DATABASE_URL": OWNER_URL.replace("/lncip", "/other")},
+        {"DATABASE_URL": BOT_URL.replace("lncip_bot:pw@", ""), "MIGRATION_DATABASE_URL": OWNER_URL},
+    ],
+)
+def test_a_bad_migration_url_is_named(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError, match="MIGRATION_DATABASE_URL"):
+        from_env(env)

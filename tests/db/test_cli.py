@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +13,10 @@ from pathlib import Path
 import pytest
 
 import cli
+from db.engine import Database
+from domain.audit import read_audit
+from domain.directory.queries import get_person_by_email
+from domain.requester import Requester
 from tests.fixtures.database import sqlite_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +89,7 @@ def test_demo_export_import_and_retention(env: Path, capsys: pytest.CaptureFixtu
     assert "more than 2190 days ago: 2" in report
     upn = report.splitlines()[1].split()[0]
     # Only the Partnership Director may erase (domain.access).
-    erase = ("erase-pupil", "--upn", upn, "--reason", "retention_period_ended", "--actor-email")
+    erase = ("erase-pupil", "--upn", upn, "--reason", "retention_period_ended", "--yes", "--actor-email")
     assert run(*erase, "alexw@example.com") == 1  # the demo admin
     assert "refused" in capsys.readouterr().err
     assert run(*erase, "pattif@example.com") == 0  # the demo Director
@@ -92,3 +98,61 @@ def test_demo_export_import_and_retention(env: Path, capsys: pytest.CaptureFixtu
     assert "no pupil has that UPN" in capsys.readouterr().err
     assert run("retention-report") == 0
     assert "more than 2190 days ago: 1" in capsys.readouterr().out
+
+
+class Terminal(io.StringIO):
+    """Standard input at a terminal, where someone types `answer`."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class Pipe(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+async def test_erase_pupil_asks_first_and_is_audited_with_the_operating_system_user(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("demo-data") == 0
+    assert run("retention-report") == 0
+    upn = capsys.readouterr().out.splitlines()[-3].split()[0]
+    director = ("erase-pupil", "--upn", upn, "--reason", "retention_period_ended", "--actor-email")
+
+    # No terminal to ask on and no --yes: nothing is erased, even with "yes" piped in.
+    monkeypatch.setattr(sys, "stdin", Pipe("yes\n"))
+    assert run(*director, "pattif@example.com") == 1
+    assert "not erased: no terminal to confirm on (add --yes" in capsys.readouterr().err
+    # At a terminal, anything but "yes" erases nothing.
+    monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
+    assert run(*director, "pattif@example.com") == 1
+    asked = capsys.readouterr()
+    assert re.search(r"Erase pupil \d+ \(year \d+\) for good, as pattif@example.com\? Type yes: ", asked.out)
+    assert "not erased" in asked.err
+    pupil_id = re.search(r"Erase pupil (\d+)", asked.out).group(1)  # type: ignore[union-attr]
+    # Someone who may not erase, and an e-mail that names nobody: refused, and audited.
+    for email in ("alexw@example.com", "nobody@example.com"):
+        monkeypatch.setattr(sys, "stdin", Terminal("yes\n"))
+        assert run(*director, email) == 1
+        assert "refused" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", Terminal(" Yes \n"))
+    assert run(*director, "pattif@example.com") == 0
+    assert f"Pupil {pupil_id} erased" in capsys.readouterr().out
+
+    database = Database(sqlite_url(env / "cli.db"))
+    try:
+        async with database.session() as session:
+            entries = await read_audit(session, record_type="pupil", record_id=pupil_id)
+        admin = await get_person_by_email(database, "alexw@example.com")
+        director_person = await get_person_by_email(database, "pattif@example.com")
+    finally:
+        await database.dispose()
+    os_user = Requester.at_command_line().os_user
+    assert os_user
+    how = {"source": "command_line", "os_user": os_user}
+    assert [(e.actor_id, e.action, e.detail) for e in entries] == [
+        (admin.id, "refused", {"kind": "erase_pupil_data", **how}),  # type: ignore[union-attr]
+        (None, "refused", {"kind": "erase_pupil_data", **how}),
+        (director_person.id, "erased", {"reason": "retention_period_ended", **how}),  # type: ignore[union-attr]
+    ]

@@ -4,6 +4,7 @@ in-process, uncommitted work is rolled back, and `read_rows` survives a restarte
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from db.engine import Database, read_rows
+from db.engine import Database, _sqlite_pragmas, read_rows
 from db.models.state import StoredState
 from db.state_store import StateStore
 from tests.fixtures.database import admin_execute
@@ -159,3 +160,24 @@ async def _drop_other_connections(database: Database) -> None:
     finally:
         await checker.dispose()
     await asyncio.sleep(0.1)
+
+
+def test_sqlite_connections_zero_what_they_delete() -> None:
+    # Many SQLite builds (Python's own on Windows and macOS) leave secure_delete off; then a
+    # deleted or overwritten value (an erased pupil's name) stays in the file's free space.
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute("PRAGMA secure_delete=OFF")  # as such a build starts
+        _sqlite_pragmas(connection, None)
+        assert connection.execute("PRAGMA secure_delete").fetchone() == (1,)
+    finally:
+        connection.close()
+
+
+async def test_a_checkpoint_empties_the_write_ahead_log(sqlite: Database, tmp_path: Path) -> None:
+    await sqlite.transaction(insert_one)
+    wal = tmp_path / "engine.db-wal"
+    assert wal.stat().st_size > 0
+    assert await sqlite.checkpoint_wal()
+    assert wal.stat().st_size == 0
+    assert await count(sqlite) == 1

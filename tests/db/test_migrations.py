@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,16 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 import db.models  # noqa: F401
 from db.base import Base
 from db.engine import Database
 from db.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
+from domain.audit import read_audit
 from tests.db import workers
 from tests.fixtures.database import (
     create_postgres_database,
@@ -132,3 +136,57 @@ def test_python_m_db_migrate(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert f"revision {head_revision()}" in result.stdout
+
+
+async def _at_revision(url: str, revision: str, down: bool = False) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection.sync_connection
+            step = command.downgrade if down else command.upgrade
+            await connection.run_sync(lambda _: step(config, revision))
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_0006_keeps_the_entries_and_the_append_only_triggers_both_ways(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url, server = sqlite_url(tmp_path / "audit.db"), None
+    else:
+        server = request.getfixturevalue("postgres_server_url")
+        url = await create_postgres_database(server, prefix="lncip_t0006_")
+    insert = text(
+        "INSERT INTO audit_log (at, actor_id, action, record_type, record_id, detail)"
+        " VALUES (:at, 7, 'viewed', 'pupil', '40', '{}')"
+    )
+    when = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    try:
+        await _at_revision(url, "0005")
+        database = Database(url)
+        try:
+            async with database.session() as session:  # an entry written before 0006
+                await session.execute(insert, {"at": when.replace(tzinfo=None) if database.is_sqlite else when})
+        finally:
+            await database.dispose()
+        for revision, down in (("head", False), ("0005", True), ("head", False)):
+            await _at_revision(url, revision, down)
+            database = Database(url)
+            try:
+                async with database.session() as session:
+                    (entry,) = await read_audit(session)
+                assert (entry.at, entry.actor_id) == (when, 7)
+                with pytest.raises(DBAPIError, match="append-only"):
+                    async with database.session() as session:
+                        await session.execute(text("UPDATE audit_log SET action = 'erased'"))
+                with pytest.raises(DBAPIError, match="append-only"):
+                    async with database.session() as session:
+                        await session.execute(text("DELETE FROM audit_log"))
+            finally:
+                await database.dispose()
+    finally:
+        if server is not None:
+            await drop_postgres_database(server, url)

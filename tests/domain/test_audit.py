@@ -7,21 +7,20 @@ when TEST_POSTGRES_URL is set, on PostgreSQL too.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+import inspect
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from core.clock import ManualClock
 from db.engine import Database
+from db.models.audit import AuditLogRow
 from domain.audit import AuditAction, AuditDetailError, read_audit, record_audit
-
-START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
 async def test_recorded_entries_read_back_in_order(database: Database) -> None:
-    clock = ManualClock(START)
     async with database.session() as session:
         await record_audit(
             session,
@@ -30,26 +29,10 @@ async def test_recorded_entries_read_back_in_order(database: Database) -> None:
             record_type="referral",
             record_id="12",
             detail={"status": "submitted", "school_id": 3},
-            at=clock.now(),
         )
-        clock.advance(timedelta(minutes=5))
-        await record_audit(
-            session,
-            actor_id=8,
-            action="viewed",
-            record_type="referral",
-            record_id="12",
-            at=clock.now(),
-        )
-        clock.advance(timedelta(minutes=5))
-        await record_audit(
-            session,
-            actor_id=7,
-            action="viewed",
-            record_type="pupil",
-            record_id="40",
-            at=clock.now(),
-        )
+    async with database.session() as session:
+        await record_audit(session, actor_id=8, action="viewed", record_type="referral", record_id="12")
+        await record_audit(session, actor_id=7, action="viewed", record_type="pupil", record_id="40")
 
     async with database.session() as session:
         everything = await read_audit(session)
@@ -62,31 +45,57 @@ async def test_recorded_entries_read_back_in_order(database: Database) -> None:
         (8, "viewed", "referral"),
         (7, "viewed", "pupil"),
     ]
-    assert everything[0].at == START
     assert everything[0].at.tzinfo is not None
+    assert everything[0].at <= everything[1].at <= everything[2].at
     assert everything[0].detail == {"status": "submitted", "school_id": 3}
     assert everything[1].detail == {}
     assert [e.actor_id for e in referral] == [7, 8]
     assert [e.record_type for e in by_seven] == ["referral", "pupil"]
     # The newest two, still oldest first.
-    assert [e.at for e in newest] == [START + timedelta(minutes=5), START + timedelta(minutes=10)]
+    assert [e.id for e in newest] == [e.id for e in everything[1:]]
 
 
-async def test_time_in_another_zone_is_stored_as_the_same_instant(database: Database) -> None:
-    bst = timezone(timedelta(hours=1))
+async def test_the_time_is_the_databases_now_in_utc(database: Database) -> None:
+    before = datetime.now(UTC)
     async with database.session() as session:
-        await record_audit(
-            session,
-            actor_id=None,
-            action="sent",
-            record_type="school",
-            record_id="3",
-            at=datetime(2026, 6, 1, 9, 0, tzinfo=bst),
-        )
+        await record_audit(session, actor_id=7, action="viewed", record_type="pupil", record_id="40")
+    after = datetime.now(UTC)
     async with database.session() as session:
         (entry,) = await read_audit(session)
-    assert entry.at == datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
-    assert entry.actor_id is None
+        stored = await session.scalar(text("SELECT at FROM audit_log"))
+    assert entry.at.utcoffset() == timedelta(0)
+    assert before - timedelta(seconds=2) <= entry.at <= after + timedelta(seconds=2)
+    if database.is_sqlite:  # naive UTC, as db.base.UtcDateTime writes every other time column
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", stored), stored
+    else:
+        assert stored == entry.at
+
+
+def test_no_caller_chooses_the_time() -> None:
+    assert "at" not in inspect.signature(record_audit).parameters
+
+
+@pytest.mark.parametrize("how", ["orm", "sql"])
+async def test_a_time_given_by_hand_is_not_kept(database: Database, how: str) -> None:
+    long_ago = datetime(2001, 1, 1, 9, 0, tzinfo=UTC)
+    stored_long_ago = "2001-01-01 09:00:00.000000" if database.is_sqlite else long_ago
+    insert = text(
+        "INSERT INTO audit_log (at, actor_id, action, record_type, record_id, detail)"
+        " VALUES (:at, 7, 'viewed', 'pupil', '40', '{}')"
+    )
+    try:
+        async with database.session() as session:
+            if how == "orm":
+                session.add(AuditLogRow(at=long_ago, actor_id=7, action="viewed", record_type="pupil", record_id="40"))
+            else:
+                await session.execute(insert, {"at": stored_long_ago})
+    except DBAPIError as refused:  # SQLite: a trigger cannot change the row, so it refuses it
+        assert database.is_sqlite and "set by the database" in str(refused)
+    else:  # PostgreSQL: the trigger puts the database's time in its place
+        assert not database.is_sqlite
+        async with database.session() as session:
+            (entry,) = await read_audit(session)
+        assert entry.at > long_ago + timedelta(days=365)
 
 
 async def test_rollback_of_the_unit_of_work_rolls_back_the_entry(database: Database) -> None:
@@ -101,7 +110,6 @@ async def test_rollback_of_the_unit_of_work_rolls_back_the_entry(database: Datab
                 action="erased",
                 record_type="pupil",
                 record_id="40",
-                at=START,
             )
             raise Boom
     async with database.session() as session:
@@ -123,7 +131,6 @@ async def test_database_refuses_update_and_delete(database: Database, statement:
             action="created",
             record_type="referral",
             record_id="12",
-            at=START,
         )
     with pytest.raises(DBAPIError, match="append-only"):
         async with database.session() as session:
@@ -131,6 +138,39 @@ async def test_database_refuses_update_and_delete(database: Database, statement:
     async with database.session() as session:
         (entry,) = await read_audit(session)
     assert entry.action == "created"
+
+
+OVERWRITE_COLUMNS = (
+    "(id, at, actor_id, action, record_type, record_id, detail) VALUES (:id, {now}, 9, 'erased', 'pupil', '41', '{{}}')"
+)
+NOW = {"sqlite": "strftime('%Y-%m-%d %H:%M:%f000', 'now')", "postgresql": "CURRENT_TIMESTAMP"}
+
+
+@pytest.mark.parametrize(
+    ("statement", "sqlite_only"),
+    [
+        (f"INSERT OR REPLACE INTO audit_log {OVERWRITE_COLUMNS}", True),
+        (f"REPLACE INTO audit_log {OVERWRITE_COLUMNS}", True),
+        (f"INSERT INTO audit_log {OVERWRITE_COLUMNS} ON CONFLICT (id) DO UPDATE SET action = 'erased'", False),
+        (f"INSERT INTO audit_log {OVERWRITE_COLUMNS} ON CONFLICT (id) DO UPDATE SET action = excluded.action", False),
+    ],
+    ids=["insert-or-replace", "replace", "upsert", "upsert-excluded"],
+)
+async def test_an_insert_over_an_existing_entry_is_refused(
+    database: Database, statement: str, sqlite_only: bool
+) -> None:
+    if sqlite_only and not database.is_sqlite:
+        pytest.skip("SQLite's own syntax")
+    async with database.session() as session:
+        await record_audit(session, actor_id=7, action="created", record_type="referral", record_id="12")
+    async with database.session() as session:
+        (entry,) = await read_audit(session)
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with database.session() as session:
+            now = NOW["sqlite" if database.is_sqlite else "postgresql"]
+            await session.execute(text(statement.format(now=now)), {"id": entry.id})
+    async with database.session() as session:
+        assert await read_audit(session) == [entry]
 
 
 async def test_postgres_also_refuses_truncate(database: Database) -> None:
@@ -170,7 +210,6 @@ async def test_personal_data_in_detail_is_refused(database: Database, detail: di
                 record_type="pupil",
                 record_id="40",
                 detail=detail,
-                at=START,
             )
         # The refusal must not repeat the personal data it refused.
         assert "Jamie" not in str(refused.value)
@@ -198,7 +237,6 @@ async def test_ids_and_outcomes_are_accepted(database: Database) -> None:
             record_type="referral",
             record_id="12",
             detail=detail,
-            at=START,
         )
     async with database.session() as session:
         (entry,) = await read_audit(session)
@@ -225,30 +263,7 @@ async def test_action_record_type_and_id_are_checked(database: Database, field: 
                 action=fields["action"],
                 record_type=fields["record_type"],
                 record_id=fields["record_id"],
-                at=START,
             )
-
-
-async def test_time_without_a_zone_is_refused(database: Database) -> None:
-    async with database.session() as session:
-        with pytest.raises(ValueError, match="timezone"):
-            await record_audit(
-                session,
-                actor_id=7,
-                action="viewed",
-                record_type="pupil",
-                record_id="40",
-                at=datetime(2026, 1, 5, 8, 0),
-            )
-
-
-async def test_time_defaults_to_now(database: Database) -> None:
-    before = datetime.now(UTC)
-    async with database.session() as session:
-        await record_audit(session, actor_id=7, action="viewed", record_type="pupil", record_id="40")
-    async with database.session() as session:
-        (entry,) = await read_audit(session)
-    assert before - timedelta(seconds=1) <= entry.at <= datetime.now(UTC)
 
 
 def test_the_api_has_no_update_or_delete() -> None:

@@ -1,36 +1,70 @@
-"""Erasure leaves an audited tombstone, and reaches the outbox; retention lists who is due."""
+"""Erasure (the Director's, through `domain.directory.service.erase_pupil`) leaves an audited
+tombstone, is refused and audited for anyone else, reaches the outbox and leaves nothing in the
+SQLite files; retention lists who is due."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
-import domain.erasure
+import domain.directory.service
 from core.clock import ManualClock
 from db.engine import Database
 from db.models.directory import Pupil
 from db.models.proactive import Notification
+from domain.access import NotAllowed
 from domain.audit import AuditAction, read_audit, record_audit
-from domain.directory.queries import get_pupil, get_pupil_by_upn, pupils_for_school
-from domain.erasure import ErasureReason, ErasureRefused, erase_pupil, pupils_past_retention
+from domain.directory.model import PersonRecord
+from domain.directory.queries import get_person_by_email, get_pupil, get_pupil_by_upn, pupils_for_school
+from domain.directory.service import erase_pupil, import_directory
+from domain.erasure import ErasureReason, ErasureRefused, erase, pupils_past_retention
 from domain.notices import Notice
 from domain.notifier import Notifier, queue_notice
 from domain.outbox import NotificationStatus
+from domain.requester import Requester
 from tests.fixtures.directory_rows import add_pupil, add_school, upn
 from tests.fixtures.fakes import FakeSleep
 from tests.fixtures.outbox import FakeSender, Message, reachable_person
 
 CLOCK = ManualClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+PEOPLE = (
+    "email,display_name,school_urn,roles,aad_object_id,active\n"
+    "director@lncip.example.org,Pat Director,,partnership_director,,yes\n"
+    "admin@lncip.example.org,Al Admin,,partnership_admin,,yes\n"
+)
+
+
+async def person(database: Database, email: str) -> PersonRecord:
+    if await get_person_by_email(database, email) is None:
+        assert (await import_directory(database, Requester.system(), "people", PEOPLE)).accepted
+    found = await get_person_by_email(database, email)
+    assert found is not None
+    return found
+
+
+async def director(database: Database) -> Requester:
+    return Requester.at_command_line(await person(database, "director@lncip.example.org"))
+
+
+async def erase_by_id(database: Database, pupil_id: int, reason: ErasureReason | str = "erasure_request") -> None:
+    """Erase the pupil as the Director at the command line."""
+    pupil = await get_pupil(database, pupil_id)
+    assert pupil is not None and pupil.upn is not None
+    await erase_pupil(database, await director(database), pupil.upn, reason, clock=CLOCK)
 
 
 async def test_erasure_leaves_an_audited_tombstone(database: Database) -> None:
     school = await add_school(database)
     pupil_id = await add_pupil(database, school, "855400125001", provision="none", left_provision_on=date(2019, 7, 20))
-    erased = await erase_pupil(database, pupil_id, 7, ErasureReason.RETENTION_PERIOD_ENDED, clock=CLOCK)
+    requester = await director(database)
+    erased = await erase_pupil(
+        database, requester, upn("855400125001"), ErasureReason.RETENTION_PERIOD_ENDED, clock=CLOCK
+    )
     assert erased.erased and erased.id == pupil_id and erased.school_id == school and erased.year_group == 8
     assert (erased.first_name, erased.last_name, erased.date_of_birth, erased.upn) == (None, None, None, None)
     assert await get_pupil(database, pupil_id) == erased
@@ -38,45 +72,71 @@ async def test_erasure_leaves_an_audited_tombstone(database: Database) -> None:
     assert await pupils_for_school(database, school) == []
     async with database.session() as session:
         (entry,) = await read_audit(session, record_type="pupil", record_id=str(pupil_id))
-    assert (entry.actor_id, entry.action, entry.detail) == (7, "erased", {"reason": "retention_period_ended"})
-    assert entry.at == CLOCK.now()
-    # A second erasure is a no-op, not a second entry.
-    await erase_pupil(database, pupil_id, 7, "erasure_request", clock=CLOCK)
+    # Who (the Director, named at the command line), how (the command line, and the
+    # operating-system account behind it) and why.
+    assert (entry.actor_id, entry.action) == (requester.person_id, "erased")
+    assert entry.detail == {"reason": "retention_period_ended", "source": "command_line", "os_user": requester.os_user}
+    assert requester.os_user
+    # The UPN is gone, so it finds nobody now; and the mechanics, asked again by id, change nothing.
+    with pytest.raises(ErasureRefused, match="no pupil has that UPN"):
+        await erase_pupil(database, requester, upn("855400125001"), "erasure_request", clock=CLOCK)
+    async with database.session() as session:
+        assert not (await erase(session, pupil_id, CLOCK.now())).changed
     async with database.session() as session:
         assert len(await read_audit(session, record_type="pupil")) == 1
+
+
+async def test_only_the_director_may_erase_and_a_refusal_is_audited(database: Database) -> None:
+    school = await add_school(database)
+    pupil_id = await add_pupil(database, school, "855400125001")
+    admin = Requester.at_command_line(await person(database, "admin@lncip.example.org"))
+    for requester in (admin, Requester.at_command_line(), Requester.in_teams(None)):
+        with pytest.raises(NotAllowed):
+            await erase_pupil(database, requester, upn("855400125001"), "erasure_request", clock=CLOCK)
+    assert not (await get_pupil(database, pupil_id)).erased  # type: ignore[union-attr]
+    async with database.session() as session:
+        entries = await read_audit(session, record_type="pupil", record_id=str(pupil_id))
+    assert [(e.actor_id, e.action, e.detail) for e in entries] == [
+        (admin.person_id, "refused", {"kind": "erase_pupil_data", "source": "command_line", "os_user": admin.os_user}),
+        (None, "refused", {"kind": "erase_pupil_data", "source": "command_line", "os_user": admin.os_user}),
+        (None, "refused", {"kind": "erase_pupil_data", "source": "teams"}),
+    ]
 
 
 async def test_a_held_pupil_is_not_erased(database: Database) -> None:
     school = await add_school(database)
     pupil_id = await add_pupil(database, school, "855400125001", retention_hold="Child protection file kept")
+    requester = await director(database)
     with pytest.raises(ErasureRefused, match="must be kept"):
-        await erase_pupil(database, pupil_id, 7, "retention_period_ended")
+        await erase_pupil(database, requester, upn("855400125001"), "retention_period_ended")
     pupil = await get_pupil(database, pupil_id)
     assert pupil is not None and not pupil.erased and pupil.first_name == "Sam"
     with pytest.raises(ErasureRefused, match="no pupil"):
-        await erase_pupil(database, 4242, 7, "retention_period_ended")
+        await erase_pupil(database, requester, upn("855400129999"), "retention_period_ended")
     async with database.session() as session:
-        assert await read_audit(session) == []
+        (refused,) = await read_audit(session, record_type="pupil")
+    assert (refused.record_id, refused.action, refused.detail["reason"]) == (str(pupil_id), "refused", "retention_hold")
 
 
 async def test_the_reason_is_a_code_word_never_free_text(database: Database) -> None:
     school = await add_school(database)
     pupil_id = await add_pupil(database, school, "855400125001")
     with pytest.raises(ValueError):
-        await erase_pupil(database, pupil_id, 7, "Sam Taylor's parents asked")
+        await erase_pupil(database, await director(database), upn("855400125001"), "Sam Taylor's parents asked")
     assert not (await get_pupil(database, pupil_id)).erased  # type: ignore[union-attr]
 
 
 async def test_no_audit_entry_no_erasure(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     school = await add_school(database)
     pupil_id = await add_pupil(database, school, "855400125001")
+    requester = await director(database)
 
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("audit unavailable")
 
-    monkeypatch.setattr(domain.erasure, "record_audit", broken)
+    monkeypatch.setattr(domain.directory.service, "record_audit", broken)
     with pytest.raises(RuntimeError):
-        await erase_pupil(database, pupil_id, 7, "erasure_request")
+        await erase_pupil(database, requester, upn("855400125001"), "erasure_request")
     assert not (await get_pupil(database, pupil_id)).erased  # type: ignore[union-attr]
 
 
@@ -92,7 +152,7 @@ async def test_pupils_past_retention(database: Database) -> None:
         database, school, "855400125005", left_provision_on=date(2010, 1, 1), retention_hold="IICSA instruction"
     )
     gone = await add_pupil(database, school, "855400125006", left_provision_on=date(2010, 1, 1))
-    await erase_pupil(database, gone, None, "retention_period_ended")
+    await erase_by_id(database, gone, "retention_period_ended")
     assert [p.id for p in await pupils_past_retention(database, today, days)] == [older, due]
     now = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
     assert [p.id for p in await pupils_past_retention(database, now, days)] == [older, due]
@@ -134,7 +194,7 @@ async def test_erasure_cancels_and_empties_the_notices_about_the_pupil(database:
     waiting = await queue_notice(database, about(erased, "c:2", rung=2), to_person=recipient, now=clock.now())
     other = await queue_notice(database, about(kept, "c:3", rung=1), to_person=recipient, now=clock.now())
 
-    await erase_pupil(database, erased, 7, ErasureReason.ERASURE_REQUEST, clock=clock)
+    await erase_by_id(database, erased)
 
     async with database.session() as session:
         rows = {n: await session.get(Notification, n) for n in (sent, waiting, other)}
@@ -188,14 +248,13 @@ async def test_after_erasure_no_notification_or_audit_entry_names_the_pupil(data
                 record_type="pupil",
                 record_id=str(pupil),
                 detail=detail,
-                at=clock.now(),
             )
     tables = ("notifications", "notification_pupils", "delivery_attempts", "audit_log")
     needles = ("philippa", "quennell", the_upn.lower(), "2012-10-01", "01/10/2012", "20121001", "2012, 10, 1")
     before = await dump(database, tables)
     assert [needle in before for needle in needles[:4]] == [True] * 4  # the search does find them
 
-    await erase_pupil(database, pupil, 7, ErasureReason.ERASURE_REQUEST, clock=clock)
+    await erase_by_id(database, pupil)
 
     after = await dump(database, tables)
     assert [needle for needle in needles if needle in after] == []
@@ -203,3 +262,35 @@ async def test_after_erasure_no_notification_or_audit_entry_names_the_pupil(data
         entries = await read_audit(session, record_type="pupil", record_id=str(pupil))
     # The log is whole (nothing was rewritten) and points at the tombstone: only who it was is gone.
     assert [e.action for e in entries] == ["viewed", "changed", "exported", "erased"]
+
+
+# ---- the SQLite files --------------------------------------------------------------------------
+
+
+async def test_after_erasure_the_sqlite_files_hold_nothing_of_the_pupil(sqlite_database: Database) -> None:
+    database = sqlite_database
+    path = Path(make_url(database.url).database or "")
+    school = await add_school(database)
+    pupil = await add_pupil(
+        database,
+        school,
+        "855400125001",
+        first_name="Philippa",
+        last_name="Quennellington",
+        date_of_birth=date(2011, 2, 13),
+    )
+    await database.checkpoint_wal()  # the pupil is in the database file's pages now...
+    async with database.session() as session:  # ...and, changed since, in the write-ahead log
+        await session.execute(text("UPDATE pupils SET year_group = 9 WHERE id = :id"), {"id": pupil})
+    needles = (b"Philippa", b"Quennellington", upn("855400125001").encode(), b"2011-02-13")
+
+    def found() -> dict[str, list[bytes]]:
+        files = {name: path.with_name(path.name + name) for name in ("", "-wal")}
+        contents = {name: file.read_bytes() if file.exists() else b"" for name, file in files.items()}
+        return {name: [needle for needle in needles if needle in content] for name, content in contents.items()}
+
+    assert found() == {"": list(needles), "-wal": list(needles)}  # the search does find them
+
+    await erase_by_id(database, pupil)
+
+    assert found() == {"": [], "-wal": []}

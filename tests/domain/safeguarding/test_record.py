@@ -10,7 +10,9 @@ from sqlalchemy.exc import DBAPIError
 
 from core.clock import ManualClock
 from db.engine import Database
-from domain.erasure import ErasureReason, erase_pupil
+from domain.directory.queries import get_pupil
+from domain.directory.service import erase_pupil
+from domain.erasure import ErasureReason
 from domain.safeguarding import service
 from tests.domain.safeguarding.conftest import LADDERS, World
 
@@ -83,7 +85,10 @@ async def test_an_acknowledgement_cannot_be_taken_back(world: World, clock: Manu
 async def test_erasing_the_pupil_blanks_the_text_and_keeps_the_chronology(world: World, clock: ManualClock) -> None:
     concern_id = await raise_one(world)
     await service.add_note(world.database, await world.requester("dsl"), concern_id, "Spoke to Sam's mum.", clock)
-    await erase_pupil(world.database, world.pupil, world.people["director"], ErasureReason.ERASURE_REQUEST, clock=clock)
+    pupil = await get_pupil(world.database, world.pupil)
+    assert pupil is not None and pupil.upn is not None
+    director = await world.requester("director")
+    await erase_pupil(world.database, director, pupil.upn, ErasureReason.ERASURE_REQUEST, clock)
     seen = await service.view(world.database, await world.requester("dsl"), concern_id, clock)
     assert (seen.concern.account, seen.concern.actions_taken, seen.concern.location) == (None, None, None)
     assert [n.text for n in seen.notes] == [None]

@@ -110,11 +110,11 @@ async def test_open_concerns_oldest_first_for_the_partnership_only(world: World,
     clock.advance(timedelta(minutes=1))
     third = await raise_one(world)
     await service.acknowledge(world.database, await world.requester("dsl"), second, clock, LADDERS)
-    listed = await service.open_concerns(world.database, await world.requester("director"), clock)
+    listed = await service.open_concerns(world.database, await world.requester("director"))
     assert [c.id for c in listed] == [first, third]
     for refused in ("dsl", "reporter"):
         with pytest.raises(NotAllowed):
-            await service.open_concerns(world.database, await world.requester(refused), clock)
+            await service.open_concerns(world.database, await world.requester(refused))
 
 
 async def test_the_reporter_sees_sent_delivered_and_acknowledged(world: World, clock: ManualClock) -> None:
