@@ -97,7 +97,7 @@ class ReferralStatusChange(Base):
 
 
 class ReferralQuestion(Base):
-    """"Ask the school for ...": the Partnership's question and the school's answer."""
+    """ "Ask the school for ...": the Partnership's question and the school's answer."""
 
     __tablename__ = "referral_questions"
 

@@ -86,7 +86,8 @@ def upgrade() -> None:
         _when("submitted_at", True),
         sa.Column("core_group_on", sa.Date(), nullable=True),
         sa.CheckConstraint(
-            "NOT anonymous OR (pupil_id IS NULL AND kind = 'forum_case')", name=op.f("ck_referrals_anonymous_forum_only")
+            "NOT anonymous OR (pupil_id IS NULL AND kind = 'forum_case')",
+            name=op.f("ck_referrals_anonymous_forum_only"),
         ),
         sa.CheckConstraint(_one_of("kind", KINDS), name=op.f("ck_referrals_kind")),
         sa.CheckConstraint(_one_of("status", STATUSES), name=op.f("ck_referrals_status")),
@@ -194,7 +195,10 @@ def upgrade() -> None:
         _when("recorded_at", False),
         sa.ForeignKeyConstraint(["pupil_id"], ["pupils.id"], name=op.f("fk_forum_discussions_pupil_id_pupils")),
         sa.ForeignKeyConstraint(
-            ["referral_id"], ["referrals.id"], name=op.f("fk_forum_discussions_referral_id_referrals"), ondelete="SET NULL"
+            ["referral_id"],
+            ["referrals.id"],
+            name=op.f("fk_forum_discussions_referral_id_referrals"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(["school_id"], ["schools.id"], name=op.f("fk_forum_discussions_school_id_schools")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_forum_discussions")),
