@@ -18,6 +18,10 @@ What erasure reaches, in the same transaction as the tombstone:
   not sent yet are cancelled (reason `erased`), so nothing about the pupil is sent after the
   erasure. Cards are never stored (they are rendered when sent), so nothing else in the
   outbox can hold the pupil's details.
+- Referrals (`domain.referrals.store.forget_pupil`): the form's values (special category data
+  included), question and answer texts and exception reasons of the pupil's referrals are
+  emptied; status, dates and outcome stay. Drafts that named the pupil by UPN before they were
+  on the roll are deleted.
 - The audit log is not edited, and needs not be. It is append-only for everyone, the app
   included (database triggers, migration 0002), and an erasure path through those triggers
   would be a way to rewrite history for whoever holds the app's credentials. Instead an entry
@@ -48,6 +52,7 @@ from db.models.directory import Pupil
 from domain import outbox
 from domain.audit import AuditAction, record_audit
 from domain.directory.model import PupilRecord, pupil_record
+from domain.referrals.store import forget_pupil
 
 
 class ErasureReason(StrEnum):
@@ -76,6 +81,7 @@ async def erase_pupil(
             return pupil_record(pupil)
         if pupil.retention_hold:
             raise ErasureRefused(f"pupil {pupil_id}'s records must be kept: {pupil.retention_hold}")
+        await forget_pupil(session, pupil.id, pupil.upn)
         pupil.first_name = None
         pupil.last_name = None
         pupil.date_of_birth = None

@@ -59,7 +59,9 @@ FIELDS: tuple[FormField, ...] = (
     FormField("known_as", P, "Known as", T.NAME, identifying=True),
     FormField("year_group", P, "Year group", T.YEAR_GROUP, BOTH),
     FormField("date_of_birth", P, "Date of birth", T.PAST_DATE, BOTH, identifying=True),
-    FormField("upn", P, "UPN", T.UPN, RP_ONLY, identifying=True),
+    # Optional for a named forum case in domain.md §1.4; asked here so a named pupil always has a
+    # directory record (which needs a UPN) that erasure reaches.
+    FormField("upn", P, "UPN", T.UPN, BOTH, identifying=True),
     FormField("gender", P, "Gender", T.CHOICE, RP_ONLY, choices=("female", "male", "other", "prefer_not_to_say")),
     FormField("pupil_premium", P, "Pupil premium", T.YES_NO, RP_ONLY),
     FormField("looked_after", P, "Looked after", T.YES_NO, BOTH, special=True),
