@@ -36,12 +36,17 @@ director@lncip.example.org,Dan Director,,partnership_director,,yes
 coordinator@lncip.example.org,Cat Coordinator,,coordinator,,yes
 """
 JACK_UPN = upn("855410112001")
-PUPILS = f"""upn,first_name,last_name,date_of_birth,year_group,school_urn,provision,programme_time,timetable,left_provision_on
-{JACK_UPN},Jack,Smith,2012-02-01,9,100001,none,,,
+PUPILS = (
+    (
+        "upn,first_name,last_name,date_of_birth,year_group,school_urn,provision,programme_time,timetable,"
+        "left_provision_on\n"
+    )
+    + f"""{JACK_UPN},Jack,Smith,2012-02-01,9,100001,none,,,
 {upn("855410111002")},Jacqueline,Smyth,2011-03-01,10,100001,none,,,
 {upn("855410111003")},Oliver,Brown,2010-11-11,10,100001,none,,,
 {upn("855410211004")},Jack,Smithson,2012-01-01,9,100002,none,,,
 """
+)
 
 
 @dataclass(frozen=True)
