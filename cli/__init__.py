@@ -31,7 +31,13 @@ from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate
 from domain.access import Action, decide
-from domain.demo_data import DEMO_USER_ENV, PLAYGROUND_USER_AAD_ID, load_demo_data, load_demo_term_dates
+from domain.demo_data import (
+    DEMO_USER_ENV,
+    PLAYGROUND_USER_AAD_ID,
+    load_demo_data,
+    load_demo_referrals,
+    load_demo_term_dates,
+)
 from domain.directory.csv_files import KINDS, ImportReport, Kind
 from domain.directory.queries import get_person_by_email, get_pupil_by_upn, list_schools
 from domain.directory.service import export_directory, import_directory
@@ -97,6 +103,9 @@ async def _demo(database: Database, settings: Settings) -> int:
         print("\n".join(report.lines()))
     calendar = await load_demo_term_dates(database)
     print("\n".join(calendar.lines()))
+    if all(r.accepted for r in reports.values()):
+        made = await load_demo_referrals(database, today=SystemClock().now().date())
+        print(f"referrals: {made} demo referrals added" if made else "referrals: already there, none added")
     print(f"Demo Partnership admin: Entra object id {aad} ({DEMO_USER_ENV} to change).")
     return 0 if calendar.accepted and all(r.accepted for r in reports.values()) else 1
 

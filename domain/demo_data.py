@@ -20,6 +20,9 @@ another Entra object id. The Playground's other users get a school DSL, SENCO an
 teacher and the Partnership Director and Coordinator, so group chats show several roles.
 The Bot Framework Emulator sends no aadObjectId, so its user resolves to nobody.
 
+Referrals (`load_demo_referrals`, from `domain.referrals.demo`): one in every state across the
+demo schools, made through the referral services, so a new user sees a live queue.
+
 Term dates (`DEMO_TERM_DATES`) for 2025-26 and 2026-27 are invented, shaped like a
 Leicestershire school year; the bank holidays are England's real ones for those years.
 """
@@ -37,9 +40,12 @@ from db.models.directory import WEEKDAYS
 from domain.directory.csv_files import SPECS, ImportReport, Kind, format_timetable
 from domain.directory.rules import upn_check_letter
 from domain.directory.service import import_directory
+from domain.referrals.demo import load_demo_referrals
 from domain.requester import Requester
 from domain.roles import Role
 from domain.school_calendar.service import TermDatesReport, import_term_dates
+
+__all__ = ["load_demo_data", "load_demo_referrals", "load_demo_term_dates"]
 
 DEMO_USER_ENV = "DEMO_USER_AAD_ID"
 PLAYGROUND_USER_AAD_ID = "00000000-0000-0000-0000-0000000000020"
