@@ -111,13 +111,13 @@ async def _audited_list(
     requester: Requester,
     action: Action,
     query: Select[ReferralRow],
-    name: str,
+    view: str,
     now: datetime,
 ) -> list[ReferralLine]:
-    """Run `query`, keep only what the policy lets the requester see, and audit the view."""
+    """Run `query`, keep only what the policy lets the requester see, and audit the `view`."""
     async with unit(database) as session:
         decision = await authorise(
-            session, requester, action, _school_target(requester), record_type="referral", record_id=name, now=now
+            session, requester, action, _school_target(requester), record_type="referral", record_id=view, now=now
         )
         if not decision.allowed:
             raise NotAllowed(decision)
@@ -129,7 +129,7 @@ async def _audited_list(
             actor_id=requester.person_id,
             action=AuditAction.VIEWED,
             record_type="referral",
-            record_id=name,
+            record_id=view,
             detail={"referral_ids": [line.id for line in lines], "count": len(lines), **requester.audit_detail},
             at=now,
         )
