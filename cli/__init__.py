@@ -44,6 +44,7 @@ from domain.demo_data import (
     PLAYGROUND_USER_AAD_ID,
     load_demo_concerns,
     load_demo_data,
+    load_demo_referrals,
     load_demo_term_dates,
 )
 from domain.directory.csv_files import KINDS, ImportReport, Kind
@@ -115,6 +116,9 @@ async def _demo(database: Database, settings: Settings) -> int:
     calendar = await load_demo_term_dates(database)
     print("\n".join(calendar.lines()))
     print(f"safeguarding concerns: {await load_demo_concerns(database)} added")
+    if all(r.accepted for r in reports.values()):
+        made = await load_demo_referrals(database, today=SystemClock().now().date())
+        print(f"referrals: {made} demo referrals added" if made else "referrals: already there, none added")
     print(f"Demo Partnership admin: Entra object id {aad} ({DEMO_USER_ENV} to change).")
     return 0 if calendar.accepted and all(r.accepted for r in reports.values()) else 1
 

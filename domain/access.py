@@ -45,6 +45,12 @@ class Action(StrEnum):
     CREATE_REFERRAL = "create_referral"
     VIEW_REFERRAL = "view_referral"
     DECIDE_REFERRAL = "decide_referral"  # record the Core Group decision
+    EDIT_REFERRAL_DRAFT = "edit_referral_draft"  # change, discard or submit one's own draft
+    ANSWER_REFERRAL_QUESTION = "answer_referral_question"  # the school answers the Partnership
+    WITHDRAW_REFERRAL = "withdraw_referral"
+    PROGRESS_REFERRAL = "progress_referral"  # receive, ask the school, list for Core Group; the queue
+    ALLOW_REFERRAL_EXCEPTION = "allow_referral_exception"  # let a referral past "forum first"
+    FOLLOW_UP_REFERRAL = "follow_up_referral"  # the Coordinator's tasks after a decision
     BOOK_FORUM_CASE = "book_forum_case"
     VIEW_FORUM_AGENDA = "view_forum_agenda"
     RUN_FORUM = "run_forum"  # manage Inclusion Forum / Core Group agendas
@@ -246,6 +252,49 @@ RULES: dict[Action, Rule] = {
         [RecordKind.REFERRAL],
         "Only the Partnership SENCO or Director can record a Core Group decision.",
         any_school=[P_SENCO, DIRECTOR],
+    ),
+    # A draft is its author's until it is submitted: a colleague's half-written form is not
+    # theirs to change or send.
+    Action.EDIT_REFERRAL_DRAFT: _rule(
+        [RecordKind.REFERRAL],
+        "Only the person who started this referral can change it before it is sent.",
+        own_records=[SENCO, HEAD_OF_YEAR],
+    ),
+    # "Ask the school for ...": the referrer answers, or the school's SENCO for them.
+    Action.ANSWER_REFERRAL_QUESTION: _rule(
+        [RecordKind.REFERRAL],
+        "Only the person who made this referral, or your school's SENCO, can answer for it.",
+        own_school=[SENCO],
+        own_records=[HEAD_OF_YEAR],
+    ),
+    # The school may take its referral back; the Partnership SENCO or Director may close one
+    # that will not go ahead.
+    Action.WITHDRAW_REFERRAL: _rule(
+        [RecordKind.REFERRAL],
+        "Only the person who made this referral, your school's SENCO, or the Partnership SENCO or "
+        "Director can withdraw it.",
+        own_school=[SENCO],
+        own_records=[HEAD_OF_YEAR],
+        any_school=[P_SENCO, DIRECTOR],
+    ),
+    # Seed: the Partnership SENCO receives referrals and discusses them with the Director; the
+    # Coordinator is the operational lead. All three work the queue.
+    Action.PROGRESS_REFERRAL: _rule(
+        [RecordKind.REFERRAL],
+        "Only the Partnership SENCO, Director or Coordinator can work on the referral queue.",
+        any_school=PARTNERSHIP_LEADS,
+    ),
+    # domain.md §1.4 F2: "refer to the IF first" (allow override with reason, [P]).
+    Action.ALLOW_REFERRAL_EXCEPTION: _rule(
+        [RecordKind.REFERRAL],
+        "Only the Partnership SENCO or Director can allow an exception to the Partnership's rules.",
+        any_school=[P_SENCO, DIRECTOR],
+    ),
+    # Seed: "The decision taken by the meeting will be followed up by the Coordinator".
+    Action.FOLLOW_UP_REFERRAL: _rule(
+        [RecordKind.REFERRAL],
+        "Only the Partnership Coordinator follows up Core Group decisions.",
+        any_school=[COORDINATOR],
     ),
     Action.BOOK_FORUM_CASE: _rule(
         [RecordKind.FORUM_BOOKING],

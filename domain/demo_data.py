@@ -25,6 +25,9 @@ Academy, raised by a Partnership staff member: one open (its DSL, Megan Bowen, i
 ladder climbs from there) and one Megan has acknowledged, so a new user sees the ladder at once.
 Loaded once: a second run finds them and adds nothing.
 
+Referrals (`load_demo_referrals`, from `domain.referrals.demo`): one in every state across the
+demo schools, made through the referral services, so a new user sees a live queue.
+
 Term dates (`DEMO_TERM_DATES`) for 2025-26 and 2026-27 are invented, shaped like a
 Leicestershire school year; the bank holidays are England's real ones for those years.
 """
@@ -47,11 +50,14 @@ from domain.directory.csv_files import SPECS, ImportReport, Kind, format_timetab
 from domain.directory.queries import get_school_by_urn, list_people, pupils_for_school
 from domain.directory.rules import upn_check_letter
 from domain.directory.service import import_directory
+from domain.referrals.demo import load_demo_referrals
 from domain.requester import Requester
 from domain.roles import Role
 from domain.safeguarding import service as safeguarding
 from domain.safeguarding.model import ConcernReport, Subject
 from domain.school_calendar.service import TermDatesReport, import_term_dates
+
+__all__ = ["load_demo_data", "load_demo_referrals", "load_demo_term_dates"]
 
 DEMO_USER_ENV = "DEMO_USER_AAD_ID"
 PLAYGROUND_USER_AAD_ID = "00000000-0000-0000-0000-0000000000020"

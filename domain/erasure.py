@@ -24,6 +24,10 @@ What erasure reaches, in the same transaction as the tombstone:
   outbox can hold the pupil's details.
 - Safeguarding concerns about the pupil: what was seen or said, the actions taken, the place
   and the notes' text are blanked (`domain.safeguarding.erasure`); the chronology keeps ids only.
+- Referrals (`domain.referrals.store.forget_pupil`): the form's values (special category data
+  included), question and answer texts and exception reasons of the pupil's referrals are
+  emptied; status, dates and outcome stay. Drafts that named the pupil by UPN before they were
+  on the roll are deleted.
 - The audit log is not edited, and needs not be. It is append-only for everyone, the app
   included (database triggers, migration 0002), and an erasure path through those triggers
   would be a way to rewrite history for whoever holds the app's credentials. Instead an entry
@@ -59,6 +63,7 @@ from db.engine import DatabaseOrSession, unit_of_work
 from db.models.directory import Pupil
 from domain import outbox
 from domain.directory.model import PupilRecord, pupil_record
+from domain.referrals.store import forget_pupil as forget_referrals
 from domain.safeguarding.erasure import forget_pupil as forget_concerns
 
 
@@ -90,6 +95,7 @@ async def erase(session: AsyncSession, pupil_id: int, now: datetime) -> Erased:
         return Erased(pupil_record(pupil), changed=False)
     if pupil.retention_hold:
         raise ErasureRefused(f"pupil {pupil_id}'s records must be kept: {pupil.retention_hold}")
+    await forget_referrals(session, pupil.id, pupil.upn)  # before the UPN goes: drafts name it
     pupil.first_name = None
     pupil.last_name = None
     pupil.date_of_birth = None

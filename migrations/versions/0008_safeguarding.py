@@ -10,7 +10,7 @@ What the triggers refuse, on SQLite and PostgreSQL alike (as 0002 does for audit
 Someone who can drop triggers (the database owner) is not stopped; that takes a migration.
 
 Revision ID: 0008
-Revises: 0005 (re-pointed at the merge)
+Revises: 0007
 Create Date: 2026-11-29
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

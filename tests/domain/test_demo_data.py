@@ -16,12 +16,15 @@ from domain.demo_data import (
     demo_files,
     load_demo_concerns,
     load_demo_data,
+    load_demo_referrals,
     load_demo_term_dates,
 )
 from domain.directory.csv_files import KINDS
 from domain.directory.queries import dsl_for, list_people, list_schools, pupils_for_school, resolve_person
 from domain.directory.service import export_directory
 from domain.erasure import pupils_past_retention
+from domain.referrals.model import ReferralStatus
+from domain.referrals.queries import drafts_of, my_referrals, queue
 from domain.requester import Requester
 from domain.roles import PARTNERSHIP_ROLES, SCHOOL_ROLES, Role
 from domain.safeguarding.model import Status
@@ -130,3 +133,20 @@ async def test_demo_concerns_one_open_one_acknowledged_loaded_once(database: Dat
     dsl = (await dsl_for(database, concerns[0].school_id))[0]
     assert dsl.display_name == "Megan Bowen"
     assert {c.acknowledged_by for c in concerns} == {None, dsl.id}
+
+
+async def test_demo_referrals_in_every_state_once(database: Database) -> None:
+    await load_demo_data(database, today=TODAY)
+    assert await load_demo_referrals(database, today=TODAY) == 10
+    assert await load_demo_referrals(database, today=TODAY) == 0  # idempotent
+    director = await resolve_person(database, "00000000-0000-0000-0000-0000000000024")
+    adele = await resolve_person(database, "00000000-0000-0000-0000-0000000000022")
+    assert director is not None and adele is not None
+    seen = await my_referrals(database, Requester.in_teams(director))
+    drafts = await drafts_of(database, Requester.in_teams(adele))
+    assert {line.status for line in seen} | {d.status for d in drafts} == set(ReferralStatus)
+    assert any(line.anonymous for line in seen) and len(drafts) == 1
+    live = await queue(database, Requester.in_teams(director))
+    assert [line.status for line in live.referrals][:1] == [ReferralStatus.RECEIVED]  # oldest first
+    assert len(live.tasks) == 1  # the decided referral's "contact parents"
+    assert {line.school_id for line in await my_referrals(database, Requester.in_teams(adele))} == {adele.school_id}
