@@ -15,7 +15,7 @@ from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet
-from botbuilder.schema import ActivityTypes, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
 from bot.card_actions import INVOKE_NAME, VERB, CardActionRouter, Refusal
@@ -31,7 +31,7 @@ from core.logs import log_event, new_correlation_id
 from core.settings import Settings
 from db.engine import Database
 from domain.access import decide
-from domain.conversations import PERSONAL, remember
+from domain.conversations import PERSONAL, mark_removed, remember
 from domain.directory.model import PersonRecord
 from domain.directory.queries import get_school, resolve_person
 from knowledge import KnowledgeBase
@@ -39,6 +39,11 @@ from knowledge import KnowledgeBase
 log = logging.getLogger("lncip.turn")
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind"})
 DIALOG_STATE = "DialogState"  # the conversation state property holding the dialog stack
+
+
+def _removes_the_app(activity: Activity) -> bool:
+    """An `installationUpdate` whose action is `remove` (or `remove-upgrade`)."""
+    return activity.type == "installationUpdate" and str(activity.action or "").startswith("remove")
 
 
 class LncipBot(ActivityHandler):
@@ -112,7 +117,10 @@ class LncipBot(ActivityHandler):
                     address = address_from_activity(activity)
                 except (ValueError, TypeError, AttributeError):
                     address = None  # not addressable (e.g. no user id): nothing to remember
-                if address is not None:
+                if address is not None and _removes_the_app(activity):
+                    # No alerts to someone who removed the app; adding it again refreshes the address.
+                    await mark_removed(self.database, address, "app_removed", self.clock.now())
+                elif address is not None:
                     # Every message repeats its chat's address; installs and updates always write.
                     await remember(
                         self.database,
