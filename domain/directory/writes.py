@@ -106,6 +106,10 @@ async def save_person(
         "active": (row.active if row else True) if active is KEEP else active,
     }
     target = {role.value for role in wanted}
+    if row is not None:
+        problems += await _last_admin_problems(session, row, target, bool(values["active"]))
+        if problems:
+            raise DirectoryError(problems)
     if row is None:
         row = Person(**values, roles=[PersonRole(role=role) for role in sorted(target)])
         session.add(row)
@@ -121,3 +125,21 @@ async def save_person(
     row.roles.extend(PersonRole(role=role) for role in sorted(target - current))
     await session.flush()
     return person_from_row(row), "changed"
+
+
+async def _last_admin_problems(session: AsyncSession, row: Person, roles: set[str], active: bool) -> list[str]:
+    """Nobody could manage people from Teams again if the last active Partnership admin lost
+    the role or was deactivated: refuse that change (another admin must be added first)."""
+    admin = Role.PARTNERSHIP_ADMIN.value
+    if not row.active or admin not in {r.role for r in row.roles} or (active and admin in roles):
+        return []
+    others = await session.scalar(
+        select(Person.id)
+        .join(PersonRole)
+        .where(PersonRole.role == admin, Person.active.is_(True), Person.id != row.id)
+        .limit(1)
+    )
+    if others is not None:
+        return []
+    field = "roles" if admin not in roles else "active"
+    return [f"{field}: this is the last Partnership admin: make someone else Partnership admin first"]

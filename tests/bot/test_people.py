@@ -143,3 +143,16 @@ async def test_the_person_changed_hears_of_it_in_their_own_chat(
         assert await notifier.run_due() == 0  # sent once
     finally:
         await runner.cleanup()
+
+
+async def test_the_last_admin_cannot_remove_their_own_admin_role(
+    seeded_bot: BotClient, seeded_settings: Settings
+) -> None:
+    admin = seeded_bot.conversation(aad_object_id=ADMIN_AAD)
+    await admin.ask("people")
+    card = form(await admin.ask("admin@lncip.example.org"))
+    value = save_data(card) | form_values(card) | {"roles": "coordinator", "active": "true"}
+    again = form(await submit(admin, value))
+    assert again["body"][2]["color"] == "Attention"  # the problems block, as for any other problem
+    assert "last Partnership admin" in again["body"][2]["text"]
+    assert (await lookup(seeded_settings, "admin@lncip.example.org")).roles == frozenset({Role.PARTNERSHIP_ADMIN})
