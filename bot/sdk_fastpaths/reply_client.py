@@ -213,7 +213,9 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
         headers = self._headers(extra_headers)
         seconds = self.config.connection.timeout
         connect = min(seconds, REPLY_CONNECT_SECONDS)
-        timeout = aiohttp.ClientTimeout(connect=connect, sock_connect=connect, sock_read=min(seconds, REPLY_READ_SECONDS))
+        timeout = aiohttp.ClientTimeout(
+            connect=connect, sock_connect=connect, sock_read=min(seconds, REPLY_READ_SECONDS)
+        )
         loop = asyncio.get_running_loop()
         started = loop.time()
         for attempt, delay in enumerate((0.0, *CONNECT_RETRY_DELAYS)):

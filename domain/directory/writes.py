@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.engine import DatabaseOrSession, unit_of_work
 from db.models.directory import Person, PersonRole, School
 from domain.directory.model import KEEP, Keep, Outcome, PersonRecord, person_from_row
-from domain.directory.rules import DirectoryError, collect_problems, normalise_email, parse_roles, person_problems
+from domain.directory.rules import (
+    DirectoryError,
+    collect_problems,
+    normalise_aad_object_id,
+    normalise_email,
+    parse_roles,
+    person_problems,
+)
 from domain.roles import Role
 
 
@@ -82,7 +89,11 @@ async def save_person(
     email = collect_problems(problems, normalise_email, email, "")
     wanted: frozenset[Role] = collect_problems(problems, parse_roles, roles, frozenset())
     display_name = " ".join(display_name.split())
-    aad = (aad_object_id.strip().lower() or None) if isinstance(aad_object_id, str) else aad_object_id
+    aad: str | None | Keep = aad_object_id
+    if isinstance(aad_object_id, str):
+        aad = (
+            collect_problems(problems, normalise_aad_object_id, aad_object_id, None) if aad_object_id.strip() else None
+        )
     if school_id is not None and await session.get(School, school_id) is None:
         problems.append(f"school: school {school_id} does not exist")
     problems += person_problems(display_name, wanted, school_id)

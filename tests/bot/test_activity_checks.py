@@ -93,4 +93,3 @@ async def test_a_malformed_entity_is_a_400(bot: BotClient, entity: Any) -> None:
     activity = chat.activity("message", text="<at>LNCIP assistant</at> help", entities=[entity])
     assert await bot.post(activity) == 400
     assert bot.connector.sent == []
-
