@@ -10,8 +10,8 @@ HTTP 400 and the reason.
 
 Also refused: a NUL byte anywhere (no channel sends one), a control character in an id, a
 `text` that is not a string (it would be turned into one and answered), and an entity that
-is not an object with a `type`, or a mention without the `mentioned` account it names (the
-SDK's mention removal raises on one).
+is not an object with a `type`, or a mention without the `mentioned` account it names or
+without the text to remove (the SDK's mention removal raises on either).
 """
 
 from __future__ import annotations
@@ -72,6 +72,8 @@ def _entities_problem(entities: Any) -> str | None:
             return "a mention must name the 'mentioned' account with its 'id'"
         if entity.get("text") is not None and not isinstance(entity["text"], str):
             return "a mention's 'text' must be a string"
+        if not isinstance(entity.get("text"), str) and not isinstance(mentioned.get("name"), str):
+            return "a mention needs its 'text' or the 'mentioned' account's 'name'"
     return None
 
 

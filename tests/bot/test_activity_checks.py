@@ -83,10 +83,19 @@ async def test_text_that_is_not_a_string_is_a_400(bot: BotClient, text: Any) -> 
         {"type": "mention", "text": "<at>LNCIP assistant</at>", "mentioned": "28:lncip-bot"},
         {"type": "mention", "text": "<at>LNCIP assistant</at>", "mentioned": {"name": "LNCIP assistant"}},
         {"type": "mention", "text": ["<at>x</at>"], "mentioned": {"id": "28:lncip-bot"}},
+        {"type": "mention", "mentioned": {"id": "28:lncip-bot"}},
         {"text": "no type"},
         "a string",
     ],
-    ids=["no-mentioned", "mentioned-a-string", "mentioned-without-id", "text-a-list", "no-type", "not-an-object"],
+    ids=[
+        "no-mentioned",
+        "mentioned-a-string",
+        "mentioned-without-id",
+        "text-a-list",
+        "neither-text-nor-name",
+        "no-type",
+        "not-an-object",
+    ],
 )
 async def test_a_malformed_entity_is_a_400(bot: BotClient, entity: Any) -> None:
     chat = bot.conversation(type="groupChat")
