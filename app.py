@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 
@@ -29,6 +29,10 @@ from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.app")
 
+# The product's features, one line each: `help`, the Teams command menu (manifest/build.py),
+# the notifier's renderers and the scheduler's jobs all come from these registrations.
+FEATURES: tuple[Callable[[Database], Feature], ...] = (people.feature,)
+
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier", Notifier)
 SCHEDULER: web.AppKey[Scheduler] = web.AppKey("scheduler", Scheduler)
@@ -50,13 +54,10 @@ def create_app(
         await upgrade_to_head(url)
         database = Database(url)
         kb = knowledge or KnowledgeBase.load()
-        adapter = build_adapter(settings)
+        adapter = build_adapter(settings, clock=clock)
         app[DATABASE] = database
         app[ADAPTER] = adapter
-        features = [
-            people.feature(database),
-            *extra_features,
-        ]
+        features = [*(make(database) for make in FEATURES), *extra_features]
         state = DatabaseConversationState(DatabaseStorage(database))
         app[BOT] = LncipBot(settings, kb, database=database, conversation_state=state, features=features, clock=clock)
         renderers = NoticeRenderers.of(feature.notice_renderers for feature in features)
@@ -102,7 +103,19 @@ def main() -> int:
     settings = load_for_command("Cannot start")
     if settings is None:
         return 2
-    if settings.local_mode:
+    refusal = settings.start_refusal()
+    if refusal is not None:
+        print(f"Cannot start: {refusal}", file=sys.stderr)
+        return 2
+    if settings.local_mode_exposed:
+        log_event(
+            log,
+            f"LOCAL MODE ON THE NETWORK: MicrosoftAppId is not set and HOST={settings.host} is not loopback "
+            "(LOCAL_MODE_ON_NETWORK=i-understand), so ANYONE WHO CAN REACH THIS PORT can act as ANY USER, "
+            "including the Partnership admin. Never do this with real pupil data.",
+            logging.ERROR,
+        )
+    elif settings.local_mode:
         log_event(
             log,
             "LOCAL MODE: MicrosoftAppId is not set, so requests are accepted WITHOUT authentication. "

@@ -25,6 +25,7 @@ class Command:
     personal_only: bool = False  # multi-step work happens in a private chat, not a channel
     takes_args: bool = False  # "people a@b.org"; otherwise only the bare word is the command
     starts_dialog: bool = False  # gets the turn's dialog context (`Turn.dialogs`); others get None
+    in_menu: bool = False  # listed in the Teams app's command menu (the manifest), for everyone to see
 
     def allowed_for(self, actor: Actor | None) -> bool:
         return self.action is None or decide(actor, self.action).allowed

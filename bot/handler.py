@@ -4,11 +4,18 @@ A card's button press (a message whose `value` is the button's data) is answered
 happens: Teams puts no @mention in it, so the group-chat and channel rule "speak only when
 @mentioned" applies to typed messages only. A press whose data names a `verb` goes to the card
 action router (`bot/card_actions.py`) before any dialog: card actions need no dialog state. Only
-a verb the router does not know, pressed while a dialog is under way, is left to that dialog."""
+a verb the router does not know, pressed while a dialog is under way, is left to that dialog.
+A press of a dialog's form (`bot/forms.py`) that was already saved, or whose dialog has ended,
+is answered here ("already saved", "expired"), never by a dialog waiting on another card.
+
+A turn's replies leave only after its state is stored (`bot/held_replies.py`): a process killed
+at any point of a turn comes back at the step the person last saw, or the one before it with
+nothing of the later step shown."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -17,10 +24,12 @@ from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from bot import held_replies
 from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
 from bot.card_actions import INVOKE_NAME, VERB, CardActionRouter, Refusal
 from bot.commands import Command, CommandRouter
 from bot.features import Feature
+from bot.forms import FORM_KEY, FORMS_KEY, Forms, FormStatus, form_of
 from bot.proactive import address_from_activity
 from bot.qa_cards import render_reply, render_welcome
 from bot.storage import DatabaseConversationState
@@ -37,6 +46,7 @@ from domain.directory.queries import get_school, resolve_person
 from knowledge import KnowledgeBase
 
 log = logging.getLogger("lncip.turn")
+_FORM_ACTION = re.compile(r"[a-z][a-z_]{0,30}\.save")  # a form's Save, named by its feature
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind"})
 DIALOG_STATE = "DialogState"  # the conversation state property holding the dialog stack
 
@@ -62,7 +72,9 @@ class LncipBot(ActivityHandler):
         self.clock = clock or SystemClock()
         self.conversation_state = conversation_state
         self.dialog_set: DialogSet | None = None
+        self.forms: Forms | None = None
         if conversation_state is not None:
+            self.forms = Forms(conversation_state, self.clock)
             self.dialog_set = DialogSet(conversation_state.create_property(DIALOG_STATE))
             for dialog in (dialog for feature in features for dialog in feature.dialogs):
                 self.dialog_set.add(dialog)
@@ -89,12 +101,16 @@ class LncipBot(ActivityHandler):
             log_event(log, "tenant_refused", logging.WARNING, **fields)
             return
         turn_context.turn_state[LOG_KEY] = fields
+        turn_context.turn_state[FORMS_KEY] = self.forms
+        held_replies.hold(turn_context)
         try:
             person = await self._identify(turn_context)
             fields["person_id"] = person.id if person else None
             await super().on_turn(turn_context)
-            await self._save_state(turn_context)
+            await self._save_state(turn_context)  # before the replies: what they show is stored
+            await held_replies.release(turn_context)
         except BaseException:
+            held_replies.drop(turn_context)  # the state was not stored: only the apology goes out
             fields["failed"] = True  # the adapter logs the error itself ("turn_failed")
             raise
         finally:
@@ -142,6 +158,8 @@ class LncipBot(ActivityHandler):
             return  # in group chats and channels the bot speaks only when @mentioned (presses carry no mention)
         question = message_text(activity)
         turn = Turn(turn_context, person_of(turn_context), await self._dialog_under_way(turn_context))
+        if pressed is not None and await self._form_finished(turn, pressed):
+            return
         if turn.dialogs is not None and turn.dialogs.active_dialog is not None:
             log_outcome(turn_context, dialog=turn.dialogs.active_dialog.id)
             if question.lower() in CANCEL_WORDS:
@@ -150,6 +168,10 @@ class LncipBot(ActivityHandler):
                 await turn.say(text("cancelled"))
             else:
                 await turn.dialogs.continue_dialog()
+            return
+        if pressed is not None and _is_a_form(pressed):  # its dialog has ended: nothing waits on it
+            log_outcome(turn_context, form="expired")
+            await turn.say(text("form_expired", command=self._command_of_form(pressed)))
             return
         if not question:
             await turn.say(text("empty_message"))
@@ -182,6 +204,27 @@ class LncipBot(ActivityHandler):
                 return False
         await self.card_actions.submit(Turn(turn_context, person_of(turn_context), None), pressed)
         return True
+
+    async def _form_finished(self, turn: Turn, pressed: dict[str, Any]) -> bool:
+        """Answer a press of a form already saved (or being saved by another turn); False if it
+        was not, and is left to its dialog (or is expired)."""
+        form = form_of(pressed)
+        if form is None or self.forms is None:
+            return False
+        status = await self.forms.status(turn.context, form)
+        if status is FormStatus.OPEN:
+            return False
+        log_outcome(turn.context, form=status.value)
+        await turn.say(text("form_already_saved" if status is FormStatus.SAVED else "form_being_saved"))
+        return True
+
+    def _command_of_form(self, pressed: dict[str, Any]) -> str | None:
+        """The command that starts the dialog a form's Save belongs to ("people.save": `people`)."""
+        action = pressed.get("action")
+        if not isinstance(action, str) or not _FORM_ACTION.fullmatch(action):
+            return None
+        routed = self.commands.match(action.split(".")[0])
+        return routed[0].name if routed is not None and routed[0].starts_dialog else None
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         """Action.Execute (`adaptiveCard/action`) goes to the card action router; the SDK's own
@@ -234,3 +277,9 @@ class LncipBot(ActivityHandler):
         reply = self.knowledge.reply(question)
         log_outcome(turn.context, answer=reply.kind, entry_id=reply.entry.id if reply.entry else None)
         await turn.send_card(render_reply(reply))
+
+
+def _is_a_form(pressed: dict[str, Any]) -> bool:
+    """A press of a dialog's form: it carries a form token, or (older cards) a `feature.save` action."""
+    action = pressed.get("action")
+    return FORM_KEY in pressed or (isinstance(action, str) and _FORM_ACTION.fullmatch(action) is not None)

@@ -44,6 +44,7 @@ __all__ = ["DatabaseConversationState", "DatabaseStorage", "EtagConflict"]
 
 Flat = dict[str, Any]
 ETAG_KEY = "e_tag"  # where botbuilder keeps an item's etag (a dict key or an attribute)
+FINISHED_FORMS = "FinishedForms"  # the forms pressed lately (`bot/forms.py`): kept beside dialogs, not one
 
 
 def _etag_of(item: object) -> str | None:
@@ -154,7 +155,9 @@ class DatabaseConversationState(ConversationState):  # type: ignore[misc]
         way: False when nothing is stored or only empty dialog stacks are."""
         await self.load(turn_context)
         state = self.get_cached_state(turn_context).state
-        return not _only_empty_dialog_stacks({key: value for key, value in state.items() if key != ETAG_KEY})
+        return not _only_empty_dialog_stacks(
+            {key: value for key, value in state.items() if key not in (ETAG_KEY, FINISHED_FORMS)}
+        )
 
     async def save_changes(self, turn_context: TurnContext, force: bool = False) -> None:
         cached = self.get_cached_state(turn_context)

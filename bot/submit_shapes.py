@@ -19,11 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-Value = int | str | bool | None
+Value = int | str | bool | tuple[str, ...] | None
 
 MAX_ID = 2**63 - 1  # a BIGINT primary key
+MAX_INTEGER_ID = 2**31 - 1  # an INTEGER primary key (e.g. a school's)
 _CANONICAL_ID = re.compile(r"[1-9][0-9]{0,18}")  # "42", never "042", "+42", " 42" or "4_2"
-_TRUE, _FALSE = frozenset({"true"}), frozenset({"false", ""})  # Input.Toggle sends its value as text
+_TRUE, _FALSE = frozenset({"true"}), frozenset({"false"})  # Input.Toggle sends its value as text
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,17 @@ class BadValue(ValueError):
 
 @dataclass(frozen=True)
 class Id(Field):
-    """A record id: a positive integer (a JSON number, or its plain decimal text, as inputs send it)."""
+    """A record id: a positive integer (a JSON number, or its plain decimal text, as inputs send it)
+    up to `maximum`; or one of `words` (e.g. "partnership" in a choice of schools), kept as text."""
+
+    maximum: int = MAX_ID
+    words: frozenset[str] = frozenset()
 
     def convert(self, raw: object) -> Value:
         if isinstance(raw, bool):  # bool is an int in Python, never an id
             raise BadValue("wrong_type")
+        if isinstance(raw, str) and raw in self.words:
+            return raw
         if isinstance(raw, str):
             if len(raw) > 19:
                 raise BadValue("too_long")
@@ -70,7 +78,7 @@ class Id(Field):
             raw = int(raw)
         if not isinstance(raw, int):
             raise BadValue("wrong_type")
-        if not 1 <= raw <= MAX_ID:
+        if not 1 <= raw <= self.maximum:
             raise BadValue("out_of_range")
         return raw
 
@@ -102,9 +110,57 @@ class Text(Field):
 
 
 @dataclass(frozen=True)
+class Choices(Field):
+    """Several of `choices`, as a multi-select Input.ChoiceSet sends them: "a,b" (no repeats, at
+    most `max_items`); comes back as a sorted tuple. Blank text counts as absent."""
+
+    choices: frozenset[str] = frozenset()
+    max_items: int = 20
+
+    def convert(self, raw: object) -> Value:
+        if not isinstance(raw, str):
+            raise BadValue("wrong_type")
+        if len(raw) > self.max_items * (max(map(len, self.choices), default=0) + 2):
+            raise BadValue("too_long")
+        items = [item.strip() for item in raw.split(",")]
+        if items == [""]:
+            if self.required:
+                raise BadValue("missing")
+            return self.default
+        if len(items) > self.max_items or len(set(items)) != len(items):
+            raise BadValue("bad_format")
+        if any(item not in self.choices for item in items):
+            raise BadValue("bad_format")
+        return tuple(sorted(items))
+
+
+@dataclass(frozen=True)
+class Guid(Field):
+    """A GUID (e.g. a Microsoft Entra object id), any case, braces-free; comes back in lower case.
+    Absent (or null) is `default`; blank text is "" (an input the person emptied)."""
+
+    required: bool = False
+
+    def convert(self, raw: object) -> Value:
+        if not isinstance(raw, str):
+            raise BadValue("wrong_type")
+        if len(raw) > 64:
+            raise BadValue("too_long")
+        value = raw.strip().lower()
+        if not value:
+            if self.required:
+                raise BadValue("missing")
+            return ""
+        if not _GUID.fullmatch(value):
+            raise BadValue("bad_format")
+        return value
+
+
+@dataclass(frozen=True)
 class Flag(Field):
-    """Yes or no: a JSON boolean, or "true"/"false" as an Input.Toggle sends it. Absent means no,
-    unless declared otherwise."""
+    """Yes or no: a JSON boolean, or "true"/"false" as an Input.Toggle sends it. Absent (and
+    blank text) means no, unless declared `required`: a toggle always sends its value, so a
+    form with one can declare that its absence is a fault, not a "no"."""
 
     required: bool = False
     default: Value = False
@@ -112,8 +168,13 @@ class Flag(Field):
     def convert(self, raw: object) -> Value:
         if isinstance(raw, bool):
             return raw
-        if isinstance(raw, str) and len(raw) <= 5 and raw.lower() in _TRUE | _FALSE:
-            return raw.lower() in _TRUE
+        if isinstance(raw, str) and len(raw) <= 5:
+            if raw.lower() in _TRUE | _FALSE:
+                return raw.lower() in _TRUE
+            if not raw:
+                if self.required:
+                    raise BadValue("missing")
+                return False
         raise BadValue("wrong_type")
 
 

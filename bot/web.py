@@ -10,13 +10,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
-import jwt
 from aiohttp import web
 from botbuilder.core import ActivityHandler, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from msrest.exceptions import DeserializationError
 
 from bot.activity_checks import activity_problem
+from bot.sdk_fastpaths.adapter import AuthenticationFailed
 from bot.sdk_fastpaths.model_codec import SCHEMA
 from core.logs import log_event
 
@@ -57,8 +57,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
         invoke_response = await request.app[ADAPTER].process_activity(
             request.headers.get("Authorization", ""), activity, request.app[BOT].on_turn
         )
-    except (PermissionError, jwt.PyJWTError):
-        # A missing, malformed or forged token (the SDK lets the decoder's error escape).
+    except PermissionError as error:
+        # Every failure to authenticate (`ReusingClientsAuthentication` turns each into
+        # `AuthenticationFailed`); logged by kind only, never with the token or its claims.
+        reason = error.reason if isinstance(error, AuthenticationFailed) else type(error).__name__
+        log_event(log, "unauthorised", logging.WARNING, reason=reason, activity_type=activity.type)
         raise web.HTTPUnauthorized() from None
     if invoke_response:
         return web.json_response(data=serializer_helper(invoke_response.body), status=invoke_response.status)

@@ -6,6 +6,7 @@ clear line naming the setting (`SettingsError`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
@@ -17,6 +18,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP_TYPES = ("SingleTenant", "MultiTenant", "UserAssignedMSI")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Local mode (no authentication) on a non-loopback address needs this exact value, so that
+# nobody gets there by accident (see `Settings.start_refusal`).
+LOCAL_MODE_ON_NETWORK = "LOCAL_MODE_ON_NETWORK"
+LOCAL_MODE_ON_NETWORK_CONSENT = "i-understand"
 
 
 class SettingsError(ValueError):
@@ -37,6 +42,11 @@ class Settings:
     log_level: str = "INFO"
     retention_days: int = 2190
     demo_user_aad_id: str = ""  # demo data only: who becomes Partnership admin
+    local_mode_on_network: bool = False  # LOCAL_MODE_ON_NETWORK=i-understand
+
+    def __post_init__(self) -> None:
+        # Tenant ids compare as GUIDs, whatever their case or braces (also when built in code).
+        object.__setattr__(self, "allowed_tenant_ids", frozenset(map(normalised_guid, self.allowed_tenant_ids)))
 
     @property
     def local_mode(self) -> bool:
@@ -48,7 +58,44 @@ class Settings:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'lncip.db'}"
 
     def tenant_allowed(self, tenant_id: str | None) -> bool:
-        return not self.allowed_tenant_ids or (tenant_id or "") in self.allowed_tenant_ids
+        return not self.allowed_tenant_ids or normalised_guid(tenant_id or "") in self.allowed_tenant_ids
+
+    @property
+    def local_mode_exposed(self) -> bool:
+        """Local mode listening on an address other machines can reach."""
+        return self.local_mode and not is_loopback_host(self.host)
+
+    def start_refusal(self) -> str | None:
+        """Why the bot must not serve with these settings, or `None`: local mode accepts requests
+        without a token, so on a network address anyone who can reach it could claim to be anyone."""
+        if self.local_mode_exposed and not self.local_mode_on_network:
+            return (
+                f"HOST={self.host} is not a loopback address and MicrosoftAppId is not set (local mode: no "
+                f"authentication); set MicrosoftAppId, or HOST=127.0.0.1, or {LOCAL_MODE_ON_NETWORK}="
+                f"{LOCAL_MODE_ON_NETWORK_CONSENT} if anyone who can reach this port may act as anyone"
+            )
+        return None
+
+
+def normalised_guid(value: str) -> str:
+    """A GUID in one spelling (lower case, hyphens, no braces), for comparing; anything that is
+    not a GUID comes back stripped and lower-cased, so it matches only itself."""
+    try:
+        return str(uuid.UUID(value.strip()))
+    except ValueError:
+        return value.strip().lower()
+
+
+def is_loopback_host(host: str) -> bool:
+    """`localhost`, or an address in 127.0.0.0/8 or ::1 (brackets allowed). Any other name may
+    resolve to anything, so it is not loopback."""
+    host = host.strip().removeprefix("[").removesuffix("]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -102,6 +149,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     host = env.get("HOST", "").strip() or "127.0.0.1"
     if not re.fullmatch(r"[A-Za-z0-9.:\-\[\]]+", host):
         raise SettingsError(f"HOST must be a host name or IP address, not {host!r}")
+    on_network = env.get(LOCAL_MODE_ON_NETWORK, "").strip()
+    if on_network not in ("", LOCAL_MODE_ON_NETWORK_CONSENT):
+        raise SettingsError(f"{LOCAL_MODE_ON_NETWORK} must be empty or {LOCAL_MODE_ON_NETWORK_CONSENT}")
     database_url = env.get("DATABASE_URL", "").strip()
     if database_url and not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise SettingsError("DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
@@ -119,6 +169,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
         retention_days=_int(env, "RETENTION_DAYS", 2190, 30, 36500),
         demo_user_aad_id=env.get("DEMO_USER_AAD_ID", "").strip(),
+        local_mode_on_network=bool(on_network),
     )
 
 

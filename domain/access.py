@@ -54,6 +54,8 @@ class Action(StrEnum):
     RAISE_SAFEGUARDING_CONCERN = "raise_safeguarding_concern"
     VIEW_SAFEGUARDING_CONCERN = "view_safeguarding_concern"
     ACKNOWLEDGE_SAFEGUARDING_ALERT = "acknowledge_safeguarding_alert"
+    ADD_SAFEGUARDING_NOTE = "add_safeguarding_note"  # a note on a concern's chronology
+    LIST_OPEN_CONCERNS = "list_open_concerns"  # the Partnership's list of unacknowledged concerns
     MANAGE_PEOPLE = "manage_people"  # add or change a person in the directory
     IMPORT_DIRECTORY = "import_directory"
     EXPORT_DIRECTORY = "export_directory"
@@ -325,6 +327,24 @@ RULES: dict[Action, Rule] = {
         [RecordKind.SAFEGUARDING_CONCERN],
         "Only your school's DSL, a deputy DSL or the headteacher can acknowledge a safeguarding alert.",
         own_school=[DSL, DEPUTY_DSL, HEADTEACHER],
+    ),
+    # A note is added to the concern's record by those who may see it (the school's DSLs and
+    # headteacher, the reporter, the Partnership leads as for viewing): the same reach as
+    # VIEW_SAFEGUARDING_CONCERN, kept as its own action because it writes to the record.
+    Action.ADD_SAFEGUARDING_NOTE: _rule(
+        [RecordKind.SAFEGUARDING_CONCERN],
+        "Only your school's DSL, a deputy DSL or the headteacher can add to a safeguarding concern.",
+        own_school=[DSL, DEPUTY_DSL, HEADTEACHER],
+        own_records=[P_SENCO, COORDINATOR, P_STAFF],
+        placed=[P_SENCO, COORDINATOR],
+        any_school=[DIRECTOR],
+    ),
+    # "open concerns": every concern not yet acknowledged, for the Partnership leads who chase
+    # the schools (ids, school, age, rung; no detail: opening one is VIEW_SAFEGUARDING_CONCERN).
+    Action.LIST_OPEN_CONCERNS: _rule(
+        [RecordKind.SAFEGUARDING_CONCERN],
+        "Only the Partnership Director, SENCO or Coordinator can see the open concerns.",
+        any_school=PARTNERSHIP_LEADS,
     ),
     # The directory is kept centrally by the Partnership admin. The Director is not
     # given it by default (least privilege); a Director who must cover for admin can

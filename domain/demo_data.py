@@ -20,6 +20,11 @@ another Entra object id. The Playground's other users get a school DSL, SENCO an
 teacher and the Partnership Director and Coordinator, so group chats show several roles.
 The Bot Framework Emulator sends no aadObjectId, so its user resolves to nobody.
 
+Safeguarding (`load_demo_concerns`): two invented concerns about placed pupils at Charnwood Vale
+Academy, raised by a Partnership staff member: one open (its DSL, Megan Bowen, is alerted and the
+ladder climbs from there) and one Megan has acknowledged, so a new user sees the ladder at once.
+Loaded once: a second run finds them and adds nothing.
+
 Term dates (`DEMO_TERM_DATES`) for 2025-26 and 2026-27 are invented, shaped like a
 Leicestershire school year; the bank holidays are England's real ones for those years.
 """
@@ -32,13 +37,20 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import func, select
+
+from core.clock import Clock, SystemClock
 from db.engine import Database
 from db.models.directory import WEEKDAYS
+from db.models.safeguarding import SafeguardingConcern
 from domain.directory.csv_files import SPECS, ImportReport, Kind, format_timetable
+from domain.directory.queries import get_school_by_urn, list_people, pupils_for_school
 from domain.directory.rules import upn_check_letter
 from domain.directory.service import import_directory
 from domain.requester import Requester
 from domain.roles import Role
+from domain.safeguarding import service as safeguarding
+from domain.safeguarding.model import ConcernReport, Subject
 from domain.school_calendar.service import TermDatesReport, import_term_dates
 
 DEMO_USER_ENV = "DEMO_USER_AAD_ID"
@@ -315,3 +327,39 @@ bank_holiday,2027-08-30,,Summer bank holiday
 async def load_demo_term_dates(database: Database) -> TermDatesReport:
     """Load the demo calendar (replacing any stored one), as the command line would."""
     return await import_term_dates(database, Requester.system(), DEMO_TERM_DATES)
+
+
+DEMO_CONCERNS = (
+    (
+        "Said at break: 'I don't want to go home tonight, my uncle is staying again.' Quiet all morning.",
+        "Stayed with the pupil at lunch; told the Centre lead.",
+        False,
+    ),
+    (
+        "Arrived without a coat in the rain and said 'there was no food at home again'.",
+        "Gave breakfast at the Centre.",
+        True,
+    ),
+)
+
+
+async def load_demo_concerns(database: Database, clock: Clock = SystemClock()) -> int:
+    """Raise the demo concerns (and acknowledge one as the DSL) unless they are there; returns
+    how many were added. Needs the demo directory."""
+    school = await get_school_by_urn(database, SCHOOLS[0].urn)
+    staff = await list_people(database, role=Role.PARTNERSHIP_STAFF, partnership=True)
+    dsls = await list_people(database, school.id, Role.DSL) if school else []
+    if school is None or not staff or not dsls:
+        return 0
+    async with database.session() as session:
+        query = select(func.count()).select_from(SafeguardingConcern).where(SafeguardingConcern.school_id == school.id)
+        if await session.scalar(query):
+            return 0
+    placed = [p for p in await pupils_for_school(database, school.id) if p.placed_with_partnership]
+    reporter, dsl = Requester.in_teams(staff[0]), Requester.in_teams(dsls[0])
+    for pupil, (account, actions, acknowledged) in zip(placed, DEMO_CONCERNS, strict=False):
+        report = ConcernReport(Subject.PUPIL, account, pupil_id=pupil.id, actions_taken=actions, child_at_risk=True)
+        concern = await safeguarding.raise_concern(database, reporter, report, clock)
+        if acknowledged:
+            await safeguarding.acknowledge(database, dsl, concern.id, clock)
+    return min(len(placed), len(DEMO_CONCERNS))

@@ -18,6 +18,8 @@ What erasure reaches, in the same transaction as the tombstone:
   not sent yet are cancelled (reason `erased`), so nothing about the pupil is sent after the
   erasure. Cards are never stored (they are rendered when sent), so nothing else in the
   outbox can hold the pupil's details.
+- Safeguarding concerns about the pupil: what was seen or said, the actions taken, the place
+  and the notes' text are blanked (`domain.safeguarding.erasure`); the chronology keeps ids only.
 - The audit log is not edited, and needs not be. It is append-only for everyone, the app
   included (database triggers, migration 0002), and an erasure path through those triggers
   would be a way to rewrite history for whoever holds the app's credentials. Instead an entry
@@ -48,6 +50,7 @@ from db.models.directory import Pupil
 from domain import outbox
 from domain.audit import AuditAction, record_audit
 from domain.directory.model import PupilRecord, pupil_record
+from domain.safeguarding.erasure import forget_pupil as forget_concerns
 
 
 class ErasureReason(StrEnum):
@@ -83,6 +86,7 @@ async def erase_pupil(
         pupil.erased_at = now
         await session.flush()
         await outbox.forget_pupil(session, pupil_id, now)
+        await forget_concerns(session, pupil_id, now)
         await record_audit(
             session,
             actor_id=actor_id,

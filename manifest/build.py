@@ -40,13 +40,28 @@ class BotCommand:
     description: str
 
 
-# Features add their commands here, one line each (at most 12 in all).
-BOT_COMMANDS: list[BotCommand] = [
+# `help`, three questions to start from, then the commands the features put in the menu
+# (`Command.in_menu`, registered with the feature in app.FEATURES). At most 12 in all.
+QUESTION_COMMANDS: list[BotCommand] = [
     BotCommand("help", "What I can do"),
     BotCommand("How many KS4 places?", "Ask about Key Stage 4 places in the partnership"),
     BotCommand("What does it cost us?", "Ask what a partnership place costs your school"),
     BotCommand("How do I make a referral?", "Ask how to refer a pupil to the partnership"),
 ]
+
+
+def feature_commands() -> list[BotCommand]:
+    """The menu commands the product's features register (built as the app builds them,
+    on a database that is never opened)."""
+    from app import FEATURES
+    from db.engine import Database
+
+    unopened = Database("sqlite+aiosqlite://")
+    features = [make(unopened) for make in FEATURES]
+    return [BotCommand(c.name, c.description) for f in features for c in f.commands if c.in_menu]
+
+
+BOT_COMMANDS: list[BotCommand] = [*QUESTION_COMMANDS, *feature_commands()]
 
 APP_SHORT_NAME = "LNCIP assistant"
 APP_FULL_NAME = "LNCIP assistant for Loughborough and North Charnwood Inclusion Partnership"

@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.fakes",
     "tests.fixtures.adapter",
     "tests.fixtures.logs",
+    "tests.fixtures.openid",
 ]

@@ -15,15 +15,24 @@ The clients for incoming activities send their replies over one pooled aiohttp s
 (`bot/sdk_fastpaths/reply_client.py`) instead of msrest's `requests`; proactive sends stay msrest's.
 Each kind is bounded (least recently used goes first); a dropped client is simply no longer
 used, as every client was before.
+
+It also decides who is let in. Every failure to authenticate (a missing, malformed, forged or
+expired token, an unknown signing key, keys that cannot be fetched) comes out as one
+`AuthenticationFailed`, which the edge answers with 401; the signing keys come from its own
+`SigningKeyCache` (`bot/sdk_fastpaths/signing_keys.py`), never from a blocking fetch. In local
+mode (no app id, no token) the only credential is being on this machine: an activity whose
+`serviceUrl` is not loopback is refused, so nothing is sent to, or remembered for, another host.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 from types import SimpleNamespace
 from typing import Generic, TypeVar
+from urllib.parse import urlsplit
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import (
@@ -43,11 +52,14 @@ from botframework.connector.auth import (
 from botframework.connector.skills import BotFrameworkClient
 from msrest.exceptions import ClientRequestError
 
-from bot.sdk_fastpaths import sdk_fixes
+from bot.held_replies import HoldingCloudAdapter
+from bot.sdk_fastpaths import sdk_fixes, signing_keys
 from bot.sdk_fastpaths.reply_client import ReplyConversations, ReplySession, check_retry_policy
+from bot.sdk_fastpaths.signing_keys import SigningKeyCache
 from bot.texts import text
+from core.clock import Clock
 from core.logs import log_event
-from core.settings import Settings
+from core.settings import Settings, is_loopback_host
 
 log = logging.getLogger("lncip.adapter")
 
@@ -56,10 +68,12 @@ MAX_KEPT_CLIENTS = 256  # service URLs carry the tenant id: one per school's ten
 Client = TypeVar("Client")
 
 
-def build_adapter(settings: Settings) -> CloudAdapter:
+def build_adapter(settings: Settings, clock: Clock | None = None) -> CloudAdapter:
     """With an app id, the SDK validates every request's token; without one (local mode)
-    requests are accepted without a token, as the Playground and Emulator expect."""
+    requests are accepted without a token, as the Playground and Emulator expect, but only
+    from a loopback `serviceUrl`."""
     sdk_fixes.apply()
+    signing_keys.install()
     check_retry_policy()
     if settings.local_mode:
         config = SimpleNamespace(APP_ID="", APP_PASSWORD="", APP_TYPE="MultiTenant", APP_TENANTID="")
@@ -70,7 +84,12 @@ def build_adapter(settings: Settings) -> CloudAdapter:
             APP_TYPE=settings.app_type,
             APP_TENANTID=settings.app_tenant_id,
         )
-    adapter = CloudAdapter(ReusingClientsAuthentication(ConfigurationBotFrameworkAuthentication(config)))
+    authentication = ReusingClientsAuthentication(
+        ConfigurationBotFrameworkAuthentication(config),
+        signing_keys=SigningKeyCache(clock),
+        loopback_only=settings.local_mode,
+    )
+    adapter = HoldingCloudAdapter(authentication)
     adapter.on_turn_error = _on_turn_error
     return adapter
 
@@ -126,23 +145,72 @@ class ReusingConnectorFactory(ConnectorFactory):  # type: ignore[misc]  # botbui
         return client
 
 
+class AuthenticationFailed(PermissionError):
+    """A request is not let in; `reason` names why (an exception's type name, never token contents)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotLoopback(PermissionError):
+    """Local mode: the activity's `serviceUrl` is not on this machine."""
+
+
+def is_loopback_url(url: object) -> bool:
+    """An http(s) URL whose host is `localhost`, 127.0.0.0/8 or ::1."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and host is not None and is_loopback_host(host)
+
+
 class ReusingClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
     """Any `BotFrameworkAuthentication`, with its connector and token clients kept (see module docstring).
-    Authentication itself (validating every incoming token) is the inner one's, unchanged."""
+    Validating tokens is the inner one's, with its signing keys from `signing_keys` and every
+    failure raised as `AuthenticationFailed`; with `loopback_only` (local mode) an activity from a
+    `serviceUrl` that is not loopback fails too."""
 
-    def __init__(self, inner: BotFrameworkAuthentication, capacity: int = MAX_KEPT_CLIENTS) -> None:
+    def __init__(
+        self,
+        inner: BotFrameworkAuthentication,
+        capacity: int = MAX_KEPT_CLIENTS,
+        *,
+        signing_keys: SigningKeyCache | None = None,
+        loopback_only: bool = False,
+    ) -> None:
         self._inner = inner
         self.incoming_clients: KeptClients[ConnectorClient] = KeptClients(capacity)
         self.proactive_clients: KeptClients[ConnectorClient] = KeptClients(capacity)
         self.token_clients: KeptClients[UserTokenClient] = KeptClients(capacity)
         self.replies = ReplySession()
+        self.signing_keys = signing_keys or SigningKeyCache()
+        self.loopback_only = loopback_only
 
     async def close(self) -> None:
-        """Close the replies' HTTP session (at shutdown)."""
+        """Close the replies' HTTP session and stop a signing-key fetch under way (at shutdown)."""
         await self.replies.close()
+        await self.signing_keys.close()
+
+    @contextlib.asynccontextmanager
+    async def _authenticating(self) -> AsyncIterator[None]:
+        with self.signing_keys.in_use():
+            try:
+                yield
+            except AuthenticationFailed:
+                raise
+            except Exception as error:  # whatever the SDK or its libraries raise: not let in
+                raise AuthenticationFailed(type(error).__name__) from error
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
-        result = await self._inner.authenticate_request(activity, auth_header)
+        async with self._authenticating():
+            if self.loopback_only and not is_loopback_url(activity.service_url):
+                raise NotLoopback("local mode answers only a serviceUrl on this machine")
+            result = await self._inner.authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
             result.connector_factory = ReusingConnectorFactory(
                 result.connector_factory, app_id_of(result.claims_identity), self.incoming_clients, self.replies
@@ -153,7 +221,8 @@ class ReusingClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[
         self, auth_header: str, channel_id_header: str
     ) -> AuthenticateRequestResult:
         # Streaming (Direct Line ASE) replaces the connector factory with one bound to its socket.
-        return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
+        async with self._authenticating():
+            return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         return ReusingConnectorFactory(
@@ -174,7 +243,8 @@ class ReusingClientsAuthentication(BotFrameworkAuthentication):  # type: ignore[
         return str(self._inner.get_originating_audience())
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
-        return await self._inner.authenticate_channel_request(auth_header)
+        async with self._authenticating():
+            return await self._inner.authenticate_channel_request(auth_header)
 
 
 def app_id_of(claims_identity: ClaimsIdentity) -> str | None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.submit_shapes import MAX_ID, Flag, Id, ShapeProblem, Text, check
+from bot.submit_shapes import MAX_ID, MAX_INTEGER_ID, Choices, Flag, Guid, Id, ShapeProblem, Text, check
 
 SHAPE = {
     "id": Id(),
@@ -63,3 +63,42 @@ def test_required_text_may_not_be_blank_and_a_pattern_is_whole() -> None:
     assert check(shape, {"code": "ABC"}) == {"code": "ABC"}
     assert check(shape, {"code": "  "}) == ShapeProblem("code", "missing")
     assert check(shape, {"code": "ABCD"}) == ShapeProblem("code", "bad_format")
+
+
+def test_an_id_may_have_a_ceiling_and_words_beside_numbers() -> None:
+    shape = {"school": Id(maximum=MAX_INTEGER_ID, words=frozenset({"partnership"}))}
+    assert check(shape, {"school": "partnership"}) == {"school": "partnership"}
+    assert check(shape, {"school": "12"}) == {"school": 12}
+    assert check(shape, {"school": str(MAX_INTEGER_ID + 1)}) == ShapeProblem("school", "out_of_range")
+    assert check(shape, {"school": "\u00b2"}) == ShapeProblem("school", "bad_format")  # "²" is a digit to str.isdigit
+    assert check(shape, {"school": "1" * 40}) == ShapeProblem("school", "too_long")
+    assert check(shape, {"school": "Partnership"}) == ShapeProblem("school", "bad_format")
+
+
+def test_choices_are_a_comma_list_of_known_values() -> None:
+    shape = {"roles": Choices(choices=frozenset({"dsl", "senco", "teacher"}), max_items=3)}
+    assert check(shape, {"roles": "teacher,dsl"}) == {"roles": ("dsl", "teacher")}
+    assert check(shape, {"roles": ""}) == ShapeProblem("roles", "missing")
+    assert check(shape, {"roles": "dsl,dsl"}) == ShapeProblem("roles", "bad_format")
+    assert check(shape, {"roles": "dsl,head"}) == ShapeProblem("roles", "bad_format")
+    assert check(shape, {"roles": ["dsl"]}) == ShapeProblem("roles", "wrong_type")
+    assert check(shape, {"roles": "dsl," * 500}) == ShapeProblem("roles", "too_long")
+
+
+def test_a_guid_is_checked_and_blank_is_told_apart_from_absent() -> None:
+    shape = {"aad": Guid()}
+    guid = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
+    assert check(shape, {"aad": guid}) == {"aad": guid.lower()}
+    assert check(shape, {}) == {"aad": None}  # not sent: the caller keeps what it has
+    assert check(shape, {"aad": " "}) == {"aad": ""}  # sent empty: the person emptied it
+    assert check(shape, {"aad": "not-a-guid <b>"}) == ShapeProblem("aad", "bad_format")
+    assert check(shape, {"aad": {"id": guid}}) == ShapeProblem("aad", "wrong_type")
+
+
+def test_a_required_flag_is_neither_absent_nor_blank_nor_any_other_word() -> None:
+    shape = {"active": Flag(required=True)}
+    assert check(shape, {"active": "false"}) == {"active": False}
+    assert check(shape, {"active": True}) == {"active": True}
+    assert check(shape, {}) == ShapeProblem("active", "missing")
+    assert check(shape, {"active": ""}) == ShapeProblem("active", "missing")
+    assert check(shape, {"active": "yes"}) == ShapeProblem("active", "wrong_type")

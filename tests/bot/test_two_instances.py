@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 from core.settings import Settings
 from db.engine import Database
 from domain.directory.queries import list_people
+from tests.fixtures.bot_process import start_bot_process
 from tests.fixtures.bot_server import BotClient, make_settings
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.database import (
@@ -27,9 +26,7 @@ from tests.fixtures.database import (
 )
 from tests.fixtures.directory import ADMIN_AAD, seed
 from tests.fixtures.people_form import form, save_data, submit
-from tests.fixtures.serving import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
 
 
@@ -42,33 +39,6 @@ def shared_postgres(postgres_server_url: str, tmp_path: Path) -> Iterator[Settin
         yield settings
     finally:
         run_sync(drop_postgres_database(postgres_server_url, url))
-
-
-async def start_bot_process(settings: Settings, session: aiohttp.ClientSession) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "DATABASE_URL": settings.database_url,
-        "DATA_DIR": str(settings.data_dir),
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("MicrosoftAppId", None)
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):  # up to 30 s for imports, migrations and the knowledge base
-        if process.poll() is not None:
-            raise AssertionError(f"bot process exited with {process.returncode}")
-        try:
-            async with session.get(f"{url}/readyz") as response:
-                if response.status == 200:
-                    return process, url
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.1)  # polling a child process's start-up, not timing behaviour
-    process.kill()
-    raise AssertionError("bot process never became ready")
 
 
 @pytest.fixture

@@ -53,3 +53,34 @@ def test_tenant_allow_list() -> None:
     assert not settings.tenant_allowed("99999999-2222-3333-4444-555555555555")
     assert not settings.tenant_allowed(None)
     assert from_env({}).tenant_allowed(None)
+
+
+def test_tenant_ids_compare_as_guids_whatever_their_case_or_braces() -> None:
+    shouted = from_env({"ALLOWED_TENANT_IDS": "{" + TENANT.upper() + "}"})
+    assert shouted.tenant_allowed(TENANT)
+    assert shouted.tenant_allowed(TENANT.upper())
+    assert from_env({"ALLOWED_TENANT_IDS": TENANT}).tenant_allowed("{" + TENANT.upper() + "}")
+    assert not shouted.tenant_allowed("99999999-2222-3333-4444-555555555555")
+    assert not shouted.tenant_allowed("")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.3.2.1", "::1", "[::1]", "localhost", "LOCALHOST"])
+def test_local_mode_on_a_loopback_address_may_start(host: str) -> None:
+    assert from_env({"HOST": host}).start_refusal() is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "bot.example.org", "127.0.0.1.example.org"])
+def test_local_mode_on_a_network_address_is_refused_unless_explicitly_accepted(host: str) -> None:
+    refusal = from_env({"HOST": host}).start_refusal()
+    assert refusal is not None and "LOCAL_MODE_ON_NETWORK=i-understand" in refusal and "\n" not in refusal
+    accepted = from_env({"HOST": host, "LOCAL_MODE_ON_NETWORK": "i-understand"})
+    assert accepted.start_refusal() is None and accepted.local_mode_exposed
+    with_app = from_env(
+        {"HOST": host, "MicrosoftAppId": APP, "MicrosoftAppPassword": "secret", "MicrosoftAppTenantId": TENANT}
+    )
+    assert with_app.start_refusal() is None and not with_app.local_mode_exposed
+
+
+def test_local_mode_on_network_takes_only_its_one_value() -> None:
+    with pytest.raises(SettingsError, match="LOCAL_MODE_ON_NETWORK"):
+        from_env({"HOST": "0.0.0.0", "LOCAL_MODE_ON_NETWORK": "yes"})

@@ -5,14 +5,27 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from sqlalchemy import select
+
+from core.clock import ManualClock
 from db.engine import Database
-from domain.demo_data import PLAYGROUND_USER_AAD_ID, SCHOOLS, demo_files, load_demo_data, load_demo_term_dates
+from db.models.safeguarding import SafeguardingConcern
+from domain.demo_data import (
+    PLAYGROUND_USER_AAD_ID,
+    SCHOOLS,
+    demo_files,
+    load_demo_concerns,
+    load_demo_data,
+    load_demo_term_dates,
+)
 from domain.directory.csv_files import KINDS
 from domain.directory.queries import dsl_for, list_people, list_schools, pupils_for_school, resolve_person
 from domain.directory.service import export_directory
 from domain.erasure import pupils_past_retention
 from domain.requester import Requester
 from domain.roles import PARTNERSHIP_ROLES, SCHOOL_ROLES, Role
+from domain.safeguarding.model import Status
+from domain.safeguarding.queries import concern_record
 from domain.school_calendar.queries import load_term_dates
 
 TODAY = date(2026, 1, 5)
@@ -105,3 +118,15 @@ async def test_the_demo_calendar_knows_2026_27(database: Database) -> None:
     assert not dates.is_school_day(date(2027, 3, 29))  # Easter Monday
     assert dates.is_school_day(date(2027, 7, 20))
     assert (await load_demo_term_dates(database)).accepted  # twice is fine: it replaces
+
+
+async def test_demo_concerns_one_open_one_acknowledged_loaded_once(database: Database) -> None:
+    await load_demo_data(database, today=TODAY)
+    assert await load_demo_concerns(database, ManualClock()) == 2
+    assert await load_demo_concerns(database, ManualClock()) == 0
+    async with database.session() as session:
+        concerns = [concern_record(r) for r in await session.scalars(select(SafeguardingConcern))]
+    assert sorted(c.status for c in concerns) == [Status.ACKNOWLEDGED, Status.RAISED]
+    dsl = (await dsl_for(database, concerns[0].school_id))[0]
+    assert dsl.display_name == "Megan Bowen"
+    assert {c.acknowledged_by for c in concerns} == {None, dsl.id}

@@ -234,3 +234,21 @@ def test_same_settings_build_the_same_package(tmp_path: Path) -> None:
     for out in outs:
         assert main(["--out", str(out)], environ={"MicrosoftAppId": BOT_ID}) == 0
     assert outs[0].read_bytes() == outs[1].read_bytes()
+
+
+def test_a_feature_puts_its_menu_commands_in_the_manifest(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app
+    from bot.commands import Command
+    from bot.features import Feature
+    from manifest.build import feature_commands
+
+    async def run(_turn: object) -> None: ...
+
+    def sample(_database: object) -> Feature:
+        return Feature(
+            "sample",
+            commands=(Command("refer", "Refer a pupil", run, in_menu=True), Command("secret", "Not listed", run)),
+        )
+
+    monkeypatch.setattr(app, "FEATURES", (*app.FEATURES, sample))
+    assert [(c.title, c.description) for c in feature_commands()] == [("refer", "Refer a pupil")]
