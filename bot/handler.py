@@ -22,7 +22,7 @@ from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet
-from botbuilder.schema import ActivityTypes, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot import held_replies
 from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
@@ -40,7 +40,7 @@ from core.logs import log_event, new_correlation_id
 from core.settings import Settings
 from db.engine import Database
 from domain.access import decide
-from domain.conversations import PERSONAL, remember
+from domain.conversations import PERSONAL, mark_removed, remember
 from domain.directory.model import PersonRecord
 from domain.directory.queries import get_school, resolve_person
 from domain.requester import Requester, record_refusal
@@ -50,6 +50,11 @@ log = logging.getLogger("lncip.turn")
 _FORM_ACTION = re.compile(r"[a-z][a-z_]{0,30}\.save")  # a form's Save, named by its feature
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind"})
 DIALOG_STATE = "DialogState"  # the conversation state property holding the dialog stack
+
+
+def _removes_the_app(activity: Activity) -> bool:
+    """An `installationUpdate` whose action is `remove` (or `remove-upgrade`)."""
+    return activity.type == "installationUpdate" and str(activity.action or "").startswith("remove")
 
 
 class LncipBot(ActivityHandler):
@@ -129,7 +134,10 @@ class LncipBot(ActivityHandler):
                     address = address_from_activity(activity)
                 except (ValueError, TypeError, AttributeError):
                     address = None  # not addressable (e.g. no user id): nothing to remember
-                if address is not None:
+                if address is not None and _removes_the_app(activity):
+                    # No alerts to someone who removed the app; adding it again refreshes the address.
+                    await mark_removed(self.database, address, "app_removed", self.clock.now())
+                elif address is not None:
                     # Every message repeats its chat's address; installs and updates always write.
                     await remember(
                         self.database,

@@ -15,6 +15,7 @@ from botbuilder.core import ActivityHandler, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from msrest.exceptions import DeserializationError
 
+from bot.activity_checks import activity_problem
 from bot.sdk_fastpaths.adapter import AuthenticationFailed
 from bot.sdk_fastpaths.model_codec import SCHEMA
 from core.logs import log_event
@@ -46,6 +47,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
             return _bad_request(f"'{field}' must be an object")
     if body["type"] == "message" and not isinstance(body.get("serviceUrl"), str):
         return _bad_request("a message activity needs a 'serviceUrl'")
+    if problem := activity_problem(body):  # ids that fit their columns, no NUL, a string `text`
+        return _bad_request(problem)
     try:
         activity = SCHEMA.deserialize("Activity", body)
     except DeserializationError:

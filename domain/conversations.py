@@ -264,7 +264,6 @@ async def mark_stale(
     Pass the `conversation_id` the failed send used: if an activity has meanwhile moved the
     row to a new conversation, the row is current again and is left alone.
     """
-    global _marks
     async with unit_of_work(db) as session:
         statement = update(ConversationRef).where(ConversationRef.id == address_id, ConversationRef.stale_at.is_(None))
         if conversation_id is not None:
@@ -274,11 +273,37 @@ async def mark_stale(
         )
         marked = bool(result.rowcount)  # type: ignore[attr-defined]
     if marked:
-        # The next activity from this chat must clear the mark: forget every write we skip.
-        _marks += 1
-        for recent in _recent_writes.values():
-            recent.clear()
+        _forget_recent_writes()
     return marked
+
+
+async def mark_removed(db: DatabaseOrSession, address: ConversationAddress, reason: str, now: datetime) -> int:
+    """Stop using the stored address(es) of the chat this activity came from (the app was
+    removed from it) until the app is added again or a new activity refreshes it; returns how
+    many rows were marked. Any service URL within the tenant: the person removed the app."""
+    async with unit_of_work(db) as session:
+        result = await session.execute(
+            update(ConversationRef)
+            .where(
+                ConversationRef.tenant_id == (address.tenant_id or ""),
+                ConversationRef.address_key == address.key,
+                ConversationRef.stale_at.is_(None),
+            )
+            .values(stale_at=now, stale_reason=reason[:60])
+            .execution_options(synchronize_session=False)
+        )
+        marked = int(result.rowcount)  # type: ignore[attr-defined]
+    if marked:
+        _forget_recent_writes()
+    return marked
+
+
+def _forget_recent_writes() -> None:
+    """The next activity from a chat just marked must clear the mark: forget every write we skip."""
+    global _marks
+    _marks += 1
+    for recent in _recent_writes.values():
+        recent.clear()
 
 
 def _address(row: ConversationRef) -> ConversationAddress:

@@ -50,6 +50,7 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 from botframework.connector.skills import BotFrameworkClient
+from msrest.exceptions import ClientRequestError
 
 from bot.held_replies import HoldingCloudAdapter
 from bot.sdk_fastpaths import sdk_fixes, signing_keys
@@ -265,6 +266,11 @@ async def _on_turn_error(context: TurnContext, error: Exception) -> None:
         activity_type=context.activity.type,
         exc_info=error,
     )
+    if isinstance(error, ClientRequestError):
+        # The connector gave no answer (refused, or silent past the reply's timeouts): an
+        # apology sent the same way would only hold the request as long again.
+        log_event(log, "apology_not_sent", logging.WARNING, error_type="connector_unreachable")
+        return
     try:
         await context.send_activity(text("error_apology"))
     except Exception as send_error:

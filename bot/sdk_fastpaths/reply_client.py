@@ -20,9 +20,15 @@ What stays exactly as msrest does it:
   no model of the connector has any (checked when a client is wrapped), so that walk is skipped;
 - retries: msrest's `urllib3.Retry` never retries a POST on a status (POST is not among its
   `allowed_methods`), but does retry a failed connection up to 3 times, waiting 0, 1.6 and
-  3.2 s (`backoff_factor` 0.8); `CONNECT_RETRY_DELAYS` is checked against that policy at start;
+  3.2 s (`backoff_factor` 0.8); `CONNECT_RETRY_DELAYS` is checked against that policy at start.
+  A reply keeps that spacing but stops retrying once the next try would start later than
+  `REPLY_CONNECT_BUDGET` after the first;
 - the proxy from the environment (`HTTPS_PROXY`, `NO_PROXY`), looked up once per service URL;
-- the timeout (the configuration's `connection.timeout`, 100 s, for connecting and reading);
+- the timeout, with one difference: msrest waits the configuration's `connection.timeout`
+  (100 s) to connect and again to read; a reply waits at most `REPLY_CONNECT_SECONDS` to
+  connect and `REPLY_READ_SECONDS` for each read. A reply is part of a turn, and the channel
+  holds the incoming request until the turn ends: an unreachable `serviceUrl` must not hold it
+  (or a worker) for minutes;
 - the outcome: a `ResourceResponse` (or `None` for an empty body) on 200, 201 or 202; otherwise
   `ErrorResponseException` built from the response as msrest builds it; `ClientRequestError`
   when no connection could be made.
@@ -70,6 +76,11 @@ def connect_retry_delays(policy: Retry) -> tuple[float, ...]:
 
 
 CONNECT_RETRY_DELAYS = (0.0, 1.6, 3.2)
+# The Bot Connector answers a reply in well under a second; these bound a turn whose service
+# URL cannot be reached (refused: about 1.6 s, with one spaced retry; silent: 2 or 5 s).
+REPLY_CONNECT_SECONDS = 2.0
+REPLY_READ_SECONDS = 5.0
+REPLY_CONNECT_BUDGET = 2.0
 
 
 class LoadedResponse(AioHttpClientResponse):  # type: ignore[misc]
@@ -201,7 +212,12 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
         body = json.dumps(self._codec.serialize(activity, "Activity")).encode()
         headers = self._headers(extra_headers)
         seconds = self.config.connection.timeout
-        timeout = aiohttp.ClientTimeout(sock_connect=seconds, sock_read=seconds)
+        connect = min(seconds, REPLY_CONNECT_SECONDS)
+        timeout = aiohttp.ClientTimeout(
+            connect=connect, sock_connect=connect, sock_read=min(seconds, REPLY_READ_SECONDS)
+        )
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         for attempt, delay in enumerate((0.0, *CONNECT_RETRY_DELAYS)):
             if delay:
                 await asyncio.sleep(delay)
@@ -214,7 +230,8 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
                     await response.load_body()
                 break
             except aiohttp.ClientConnectorError as error:
-                if attempt == len(CONNECT_RETRY_DELAYS):
+                retries = (0.0, *CONNECT_RETRY_DELAYS)[attempt + 1 :]
+                if not retries or loop.time() + retries[0] - started > REPLY_CONNECT_BUDGET:
                     raise _request_error(error) from error
             except (TimeoutError, aiohttp.ClientError) as error:
                 raise _request_error(error) from error

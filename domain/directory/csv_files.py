@@ -16,6 +16,15 @@ An optional column left out of the file keeps what is stored; present and blank,
 clears the value (except `member` and `active`: blank keeps what is stored, and a new
 school or person is a member / active). Export writes the same columns, so export -> import changes nothing.
 Problems in pupil files never quote the pupil's data.
+
+A file PostgreSQL could not store is refused row by row like any other: a row with fewer
+cells than headings, a quote never closed, text longer than its column, a control character
+(a NUL byte above all), an Entra object id that is not a GUID.
+
+Spreadsheets run a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return as a
+formula, so export writes such a cell with a single quote before it (OWASP's rule for CSV
+injection), and import takes exactly that quote off again (`neutralise` / `restore`): a name
+like `=HYPERLINK("x")` or `-Smith` goes out inert and comes back as it was.
 """
 
 from __future__ import annotations
@@ -36,12 +45,15 @@ from db.engine import Database, DatabaseOrSession, unit_of_work
 from db.models.directory import PROGRAMME_TIMES, PROVISIONS, SETTINGS, WEEKDAYS, Person, Pupil, School
 from domain.directory.model import KEEP, Outcome, PersonChange, PersonRecord
 from domain.directory.rules import (
+    MAX_CHARS,
     DirectoryError,
+    normalise_aad_object_id,
     normalise_email,
     normalise_upn,
     normalise_urn,
     parse_roles,
     pupil_problems,
+    text_problems,
 )
 from domain.roles import Role
 
@@ -128,6 +140,44 @@ def _heading(raw: str) -> str:
     return re.sub(r"[\s\-]+", "_", raw.strip().lower())
 
 
+# A cell a spreadsheet would run as a formula: one starting with these, after any quotes
+# export put before it (so that a value that itself starts with quotes comes back exactly).
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def neutralise(cell: str) -> str:
+    """The cell as export writes it: a single quote before one a spreadsheet would run."""
+    return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def restore(cell: str) -> str:
+    """The cell as it was before `neutralise` (a cell `neutralise` leaves alone is unchanged)."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell
+
+
+def _rows(data: str, report: ImportReport) -> list[list[str]]:
+    """The file's rows; a quote never closed (or a stray one after a closing quote) is a
+    problem named by the row it starts in and the column it is in."""
+    reader = csv.reader(io.StringIO(data, newline=""), strict=True)
+    rows: list[list[str]] = []
+    try:
+        rows.extend(reader)
+    except csv.Error as error:
+        number = len(rows) + 1  # the spreadsheet's number of the row the reader stopped in
+        loose = list(csv.reader(io.StringIO(data, newline="")))
+        cells = loose[len(rows)] if len(rows) < len(loose) else []
+        headings = [_heading(cell) for cell in rows[0]] if rows else []
+        column = len(cells) - 1
+        name = headings[column] if 0 <= column < len(headings) and headings[column] else f"column {column + 1}"
+        if "unexpected end of data" in str(error):
+            message = "a quote opens in this cell and is never closed"
+        else:
+            message = f"not readable as CSV ({error})"
+        report.problems.append(Problem(number, name, message))
+        return []
+    return rows
+
+
 def _records(data: bytes | str, report: ImportReport) -> list[tuple[int, dict[str, str]]]:
     """The data rows as (spreadsheet row number, heading -> cell), blank rows skipped."""
     if isinstance(data, bytes):
@@ -137,10 +187,8 @@ def _records(data: bytes | str, report: ImportReport) -> list[tuple[int, dict[st
             report.problems.append(Problem(0, "file", "not UTF-8: in Excel use Save As, 'CSV UTF-8'"))
             return []
     data = data.removeprefix("\ufeff")
-    try:
-        rows = list(csv.reader(io.StringIO(data, newline="")))
-    except csv.Error as error:
-        report.problems.append(Problem(0, "file", f"not a readable CSV file ({error})"))
+    rows = _rows(data, report)
+    if report.problems:
         return []
     if not rows or not any(cell.strip() for cell in rows[0]):
         report.problems.append(Problem(0, "file", "the first row must hold the column headings"))
@@ -161,7 +209,15 @@ def _records(data: bytes | str, report: ImportReport) -> list[tuple[int, dict[st
             continue
         if len(cells) > len(headings) and any(cell.strip() for cell in cells[len(headings) :]):
             report.problems.append(Problem(number, "file", "more cells than column headings"))
-        values = {name: cell.strip() for name, cell in zip(headings, cells, strict=False) if name}
+        if len(cells) < len(headings):
+            # Not blank: a missing cell must not clear what is stored (a blank cell does).
+            missing = next((name for name in headings[len(cells) :] if name), None)
+            if missing is not None:
+                report.problems.append(
+                    Problem(number, missing, f"missing: the row has {len(cells)} cells, the headings {len(headings)}")
+                )
+                continue
+        values = {name: restore(cell.strip()) for name, cell in zip(headings, cells, strict=False) if name}
         for index, name in enumerate(headings):
             if not name and index < len(cells) and cells[index].strip():
                 report.problems.append(Problem(number, f"column {index + 1}", "a value under no heading"))
@@ -242,7 +298,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "provision": lambda raw: _code(raw, PROVISIONS),
     "programme_time": lambda raw: _code(raw, PROGRAMME_TIMES),
     "timetable": parse_timetable,
-    "aad_object_id": lambda raw: raw.lower(),
+    "aad_object_id": normalise_aad_object_id,
 }
 
 
@@ -251,6 +307,12 @@ def _parse(kind: Kind, number: int, cells: dict[str, str], report: ImportReport)
     spec = SPECS[kind]
     parsed: dict[str, Any] = {}
     for name, raw in cells.items():
+        # Text PostgreSQL would refuse (longer than its column, a NUL byte); the other fields'
+        # parsers take only what they know.
+        refused = text_problems(name, _plain_text(raw)) if name in MAX_CHARS else []
+        if refused:
+            report.problems += [_problem(number, text) for text in refused]
+            continue
         if not raw:
             if name in spec.required:
                 report.problems.append(Problem(number, name, "missing"))
@@ -407,23 +469,27 @@ async def export_csv(db: DatabaseOrSession, kind: Kind) -> tuple[str, int]:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(SPECS[kind].columns)
+
+    def writerow(cells: list[Any]) -> None:
+        writer.writerow([neutralise(cell) if isinstance(cell, str) else cell for cell in cells])
+
     yes_no = {True: "yes", False: "no"}
     async with unit_of_work(db) as session:
         urns = {id_: urn for id_, urn in (await session.execute(select(School.id, School.dfe_urn))).all()}
         if kind == "schools":
             for school in await session.scalars(select(School).order_by(School.dfe_urn)):
-                writer.writerow([school.dfe_urn, school.name, yes_no[school.is_member]])
+                writerow([school.dfe_urn, school.name, yes_no[school.is_member]])
         elif kind == "people":
             order = {role.value: index for index, role in enumerate(Role)}
             for person in await session.scalars(select(Person).order_by(Person.email)):
                 roles = ";".join(sorted((r.role for r in person.roles), key=lambda r: order.get(r, len(order))))
                 urn = urns[person.school_id] if person.school_id is not None else ""
                 aad = person.aad_object_id or ""
-                writer.writerow([person.email, person.display_name, urn, roles, aad, yes_no[person.active]])
+                writerow([person.email, person.display_name, urn, roles, aad, yes_no[person.active]])
         else:
             query = select(Pupil).where(Pupil.erased_at.is_(None)).order_by(Pupil.upn)
             for pupil in await session.scalars(query):
-                writer.writerow(
+                writerow(
                     [
                         pupil.upn,
                         pupil.first_name,

@@ -3,7 +3,9 @@ roles, and a person's or pupil's fields taken together (roles against school, pr
 against year group, programme time and timetable).
 
 Each `normalise_*` / `parse_*` returns the clean value or raises `DirectoryError`, whose
-`problems` read "field: problem"; `*_problems` return the list instead. The admin dialog,
+`problems` read "field: problem"; `*_problems` return the list instead. Text is checked
+against its column's length (PostgreSQL refuses what does not fit) and may hold no control
+character (PostgreSQL refuses a NUL byte). The admin dialog,
 `domain.directory.writes` (`save_person`), CSV import and demo data all apply these rules.
 Messages never quote a pupil's data.
 """
@@ -12,9 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from db.models.directory import PROGRAMME_TIMES, PROGRAMMES, PROVISIONS, SETTINGS, WEEKDAYS
+from sqlalchemy import String
+
+from db.models.directory import PROGRAMME_TIMES, PROGRAMMES, PROVISIONS, SETTINGS, WEEKDAYS, Person, Pupil, School
 from domain.roles import PARTNERSHIP_ROLES, ROLE_LABELS, SCHOOL_ROLES, Role
 
 
@@ -39,7 +43,23 @@ def collect_problems(problems: list[str], check: Callable[[V], T], value: V, fal
         return fallback
 
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s.\x00-\x1f\x7f]+")
+# An Entra object id is a GUID. The Teams App Test Tool's made-up users have one hex digit too
+# many (00000000-0000-0000-0000-0000000000020): accepted so the demo directory can name them.
+_ENTRA_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|0{8}-0{4}-0{4}-0{4}-0{11}[0-9]{2}"
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The most characters each text column holds (db/models/directory.py).
+MAX_CHARS: dict[str, int] = {
+    field: int(cast(String, table.c[field].type).length or 0)
+    for table, field in (
+        (Person.__table__, "display_name"),
+        (School.__table__, "name"),
+        (Pupil.__table__, "first_name"),
+        (Pupil.__table__, "last_name"),
+    )
+}
 _UPN = re.compile(r"[A-HJ-NP-RT-Z][0-9]{11}[0-9A-HJ-NP-RT-Z]")
 _CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # DfE: I, O and S are never used
 _ROLE_NAMES = {
@@ -80,6 +100,24 @@ def normalise_email(raw: str) -> str:
     return email
 
 
+def normalise_aad_object_id(raw: str) -> str:
+    """An Entra (Azure AD) object id: a GUID, any case, stored in lower case."""
+    value = raw.strip().lower()
+    if not _ENTRA_ID.fullmatch(value):
+        raise DirectoryError(["aad_object_id: an Entra object id is a GUID, like 0f8fad5b-d9cb-469f-a165-70867728950e"])
+    return value
+
+
+def text_problems(field: str, value: str) -> list[str]:
+    """A text field's problems: longer than its column (`MAX_CHARS`), or a control character."""
+    problems = []
+    if len(value) > MAX_CHARS[field]:
+        problems.append(f"{field}: longer than {MAX_CHARS[field]} characters")
+    if _CONTROL.search(value):
+        problems.append(f"{field}: holds a control character")
+    return problems
+
+
 def parse_roles(raw: Iterable[Role | str] | str) -> frozenset[Role]:
     """Roles from Role values or labels, any case; a string may hold several, split by ";"."""
     names = raw.split(";") if isinstance(raw, str) else [str(r) for r in raw]
@@ -97,7 +135,7 @@ def parse_roles(raw: Iterable[Role | str] | str) -> frozenset[Role]:
 
 
 def person_problems(display_name: str, roles: frozenset[Role], school_id: int | None) -> list[str]:
-    problems = [] if display_name else ["display_name: a person needs a name"]
+    problems = text_problems("display_name", display_name) if display_name else ["display_name: a person needs a name"]
     if not roles:
         problems.append("roles: a person needs at least one role")
     elif school_id is None and roles - PARTNERSHIP_ROLES:
@@ -120,7 +158,9 @@ def pupil_problems(
     """Consistency with the offer: KS3 programmes are for Y7-9, KS4 for Y10-11; a
     programme is full or part time and has a setting for every weekday, with no school
     day when full time and at least one when part time; other pupils have no timetable."""
-    problems = [f"{n}: missing" for n, v in (("first_name", first_name), ("last_name", last_name)) if not v]
+    names = (("first_name", first_name), ("last_name", last_name))
+    problems = [problem for n, v in names if v for problem in text_problems(n, v)]
+    problems += [f"{n}: missing" for n, v in names if not v]
     if not 7 <= year_group <= 11:
         problems.append("year_group: must be 7 to 11")
     if provision not in PROVISIONS:

@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.engine import DatabaseOrSession, unit_of_work
 from db.models.directory import Person, PersonRole, School
 from domain.directory.model import KEEP, Keep, Outcome, PersonRecord, person_from_row
-from domain.directory.rules import DirectoryError, collect_problems, normalise_email, parse_roles, person_problems
+from domain.directory.rules import (
+    DirectoryError,
+    collect_problems,
+    normalise_aad_object_id,
+    normalise_email,
+    parse_roles,
+    person_problems,
+)
 from domain.roles import Role
 
 
@@ -82,7 +89,11 @@ async def save_person(
     email = collect_problems(problems, normalise_email, email, "")
     wanted: frozenset[Role] = collect_problems(problems, parse_roles, roles, frozenset())
     display_name = " ".join(display_name.split())
-    aad = (aad_object_id.strip().lower() or None) if isinstance(aad_object_id, str) else aad_object_id
+    aad: str | None | Keep = aad_object_id
+    if isinstance(aad_object_id, str):
+        aad = (
+            collect_problems(problems, normalise_aad_object_id, aad_object_id, None) if aad_object_id.strip() else None
+        )
     if school_id is not None and await session.get(School, school_id) is None:
         problems.append(f"school: school {school_id} does not exist")
     problems += person_problems(display_name, wanted, school_id)
@@ -106,6 +117,10 @@ async def save_person(
         "active": (row.active if row else True) if active is KEEP else active,
     }
     target = {role.value for role in wanted}
+    if row is not None:
+        problems += await _last_admin_problems(session, row, target, bool(values["active"]))
+        if problems:
+            raise DirectoryError(problems)
     if row is None:
         row = Person(**values, roles=[PersonRole(role=role) for role in sorted(target)])
         session.add(row)
@@ -121,3 +136,21 @@ async def save_person(
     row.roles.extend(PersonRole(role=role) for role in sorted(target - current))
     await session.flush()
     return person_from_row(row), "changed"
+
+
+async def _last_admin_problems(session: AsyncSession, row: Person, roles: set[str], active: bool) -> list[str]:
+    """Nobody could manage people from Teams again if the last active Partnership admin lost
+    the role or was deactivated: refuse that change (another admin must be added first)."""
+    admin = Role.PARTNERSHIP_ADMIN.value
+    if not row.active or admin not in {r.role for r in row.roles} or (active and admin in roles):
+        return []
+    others = await session.scalar(
+        select(Person.id)
+        .join(PersonRole)
+        .where(PersonRole.role == admin, Person.active.is_(True), Person.id != row.id)
+        .limit(1)
+    )
+    if others is not None:
+        return []
+    field = "roles" if admin not in roles else "active"
+    return [f"{field}: this is the last Partnership admin: make someone else Partnership admin first"]

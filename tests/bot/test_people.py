@@ -161,3 +161,28 @@ async def test_the_person_changed_hears_of_it_in_their_own_chat(
         assert await notifier.run_due() == 0  # sent once
     finally:
         await runner.cleanup()
+
+
+async def test_the_last_admin_cannot_remove_their_own_admin_role(
+    seeded_bot: BotClient, seeded_settings: Settings
+) -> None:
+    admin = seeded_bot.conversation(aad_object_id=ADMIN_AAD)
+    await admin.ask("people")
+    card = form(await admin.ask("admin@lncip.example.org"))
+    value = save_data(card) | form_values(card) | {"roles": "coordinator", "active": "true"}
+    again = form(await submit(admin, value))
+    assert again["body"][2]["color"] == "Attention"  # the problems block, as for any other problem
+    assert "last Partnership admin" in again["body"][2]["text"]
+    assert (await lookup(seeded_settings, "admin@lncip.example.org")).roles == frozenset({Role.PARTNERSHIP_ADMIN})
+
+
+async def test_a_name_that_looks_like_markdown_is_shown_as_typed(
+    seeded_bot: BotClient, seeded_settings: Settings
+) -> None:
+    admin = seeded_bot.conversation(aad_object_id=ADMIN_AAD)
+    await admin.ask("people")
+    card = form(await admin.ask("link@lncip.example.org"))
+    name = "[click](https://example.org) **x** <b>"
+    value = save_data(card) | {"display_name": name, "school": "partnership", "roles": "coordinator", "active": "true"}
+    (said,) = await submit(admin, value)
+    assert said["text"] == r"Added \[click\](https://example.org) \*\*x\*\* &lt;b&gt; to the directory."
