@@ -1,3 +1,3 @@
 """Every table module, imported here so `Base.metadata` (and Alembic) sees all tables."""
 
-from db.models import audit, directory, proactive, scheduler, school_calendar, state  # noqa: F401
+from db.models import attendance, audit, directory, proactive, scheduler, school_calendar, state  # noqa: F401
