@@ -106,7 +106,9 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint(_one_of("session", SESSIONS), name=op.f("ck_attendance_marks_session")),
         sa.CheckConstraint(_one_of("mark", MARKS), name=op.f("ck_attendance_marks_mark")),
-        sa.CheckConstraint("setting IS NULL OR " + _one_of("setting", SETTINGS), name=op.f("ck_attendance_marks_setting")),
+        sa.CheckConstraint(
+            "setting IS NULL OR " + _one_of("setting", SETTINGS), name=op.f("ck_attendance_marks_setting")
+        ),
         _pupil("attendance_marks"),
         sa.ForeignKeyConstraint(
             ["provider_id"],
