@@ -219,15 +219,16 @@ async def import_provider_csv(
         report.problems.append(Problem(0, "file", "not UTF-8: in Excel use Save As, 'CSV UTF-8'"))
         return report
     rows = read_rows(text, report)
-    if report.problems:
-        return report
+    if any(problem.row <= 1 for problem in report.problems):
+        return report  # the file itself is wrong: its rows mean nothing yet
     try:
         async with database.session() as session:
-            if await _already(session, provider_id, batch_id):
+            if not report.problems and await _already(session, provider_id, batch_id):
                 report.already_imported = True
                 return report
             await _apply(session, requester, provider_id, rows, report, source=source, now=now)
             if report.problems:
+                report.problems.sort(key=lambda problem: problem.row)
                 raise _Rejected
             session.add(AttendanceImport(provider_id=provider_id, batch_id=batch_id, rows=len(rows), imported_at=now))
             await record_audit(
