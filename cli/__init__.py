@@ -31,6 +31,7 @@ from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate
 from domain.access import Action, decide
+from domain.attendance.demo import load_demo_registers
 from domain.demo_data import DEMO_USER_ENV, PLAYGROUND_USER_AAD_ID, load_demo_data, load_demo_term_dates
 from domain.directory.csv_files import KINDS, ImportReport, Kind
 from domain.directory.queries import get_person_by_email, get_pupil_by_upn, list_schools
@@ -97,6 +98,8 @@ async def _demo(database: Database, settings: Settings) -> int:
         print("\n".join(report.lines()))
     calendar = await load_demo_term_dates(database)
     print("\n".join(calendar.lines()))
+    marks = await load_demo_registers(database, now=SystemClock().now())
+    print(f"registers: {marks} demo marks added")
     print(f"Demo Partnership admin: Entra object id {aad} ({DEMO_USER_ENV} to change).")
     return 0 if calendar.accepted and all(r.accepted for r in reports.values()) else 1
 
