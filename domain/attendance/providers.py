@@ -52,20 +52,6 @@ async def _allowed(session: AsyncSession, requester: Requester, record_id: str, 
         raise NotAllowed(decision)
 
 
-async def _audit(
-    session: AsyncSession, requester: Requester, action: AuditAction, record_id: str, now: datetime, **detail: object
-) -> None:
-    await record_audit(
-        session,
-        actor_id=requester.person_id,
-        action=action,
-        record_type="provider",
-        record_id=record_id,
-        detail={**detail, **requester.audit_detail},
-        at=now,
-    )
-
-
 async def add_provider(
     database: Database,
     requester: Requester,
@@ -87,7 +73,15 @@ async def add_provider(
         row = AttendanceProvider(name=clean, registered_school=registered_school, active=True, created_at=now)
         session.add(row)
         await session.flush()
-        await _audit(session, requester, AuditAction.CREATED, str(row.id), now, kind="provider")
+        await record_audit(
+            session,
+            actor_id=requester.person_id,
+            action=AuditAction.CREATED,
+            record_type="provider",
+            record_id=str(row.id),
+            detail={"kind": "provider", **requester.audit_detail},
+            at=now,
+        )
         return provider_record(row)
 
 
@@ -101,8 +95,14 @@ async def place_pupil(
         placed = await session.get(ProviderPlacement, (provider_id, pupil_id)) is None
         if placed:
             session.add(ProviderPlacement(provider_id=provider_id, pupil_id=pupil_id))
-            await _audit(
-                session, requester, AuditAction.CHANGED, str(provider_id), now, kind="placement", pupil_id=pupil_id
+            await record_audit(
+                session,
+                actor_id=requester.person_id,
+                action=AuditAction.CHANGED,
+                record_type="provider",
+                record_id=str(provider_id),
+                detail={"kind": "placement", "pupil_id": pupil_id, **requester.audit_detail},
+                at=now,
             )
         return placed
 
@@ -126,7 +126,15 @@ async def issue_key(
                 issued_by=requester.person_id,
             )
         )
-        await _audit(session, requester, AuditAction.CREATED, str(provider_id), now, kind="api_key")
+        await record_audit(
+            session,
+            actor_id=requester.person_id,
+            action=AuditAction.CREATED,
+            record_type="provider",
+            record_id=str(provider_id),
+            detail={"kind": "api_key", **requester.audit_detail},
+            at=now,
+        )
         return IssuedKey(key_id, provider_id, f"{KEY_PREFIX}_{key_id}_{secret}")
 
 
@@ -141,8 +149,14 @@ async def revoke_key(database: Database, requester: Requester, key_id: str, cloc
         if row.revoked_at is not None:
             return False
         row.revoked_at = now
-        await _audit(
-            session, requester, AuditAction.CHANGED, str(row.provider_id), now, kind="api_key", status="revoked"
+        await record_audit(
+            session,
+            actor_id=requester.person_id,
+            action=AuditAction.CHANGED,
+            record_type="provider",
+            record_id=str(row.provider_id),
+            detail={"kind": "api_key", "status": "revoked", **requester.audit_detail},
+            at=now,
         )
         return True
 
