@@ -39,6 +39,7 @@ from db.bot_role import BotRoleError
 from db.engine import Database
 from db.migrate import migrate, upgrade_to_head
 from domain.access import NotAllowed
+from domain.attendance.demo import load_demo_registers
 from domain.demo_data import (
     DEMO_USER_ENV,
     PLAYGROUND_USER_AAD_ID,
@@ -119,6 +120,8 @@ async def _demo(database: Database, settings: Settings) -> int:
     if all(r.accepted for r in reports.values()):
         made = await load_demo_referrals(database, today=SystemClock().now().date())
         print(f"referrals: {made} demo referrals added" if made else "referrals: already there, none added")
+    marks = await load_demo_registers(database, now=SystemClock().now())
+    print(f"registers: {marks} demo marks added")
     print(f"Demo Partnership admin: Entra object id {aad} ({DEMO_USER_ENV} to change).")
     return 0 if calendar.accepted and all(r.accepted for r in reports.values()) else 1
 

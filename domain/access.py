@@ -68,6 +68,11 @@ class Action(StrEnum):
     ERASE_PUPIL_DATA = "erase_pupil_data"
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_TERM_DATES = "manage_term_dates"  # load the school calendar (terms, holidays)
+    CHASE_ABSENCE = "chase_absence"  # the school takes on an unexplained absence ("chased")
+    IMPORT_ATTENDANCE = "import_attendance"  # a provider's register file, from the command line
+    MANAGE_PROVIDERS = "manage_providers"  # alternative providers, their pupils and API keys
+    VIEW_WELFARE_FLAGS = "view_welfare_flags"  # a pupil's CP plan, CIN plan, looked after
+    SET_WELFARE_FLAGS = "set_welfare_flags"
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ class RecordKind(StrEnum):
     SAFEGUARDING_CONCERN = "safeguarding_concern"
     AUDIT_LOG = "audit_log"
     SCHOOL_CALENDAR = "school_calendar"  # the Partnership's term dates, for every school
+    PROVIDER = "provider"  # an alternative provider the Partnership commissions
 
 
 @dataclass(frozen=True)
@@ -437,6 +443,46 @@ RULES: dict[Action, Rule] = {
         "Only the Partnership admin or Director can load term dates.",
         any_school=[P_ADMIN, DIRECTOR],
     ),
+    # The digest's "chased" button: the school takes on an unexplained absence (seed: "the
+    # School remains accountable and responsible for chasing attendance"). The people the
+    # digest goes to, and the headteacher; never the Partnership, which supplies the facts.
+    Action.CHASE_ABSENCE: _rule(
+        [RecordKind.ATTENDANCE],
+        "Only your school's attendance lead, DSL or headteacher can mark an absence as chased.",
+        own_school=[ATTENDANCE_LEAD, DSL, DEPUTY_DSL, HEADTEACHER],
+    ),
+    # A provider's file loaded by hand (the HTTP endpoint is the provider itself, by its
+    # API key). The Coordinator runs placements day to day; admin runs the data.
+    Action.IMPORT_ATTENDANCE: _rule(
+        [RecordKind.PROVIDER],
+        "Only the Partnership Coordinator or admin can import a provider's register.",
+        any_school=[COORDINATOR, P_ADMIN],
+    ),
+    # Providers, who is placed with each, and their API keys: no pupil detail beyond the
+    # placement, and a key lets a provider write registers, so admin and the Director only.
+    Action.MANAGE_PROVIDERS: _rule(
+        [RecordKind.PROVIDER],
+        "Only the Partnership admin or Director can manage providers and their keys.",
+        any_school=[P_ADMIN, DIRECTOR],
+    ),
+    # A child protection plan, a child in need plan and being looked after are safeguarding
+    # facts (§3.6): the school's DSL and deputies and the headteacher; the Partnership's
+    # SENCO and Coordinator for placed pupils; the Director for all. Never in a digest.
+    Action.VIEW_WELFARE_FLAGS: _rule(
+        [RecordKind.PUPIL],
+        "Only your school's DSL, a deputy DSL or the headteacher can see a pupil's welfare status.",
+        own_school=[DSL, DEPUTY_DSL, HEADTEACHER],
+        placed=[P_SENCO, COORDINATOR],
+        any_school=[DIRECTOR],
+    ),
+    # The school knows the plan; the DSL keeps the flag right so the Partnership's alerts reach
+    # them. The Director may correct it.
+    Action.SET_WELFARE_FLAGS: _rule(
+        [RecordKind.PUPIL],
+        "Only your school's DSL or a deputy DSL can change a pupil's welfare status.",
+        own_school=[DSL, DEPUTY_DSL],
+        any_school=[DIRECTOR],
+    ),
 }
 
 # Refusals for a person whose role fits but whose reach does not. Fixed texts: a
@@ -478,9 +524,18 @@ def decide(actor: Actor | None, action: Action, target: Target | None = None) ->
 
 
 # What someone at the server's command line may do without naming a person: the work of
-# running the service (loading and exporting the directory, loading term dates). Whoever has that shell holds the
+# running the service (loading and exporting the directory, loading term dates, providers'
+# registers and keys). Whoever has that shell holds the
 # database anyway; the audit entry records that it came from the command line, and as whom.
-OPERATOR_ACTIONS = frozenset({Action.IMPORT_DIRECTORY, Action.EXPORT_DIRECTORY, Action.MANAGE_TERM_DATES})
+OPERATOR_ACTIONS = frozenset(
+    {
+        Action.IMPORT_DIRECTORY,
+        Action.EXPORT_DIRECTORY,
+        Action.MANAGE_TERM_DATES,
+        Action.IMPORT_ATTENDANCE,
+        Action.MANAGE_PROVIDERS,
+    }
+)
 NOT_FOR_OPERATOR = "That needs a named person: add --actor-email with the address of someone who may do it."
 
 

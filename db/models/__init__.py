@@ -1,3 +1,13 @@
 """Every table module, imported here so `Base.metadata` (and Alembic) sees all tables."""
 
-from db.models import audit, directory, proactive, referrals, safeguarding, scheduler, school_calendar, state  # noqa: F401
+from db.models import (  # noqa: F401
+    attendance,
+    audit,
+    directory,
+    proactive,
+    referrals,
+    safeguarding,
+    scheduler,
+    school_calendar,
+    state,
+)

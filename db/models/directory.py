@@ -95,5 +95,10 @@ class Pupil(Base):
     # Why the record must be kept (e.g. an IICSA instruction); erasure refuses while set.
     retention_hold: Mapped[str | None] = mapped_column(String(500))
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Welfare status (safeguarding data): read only through `domain.attendance.welfare`, which
+    # asks the policy; never in `PupilRecord`, so no card that shows a pupil can show these.
+    child_protection_plan: Mapped[bool] = mapped_column(Boolean, default=False)
+    child_in_need_plan: Mapped[bool] = mapped_column(Boolean, default=False)
+    looked_after: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

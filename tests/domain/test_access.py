@@ -81,6 +81,11 @@ KIND = {
     Action.ERASE_PUPIL_DATA: RecordKind.PUPIL,
     Action.VIEW_AUDIT_LOG: RecordKind.AUDIT_LOG,
     Action.MANAGE_TERM_DATES: RecordKind.SCHOOL_CALENDAR,
+    Action.CHASE_ABSENCE: RecordKind.ATTENDANCE,
+    Action.IMPORT_ATTENDANCE: RecordKind.PROVIDER,
+    Action.MANAGE_PROVIDERS: RecordKind.PROVIDER,
+    Action.VIEW_WELFARE_FLAGS: RecordKind.PUPIL,
+    Action.SET_WELFARE_FLAGS: RecordKind.PUPIL,
 }
 
 # Each cell is four answers, Y (allowed) or . (refused), for four records:
@@ -124,6 +129,11 @@ EXPECTED: dict[Action, str] = {
     Action.ERASE_PUPIL_DATA:               ".... .... .... .... .... .... .... .... YYYY .... .... ....",
     Action.VIEW_AUDIT_LOG:                 ".... .... .... .... .... .... .... .... YYYY .... .... ....",
     Action.MANAGE_TERM_DATES:              ".... .... .... .... .... .... .... .... YYYY .... .... YYYY",
+    Action.CHASE_ABSENCE:                  ".... .... .... Y..Y Y..Y Y..Y Y..Y .... .... .... .... ....",
+    Action.IMPORT_ATTENDANCE:              ".... .... .... .... .... .... .... .... .... YYYY .... YYYY",
+    Action.MANAGE_PROVIDERS:               ".... .... .... .... .... .... .... .... YYYY .... .... YYYY",
+    Action.VIEW_WELFARE_FLAGS:             ".... .... .... Y..Y Y..Y .... Y..Y ..Y. YYYY ..Y. .... ....",
+    Action.SET_WELFARE_FLAGS:              ".... .... .... Y..Y Y..Y .... .... .... YYYY .... .... ....",
 }
 # fmt: on
 

@@ -1,0 +1,76 @@
+"""Demo registers: two fictional providers, the placed demo pupils' AP days with one of them,
+and about three weeks of marks up to today's morning, with some lateness, some explained and
+some unexplained absences, so a new user sees a real digest at once.
+
+Deterministic (each mark is drawn from the pupil's UPN, the day and the session) and idempotent:
+a stored mark is left as it is, so a second run changes nothing and a mark corrected by hand
+survives it.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+
+from db.engine import Database
+from domain.attendance import queries, writes
+from domain.attendance.model import PARTNERSHIP_SETTINGS, AbsenceReason, GivenBy, Mark, MarkKind, Session, Setting
+from domain.attendance.model import expected_setting as setting_on
+from domain.attendance.providers import add_provider, place_pupil
+from domain.requester import Requester
+from domain.school_calendar.queries import load_term_dates
+
+DEMO_PROVIDERS = (("Soar Valley Farm Skills", False), ("Wreake Vale Studio School", True))
+DEMO_SCHOOL_DAYS = 15
+
+
+def demo_mark(pupil_id: int, upn: str, day: date, which: Session, seed: int) -> Mark:
+    draw = random.Random(f"{seed}:{upn}:{day.isoformat()}:{which.value}").random()
+    if draw < 0.05:
+        return Mark(pupil_id, MarkKind.LATE, at=time(9, 25) if which is Session.AM else time(13, 25))
+    if draw < 0.09:
+        return Mark(pupil_id, MarkKind.ABSENT, reason=AbsenceReason.ILLNESS, given_by=GivenBy.PARENT_PHONE)
+    if draw < 0.14:
+        return Mark(pupil_id, MarkKind.ABSENT)  # unexplained: for the school to chase
+    return Mark(pupil_id, MarkKind.PRESENT)
+
+
+async def load_demo_registers(database: Database, *, now: datetime, seed: int = 2024) -> int:
+    """Add the demo providers, placements and registers; returns how many marks were added."""
+    system = Requester.system()
+    providers = [await add_provider(database, system, name, registered_school=reg) for name, reg in DEMO_PROVIDERS]
+    today = now.date()
+    pupils = await queries.placed_pupils(database, today)
+    for index, pupil in enumerate(p for p in pupils if Setting.AP.value in p.timetable.values()):
+        await place_pupil(database, system, providers[index % len(providers)].id, pupil.id)
+    calendar = await load_term_dates(database)
+    days: list[date] = []
+    day = today
+    while len(days) < DEMO_SCHOOL_DAYS and day > today - timedelta(days=60):
+        if calendar.is_school_day(day):
+            days.append(day)
+        day -= timedelta(days=1)
+    placed_with = await queries.providers_of(database, [p.id for p in pupils])
+    added = 0
+    async with database.session() as session:
+        for day in days:
+            for which in (Session.AM,) if day == today else tuple(Session):
+                for pupil in pupils:
+                    setting = setting_on(pupil.timetable, day)
+                    if setting not in PARTNERSHIP_SETTINGS or pupil.upn is None:
+                        continue
+                    provider = placed_with.get(pupil.id) if setting is Setting.AP else None
+                    written = await writes.write_mark(
+                        session,
+                        day,
+                        which,
+                        demo_mark(pupil.id, pupil.upn, day, which, seed),
+                        setting=setting,
+                        provider_id=provider.id if provider else None,
+                        source="demo",
+                        by=None,
+                        now=now,
+                        only_if_missing=True,
+                    )
+                    added += written.outcome == "added"
+    return added

@@ -1,0 +1,83 @@
+"""The daily digest job: each school day at `DEFAULT_DIGEST_AT` (London time, configurable),
+one `attendance.digest` notice per school with pupils placed, to each of its DSLs and
+attendance leads, keyed `attendance-digest:<school_id>:<date>` so a re-run, a restart or a
+second instance queues it once. A school with no DSL the bot can reach in Teams is reported to
+the Partnership admin(s) as undeliverable, never skipped in silence.
+
+Why 10:00: the digest's job is "chase today" (the first-day response, domain.md §2.4). The
+morning register closes about 30 minutes after the session starts (§2.1), so about 09:30 at
+the Centre, and providers need a little longer to send their marks; 10:00 holds the morning's
+marks while the school still has the day to ring home. §2.7's PM update and end-of-day
+picture are the same digest asked for later ("today's attendance"), and what cannot wait (a
+pupil leaving a placement, a vulnerable pupil's unexplained absence) is alerted at once by
+the register itself (`alerts.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.engine import Database
+from domain.attendance import notices
+from domain.attendance.queries import schools_with_placed_pupils
+from domain.conversations import personal_address_for
+from domain.directory.queries import dsl_for, get_school, list_people
+from domain.notifier import queue_notice
+from domain.roles import Role
+from domain.scheduler import Daily, Job, JobContext
+from domain.scheduler.schedules import LONDON
+
+DIGEST_JOB = "attendance.digest"
+DEFAULT_DIGEST_AT = time(10, 0)
+
+
+def digest_job(at: time = DEFAULT_DIGEST_AT) -> Job:
+    """The job to give the scheduler (the feature registers it)."""
+    return Job(DIGEST_JOB, Daily(at, school_days_only=True), send_digests)
+
+
+async def send_digests(context: JobContext) -> None:
+    """Queue the day's digests; the day is the due time's, so a late run still does its day."""
+    await queue_digests(context.database, context.due_at.astimezone(LONDON).date(), context.clock.now())
+
+
+async def queue_digests(database: Database, day: date, now: datetime) -> int:
+    """Queue every school's digest for `day`, one school per transaction (one school's failure
+    leaves the others queued; the job's re-run finds them already queued). Returns how many
+    notifications were asked for."""
+    queued = 0
+    for school_id in await schools_with_placed_pupils(database, day):
+        async with database.session() as session:
+            queued += await _queue_school(session, school_id, day, now)
+    return queued
+
+
+async def digest_recipients(session: AsyncSession, school_id: int) -> list[int]:
+    """The school's DSLs and attendance leads (active), each once. Deputy DSLs only when
+    there is no DSL, so the digest still reaches safeguarding."""
+    people = await list_people(session, school_id)
+    chosen = [p.id for p in people if p.has_role(Role.DSL, Role.ATTENDANCE_LEAD)]
+    if not any(p.has_role(Role.DSL) for p in people):
+        chosen += [p.id for p in people if p.has_role(Role.DEPUTY_DSL) and p.id not in chosen]
+    return chosen
+
+
+async def _queue_school(session: AsyncSession, school_id: int, day: date, now: datetime) -> int:
+    school = await get_school(session, school_id)
+    if school is None or not school.is_member:
+        return 0
+    recipients = await digest_recipients(session, school_id)
+    notice = notices.digest(school_id, day)
+    for person_id in recipients:
+        await queue_notice(session, notice, to_person=person_id, now=now)
+    dsls = await dsl_for(session, school_id)
+    reachable = [p for p in dsls if await personal_address_for(session, p.id) is not None]
+    if reachable:
+        return len(recipients)
+    reason = "no_dsl_in_teams" if dsls else "no_dsl"
+    admins = await list_people(session, role=Role.PARTNERSHIP_ADMIN, partnership=True)
+    for admin in admins:
+        await queue_notice(session, notices.digest_undeliverable(school_id, day, reason), to_person=admin.id, now=now)
+    return len(recipients) + len(admins)
