@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 from aiohttp import web
 
-from bot.features import Feature
+from bot.features import Feature, build_feature
 from bot.handler import LncipBot
 from bot.notices import NoticeRenderers
 from bot.proactive import BotFrameworkSender
@@ -22,7 +22,7 @@ from core.logs import log_event
 from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate_for
-from dialogs import people
+from dialogs import attendance, people
 from domain.notifier import Notifier
 from domain.scheduler import Scheduler
 from knowledge import KnowledgeBase
@@ -31,7 +31,7 @@ log = logging.getLogger("lncip.app")
 
 # The product's features, one line each: `help`, the Teams command menu (manifest/build.py),
 # the notifier's renderers and the scheduler's jobs all come from these registrations.
-FEATURES: tuple[Callable[[Database], Feature], ...] = (people.feature,)
+FEATURES: tuple[Callable[..., Feature], ...] = (people.feature, attendance.feature)
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier", Notifier)
@@ -56,7 +56,7 @@ def create_app(
         adapter = build_adapter(settings, clock=clock)
         app[DATABASE] = database
         app[ADAPTER] = adapter
-        features = [*(make(database) for make in FEATURES), *extra_features]
+        features = [*(build_feature(make, database, settings, clock) for make in FEATURES), *extra_features]
         state = DatabaseConversationState(DatabaseStorage(database))
         app[BOT] = LncipBot(settings, kb, database=database, conversation_state=state, features=features, clock=clock)
         renderers = NoticeRenderers.of(feature.notice_renderers for feature in features)

@@ -6,6 +6,7 @@ what does not work for them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,9 @@ class Command:
     takes_args: bool = False  # "people a@b.org"; otherwise only the bare word is the command
     starts_dialog: bool = False  # gets the turn's dialog context (`Turn.dialogs`); others get None
     in_menu: bool = False  # listed in the Teams app's command menu (the manifest), for everyone to see
+    # With `takes_args`: which arguments make the message this command ("attendance this week");
+    # other words after the command word leave the message to the Q&A ("attendance codes?").
+    accepts: Callable[[str], bool] | None = None
 
     def allowed_for(self, actor: Actor | None) -> bool:
         return self.action is None or decide(actor, self.action).allowed
@@ -38,7 +42,7 @@ class CommandRouter:
 
     def register(self, command: Command) -> None:
         for word in (command.name, *command.aliases):
-            key = word.lower()
+            key = _phrase(word)
             if key in self._by_word:
                 raise ValueError(f"command word {word!r} is registered twice")
             self._by_word[key] = command
@@ -48,10 +52,16 @@ class CommandRouter:
         """The command a message is (a whole word, any case), and the rest of it.
 
         "help" is a command; "Help! a year 10 is refusing school" is a question, so a word
-        followed by more text is a command only for commands that take arguments."""
+        followed by more text is a command only for commands that take arguments. An alias of
+        several words ("take the register") is a command when it is the whole message."""
+        whole = self._by_word.get(_phrase(message))
+        if whole is not None:
+            return whole, ""
         word, _, rest = message.strip().partition(" ")
-        command = self._by_word.get(word.lower().strip("/!.?,:"))
+        command = self._by_word.get(_phrase(word))
         if command is None or (rest.strip() and not command.takes_args):
+            return None
+        if rest.strip() and command.accepts is not None and not command.accepts(rest.strip()):
             return None
         return command, rest.strip()
 
@@ -63,3 +73,9 @@ class CommandRouter:
             for c in self._commands.values()
             if c.allowed_for(actor) and (personal or not c.personal_only)
         ]
+
+
+def _phrase(words: str) -> str:
+    """A command word or phrase as matched: lower case, single spaces, a straight apostrophe
+    (Teams may send a curly one), no punctuation around it."""
+    return re.sub(r"\s+", " ", words.replace("\u2019", "'")).strip().lower().strip("/!.?,:")

@@ -8,7 +8,8 @@ scheduler their jobs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from botbuilder.dialogs import Dialog
@@ -16,6 +17,9 @@ from botbuilder.dialogs import Dialog
 from bot.card_actions import CardAction
 from bot.commands import Command
 from bot.notices import NoticeRenderer
+from core.clock import Clock
+from core.settings import Settings
+from db.engine import Database
 from domain.scheduler import Job
 
 
@@ -27,3 +31,11 @@ class Feature:
     card_actions: tuple[CardAction, ...] = ()
     notice_renderers: Mapping[str, NoticeRenderer] = field(default_factory=dict)  # notice kind -> renderer
     jobs: tuple[Job, ...] = ()
+
+
+def build_feature(make: Callable[..., Feature], database: Database, settings: Settings, clock: Clock) -> Feature:
+    """Call a feature's factory: `feature(database)`, given also `settings=` and `clock=` when it
+    names them (the attendance feature: its jobs' times and "today" follow them)."""
+    wanted = inspect.signature(make).parameters
+    extra = {name: value for name, value in (("settings", settings), ("clock", clock)) if name in wanted}
+    return make(database, **extra)

@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,9 @@ class Settings:
     retention_days: int = 2190
     demo_user_aad_id: str = ""  # demo data only: who becomes Partnership admin
     local_mode_on_network: bool = False  # LOCAL_MODE_ON_NETWORK=i-understand
+    attendance_digest_time: time = time(10, 0)  # London time, school days
+    attendance_unmarked_am_time: time = time(9, 40)  # pupils still unmarked are flagged to the register taker
+    attendance_unmarked_pm_time: time = time(13, 40)
 
     def __post_init__(self) -> None:
         # Tenant ids compare as GUIDs, whatever their case or braces (also when built in code).
@@ -133,6 +137,15 @@ def _guid(env: Mapping[str, str], name: str) -> str:
     return raw
 
 
+def _time(env: Mapping[str, str], name: str, default: time) -> time:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", raw):
+        raise SettingsError(f"{name} must be a time of day like 10:00 (24-hour, London time), not {raw!r}")
+    return time(int(raw[:2]), int(raw[3:]))
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     raw = env.get(name, "").strip() or default
     for choice in choices:
@@ -213,6 +226,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         retention_days=_int(env, "RETENTION_DAYS", 2190, 30, 36500),
         demo_user_aad_id=env.get("DEMO_USER_AAD_ID", "").strip(),
         local_mode_on_network=bool(on_network),
+        attendance_digest_time=_time(env, "ATTENDANCE_DIGEST_TIME", time(10, 0)),
+        attendance_unmarked_am_time=_time(env, "ATTENDANCE_UNMARKED_AM_TIME", time(9, 40)),
+        attendance_unmarked_pm_time=_time(env, "ATTENDANCE_UNMARKED_PM_TIME", time(13, 40)),
     )
 
 

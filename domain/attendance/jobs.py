@@ -11,17 +11,25 @@ marks while the school still has the day to ring home. §2.7's PM update and end
 picture are the same digest asked for later ("today's attendance"), and what cannot wait (a
 pupil leaving a placement, a vulnerable pupil's unexplained absence) is alerted at once by
 the register itself (`alerts.py`).
+
+The unmarked-pupils jobs (`unmarked_job`): at a set time after each session's register should
+be closed, the pupils expected at the Centre or a provider and still unmarked are flagged to
+whoever takes the register: the Partnership staff who recorded marks that day, or, when nobody
+has yet, every active Partnership staff member and the Coordinator.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import Database
+from db.models.attendance import AttendanceMarkRow
 from domain.attendance import notices
-from domain.attendance.queries import schools_with_placed_pupils
+from domain.attendance.model import Session
+from domain.attendance.queries import schools_with_placed_pupils, unmarked_pupils
 from domain.conversations import personal_address_for
 from domain.directory.queries import dsl_for, get_school, list_people
 from domain.notifier import queue_notice
@@ -31,6 +39,8 @@ from domain.scheduler.schedules import LONDON
 
 DIGEST_JOB = "attendance.digest"
 DEFAULT_DIGEST_AT = time(10, 0)
+UNMARKED_JOB = "attendance.unmarked"
+DEFAULT_UNMARKED_AT = {Session.AM: time(9, 40), Session.PM: time(13, 40)}
 
 
 def digest_job(at: time = DEFAULT_DIGEST_AT) -> Job:
@@ -81,3 +91,44 @@ async def _queue_school(session: AsyncSession, school_id: int, day: date, now: d
     for admin in admins:
         await queue_notice(session, notices.digest_undeliverable(school_id, day, reason), to_person=admin.id, now=now)
     return len(recipients) + len(admins)
+
+
+def unmarked_job(which: Session, at: time | None = None) -> Job:
+    """The job flagging `which` session's unmarked pupils at `at` (school days, London time)."""
+
+    async def flag(context: JobContext) -> None:
+        await flag_unmarked(context.database, context.due_at.astimezone(LONDON).date(), which, context.clock.now())
+
+    return Job(f"{UNMARKED_JOB}.{which.value}", Daily(at or DEFAULT_UNMARKED_AT[which], school_days_only=True), flag)
+
+
+async def register_takers(session: AsyncSession, day: date) -> list[int]:
+    """Who recorded marks in Teams on `day`; when nobody has yet, the Partnership's staff and
+    Coordinator (active), so the flag always reaches someone who can take the register."""
+    recorded = await session.scalars(
+        select(AttendanceMarkRow.recorded_by)
+        .where(
+            AttendanceMarkRow.on_date == day,
+            AttendanceMarkRow.source == "teams",
+            AttendanceMarkRow.recorded_by.is_not(None),
+        )
+        .distinct()
+    )
+    takers = sorted({person_id for person_id in recorded if person_id is not None})
+    if takers:
+        return takers
+    staff = await list_people(session, role=Role.PARTNERSHIP_STAFF, partnership=True)
+    staff += await list_people(session, role=Role.COORDINATOR, partnership=True)
+    return sorted({person.id for person in staff})
+
+
+async def flag_unmarked(database: Database, day: date, which: Session, now: datetime) -> int:
+    """Queue the flag for `which` session if anyone is unmarked; returns how many were queued."""
+    missing = await unmarked_pupils(database, day, which)
+    if not missing:
+        return 0
+    async with database.session() as session:
+        takers = await register_takers(session, day)
+        for person_id in takers:
+            await queue_notice(session, notices.unmarked(day, which, len(missing)), to_person=person_id, now=now)
+    return len(takers)

@@ -5,6 +5,8 @@
 - `attendance.digest_undeliverable`: to the Partnership admin(s) when a school has no DSL the
   bot can reach in Teams, so no school is skipped in silence.
 - `attendance.left_placement`: a pupil left the Centre or a provider during the day.
+- `attendance.unmarked`: pupils still not marked for a session at the set time, to whoever
+  takes the register (the renderer lists them as they then stand).
 - `attendance.unexplained_absence`: a pupil with a child protection plan, a child in need plan
   or who is looked after is absent without explanation. The payload does not say which: the
   renderer shows it to those the policy allows (`Action.VIEW_WELFARE_FLAGS`).
@@ -21,8 +23,9 @@ DIGEST = "attendance.digest"
 DIGEST_UNDELIVERABLE = "attendance.digest_undeliverable"
 LEFT_PLACEMENT = "attendance.left_placement"
 UNEXPLAINED_ABSENCE = "attendance.unexplained_absence"
+UNMARKED = "attendance.unmarked"
 
-KINDS = (DIGEST, DIGEST_UNDELIVERABLE, LEFT_PLACEMENT, UNEXPLAINED_ABSENCE)
+KINDS = (DIGEST, DIGEST_UNDELIVERABLE, LEFT_PLACEMENT, UNEXPLAINED_ABSENCE, UNMARKED)
 
 
 def digest_key(school_id: int, day: date) -> str:
@@ -64,4 +67,12 @@ def unexplained_absence(pupil_id: int, school_id: int, day: date, which: Session
         {"pupil_id": pupil_id, "school_id": school_id, "date": day.isoformat(), "session": which.value},
         key=f"attendance-unexplained:{pupil_id}:{day.isoformat()}:{which.value}",
         alert=True,
+    )
+
+
+def unmarked(day: date, which: Session, count: int) -> Notice:
+    return Notice(
+        UNMARKED,
+        {"date": day.isoformat(), "session": which.value, "count": count},
+        key=f"attendance-unmarked:{day.isoformat()}:{which.value}",
     )

@@ -110,3 +110,13 @@ def test_migrations_may_run_as_another_role_than_the_bot() -> None:
 def test_a_bad_migration_url_is_named(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match="MIGRATION_DATABASE_URL"):
         from_env(env)
+
+
+def test_the_attendance_times_default_and_are_read() -> None:
+    from datetime import time
+
+    assert from_env({}).attendance_digest_time == time(10, 0)
+    settings = from_env({"ATTENDANCE_DIGEST_TIME": "09:45", "ATTENDANCE_UNMARKED_PM_TIME": "14:05"})
+    assert (settings.attendance_digest_time, settings.attendance_unmarked_pm_time) == (time(9, 45), time(14, 5))
+    with pytest.raises(SettingsError, match="ATTENDANCE_DIGEST_TIME"):
+        from_env({"ATTENDANCE_DIGEST_TIME": "25:00"})
