@@ -14,6 +14,7 @@ from bot.features import Feature, build_feature
 from bot.handler import LncipBot
 from bot.notices import NoticeRenderers
 from bot.proactive import BotFrameworkSender
+from bot.provider_api import provider_api
 from bot.sdk_fastpaths.adapter import build_adapter
 from bot.storage import DatabaseConversationState, DatabaseStorage
 from bot.web import ADAPTER, BOT, MAX_BODY_BYTES, READINESS, add_routes
@@ -88,6 +89,7 @@ def create_app(
     app.cleanup_ctx.append(notifier_loop)
     app.cleanup_ctx.append(scheduler_loop)
     add_routes(app)
+    app.router.add_routes(provider_api(lambda running: running[DATABASE], clock))
     return app
 
 

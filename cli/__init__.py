@@ -11,6 +11,8 @@
                                               Director) after asking to confirm; audited with
                                               the command line and your operating-system user
     retention-report                          pupils past RETENTION_DAYS, for erase-pupil
+    attendance import --provider ID FILE      a provider's register CSV; `provider add|place` and
+    provider-key issue|revoke                 the providers' API keys: see cli/attendance.py
     grant-bot-role ROLE                       PostgreSQL: grant ROLE exactly the bot's rights
                                               (see db/bot_role.py)
 
@@ -33,6 +35,7 @@ from typing import NoReturn, cast
 
 from sqlalchemy.engine import make_url
 
+from cli import attendance
 from core.clock import SystemClock
 from core.settings import Settings, load_for_command
 from db.bot_role import BotRoleError
@@ -80,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("retention-report", help="pupils past the retention period")
     grant = commands.add_parser("grant-bot-role", help="PostgreSQL: grant a role exactly the bot's rights")
     grant.add_argument("role", help="the role DATABASE_URL connects as (not the tables' owner)")
+    attendance.add_parsers(commands)
     return parser
 
 
@@ -190,6 +194,8 @@ async def run(arguments: argparse.Namespace, settings: Settings) -> int:
             return await _export(database, arguments.kind, arguments.file)
         if arguments.command == "demo-data":
             return await _demo(database, settings)
+        if arguments.command in attendance.COMMANDS:
+            return await attendance.run(database, arguments)
         if arguments.command == "erase-pupil":
             return await _erase(database, arguments.upn, arguments.actor_email, arguments.reason, arguments.yes)
         return await _retention(database, settings)
@@ -200,7 +206,7 @@ async def run(arguments: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
-    if arguments.command == "import" and not Path(arguments.file).is_file():
+    if arguments.command in ("import", "attendance") and not Path(arguments.file).is_file():
         parser.error(f"no such file: {arguments.file}")
     settings = load_for_command(parser.prog)
     if settings is None:
