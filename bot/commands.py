@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.turn import Turn
-from domain.access import Action, Actor, decide
+from domain.access import Action, Actor, Decision, Target, decide
 
 CommandRun = Callable[[Turn], Awaitable[None]]
 
@@ -30,9 +30,19 @@ class Command:
     # With `takes_args`: which arguments make the message this command ("attendance this week");
     # other words after the command word leave the message to the Q&A ("attendance codes?").
     accepts: Callable[[str], bool] | None = None
+    # The record `action` is about, for the person asking, when the policy needs one to decide
+    # (taking the register: placed pupils; a school's attendance: the asker's own school).
+    target: Callable[[Actor | None], Target | None] | None = None
+
+    def decide(self, actor: Actor | None) -> Decision | None:
+        """The policy's answer for this person; None for a command open to anyone."""
+        if self.action is None:
+            return None
+        return decide(actor, self.action, self.target(actor) if self.target is not None else None)
 
     def allowed_for(self, actor: Actor | None) -> bool:
-        return self.action is None or decide(actor, self.action).allowed
+        decision = self.decide(actor)
+        return decision is None or decision.allowed
 
 
 class CommandRouter:

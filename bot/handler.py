@@ -39,7 +39,6 @@ from core.clock import Clock, SystemClock
 from core.logs import log_event, new_correlation_id
 from core.settings import Settings
 from db.engine import Database
-from domain.access import decide
 from domain.conversations import PERSONAL, mark_removed, remember
 from domain.directory.model import PersonRecord
 from domain.directory.queries import get_school, resolve_person
@@ -183,7 +182,7 @@ class LncipBot(ActivityHandler):
             return
         command, turn.args = routed
         log_outcome(turn_context, command=command.name)
-        decision = decide(turn.actor, command.action) if command.action else None
+        decision = command.decide(turn.actor)
         if decision is not None and not decision.allowed:
             log_outcome(turn_context, refused="not_allowed")
             if self.database is not None and command.action is not None:  # the attempt is audited

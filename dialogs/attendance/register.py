@@ -18,7 +18,7 @@ from bot.turn import Turn
 from core.clock import Clock
 from db.engine import Database
 from dialogs.attendance.cards import MAX_ROWS, REGISTER_SUBMIT, SAVE_VERB, RegisterRow, register_cards, session_label
-from domain.access import Action, NotAllowed
+from domain.access import Action, NotAllowed, RecordKind, Target
 from domain.attendance import queries
 from domain.attendance.model import (
     NEEDS_TIME,
@@ -36,6 +36,7 @@ from domain.requester import Requester
 from domain.school_calendar.queries import load_term_dates
 
 SESSION_WORDS = {"am": Session.AM, "morning": Session.AM, "pm": Session.PM, "afternoon": Session.PM}
+PLACED_PUPILS = Target(RecordKind.ATTENDANCE, placed_with_partnership=True)  # the register's pupils
 PM_FROM = time(12, 0)  # London time: the register shown is the afternoon's from midday
 
 
@@ -196,6 +197,7 @@ def register_feature(database: Database, clock: Clock) -> tuple[Command, CardAct
         show,
         aliases=("take the register",),
         action=Action.TAKE_REGISTER,
+        target=lambda _actor: PLACED_PUPILS,
         personal_only=True,
         takes_args=True,
         accepts=lambda args: args.lower() in SESSION_WORDS,

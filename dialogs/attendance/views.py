@@ -24,7 +24,7 @@ from bot.turn import Turn
 from core.clock import Clock
 from db.engine import Database
 from dialogs.attendance.cards import CHASED_SUBMIT, CHASED_VERB, digest_card, partnership_card, week_card
-from domain.access import Action, NotAllowed
+from domain.access import Action, Actor, NotAllowed, RecordKind, Target
 from domain.attendance.digest import SchoolDigest
 from domain.attendance.queries import schools_with_placed_pupils
 from domain.attendance.service import RegisterError, attendance_digest, london_day, mark_chased
@@ -34,6 +34,12 @@ from domain.school_calendar.queries import load_term_dates
 
 TODAY_WORDS = frozenset({"", "today", "today's", "now"})
 WEEK_WORDS = frozenset({"this week", "week"})
+
+
+def own_school(actor: Actor | None) -> Target:
+    """The asker's school's attendance (the Partnership's: the placed pupils of any school)."""
+    school_id = actor.school_id if actor is not None else None
+    return Target(RecordKind.SCHOOL, school_id=school_id, placed_with_partnership=True)
 
 
 def accepts(args: str) -> bool:
@@ -109,6 +115,7 @@ def attendance_feature(database: Database, clock: Clock) -> tuple[Command, CardA
         today_or_week,
         aliases=("today's attendance",),
         action=Action.VIEW_ATTENDANCE,
+        target=own_school,
         personal_only=True,
         takes_args=True,
         accepts=accepts,

@@ -97,7 +97,9 @@ def unmarked_job(which: Session, at: time | None = None) -> Job:
     """The job flagging `which` session's unmarked pupils at `at` (school days, London time)."""
 
     async def flag(context: JobContext) -> None:
-        await flag_unmarked(context.database, context.due_at.astimezone(LONDON).date(), which, context.clock.now())
+        day, now = context.due_at.astimezone(LONDON).date(), context.clock.now()
+        if day == now.astimezone(LONDON).date():  # a run missed on an earlier day flags nothing now
+            await flag_unmarked(context.database, day, which, now)
 
     return Job(f"{UNMARKED_JOB}.{which.value}", Daily(at or DEFAULT_UNMARKED_AT[which], school_days_only=True), flag)
 
