@@ -53,7 +53,11 @@ def card_text(card: dict[str, Any]) -> str:
 
 @pytest.fixture
 async def running(
-    database: Database, clock: ManualClock, world: World, tmp_path: Path, connector: ConnectorStandIn
+    database: Database,
+    clock: ManualClock,
+    world: World,  # noqa: F811 (the imported fixture)
+    tmp_path: Path,
+    connector: ConnectorStandIn,
 ) -> AsyncIterator[Running]:
     for person, aad in (
         (world.staff, STAFF_AAD),
