@@ -250,5 +250,6 @@ def test_a_feature_puts_its_menu_commands_in_the_manifest(monkeypatch: pytest.Mo
             commands=(Command("refer", "Refer a pupil", run, in_menu=True), Command("secret", "Not listed", run)),
         )
 
+    before = [(c.title, c.description) for c in feature_commands()]
     monkeypatch.setattr(app, "FEATURES", (*app.FEATURES, sample))
-    assert [(c.title, c.description) for c in feature_commands()] == [("refer", "Refer a pupil")]
+    assert [(c.title, c.description) for c in feature_commands()] == [*before, ("refer", "Refer a pupil")]

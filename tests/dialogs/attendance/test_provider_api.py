@@ -20,7 +20,9 @@ from tests.domain.attendance.test_providers import AT_CENTRE, GOOD, marks
 async def post(running: Running, provider: int, key: str, body: str | bytes) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as session:
         async with session.post(
-            f"{running.url}/api/attendance/{provider}", data=io.BytesIO(body.encode() if isinstance(body, str) else body), headers={"X-Api-Key": key, "Content-Type": "text/csv"}
+            f"{running.url}/api/attendance/{provider}",
+            data=io.BytesIO(body.encode() if isinstance(body, str) else body),
+            headers={"X-Api-Key": key, "Content-Type": "text/csv"},
         ) as response:
             return response.status, await response.json()
 
