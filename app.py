@@ -6,11 +6,11 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 
-from bot.features import Feature, build_feature
+from bot.features import Feature, FeatureFactory, FeatureServices
 from bot.handler import LncipBot
 from bot.notices import NoticeRenderers
 from bot.proactive import BotFrameworkSender
@@ -32,7 +32,10 @@ log = logging.getLogger("lncip.app")
 
 # The product's features, one line each: `help`, the Teams command menu (manifest/build.py),
 # the notifier's renderers and the scheduler's jobs all come from these registrations.
-FEATURES: tuple[Callable[..., Feature], ...] = (people.feature, attendance.feature)
+FEATURES: tuple[FeatureFactory, ...] = (
+    people.feature,
+    attendance.feature,
+)
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier", Notifier)
@@ -57,7 +60,8 @@ def create_app(
         adapter = build_adapter(settings, clock=clock)
         app[DATABASE] = database
         app[ADAPTER] = adapter
-        features = [*(build_feature(make, database, settings, clock) for make in FEATURES), *extra_features]
+        services = FeatureServices(database, settings, clock)
+        features = [*(make(services) for make in FEATURES), *extra_features]
         state = DatabaseConversationState(DatabaseStorage(database))
         app[BOT] = LncipBot(settings, kb, database=database, conversation_state=state, features=features, clock=clock)
         renderers = NoticeRenderers.of(feature.notice_renderers for feature in features)

@@ -8,7 +8,6 @@ scheduler their jobs.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -33,9 +32,13 @@ class Feature:
     jobs: tuple[Job, ...] = ()
 
 
-def build_feature(make: Callable[..., Feature], database: Database, settings: Settings, clock: Clock) -> Feature:
-    """Call a feature's factory: `feature(database)`, given also `settings=` and `clock=` when it
-    names them (the attendance feature: its jobs' times and "today" follow them)."""
-    wanted = inspect.signature(make).parameters
-    extra = {name: value for name, value in (("settings", settings), ("clock", clock)) if name in wanted}
-    return make(database, **extra)
+@dataclass(frozen=True)
+class FeatureServices:
+    """What every feature's factory is given: `feature(services) -> Feature`."""
+
+    database: Database
+    settings: Settings
+    clock: Clock
+
+
+FeatureFactory = Callable[[FeatureServices], Feature]

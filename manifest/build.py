@@ -54,10 +54,13 @@ def feature_commands() -> list[BotCommand]:
     """The menu commands the product's features register (built as the app builds them,
     on a database that is never opened)."""
     from app import FEATURES
+    from bot.features import FeatureServices
+    from core.clock import SystemClock
+    from core.settings import Settings
     from db.engine import Database
 
-    unopened = Database("sqlite+aiosqlite://")
-    features = [make(unopened) for make in FEATURES]
+    services = FeatureServices(Database("sqlite+aiosqlite://"), Settings(), SystemClock())  # never opened
+    features = [make(services) for make in FEATURES]
     return [BotCommand(c.name, c.description) for f in features for c in f.commands if c.in_menu]
 
 

@@ -8,10 +8,7 @@ come in through `cli/attendance.py` and `bot/provider_api.py`.
 
 from __future__ import annotations
 
-from bot.features import Feature
-from core.clock import Clock, SystemClock
-from core.settings import Settings
-from db.engine import Database
+from bot.features import Feature, FeatureServices
 from dialogs.attendance.notices import renderers
 from dialogs.attendance.register import register_feature
 from dialogs.attendance.views import attendance_feature
@@ -19,9 +16,8 @@ from domain.attendance.jobs import digest_job, unmarked_job
 from domain.attendance.model import Session
 
 
-def feature(database: Database, settings: Settings | None = None, clock: Clock | None = None) -> Feature:
-    settings = settings or Settings()
-    clock = clock or SystemClock()
+def feature(services: FeatureServices) -> Feature:
+    database, settings, clock = services.database, services.settings, services.clock
     register, save = register_feature(database, clock)
     attendance, chased = attendance_feature(database, clock)
     return Feature(

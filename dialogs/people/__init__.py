@@ -7,15 +7,16 @@ directory is `domain.directory.service`.
 from __future__ import annotations
 
 from bot.commands import Command
-from bot.features import Feature
+from bot.features import Feature, FeatureServices
 from bot.turn import Turn
-from db.engine import Database
 from dialogs.people.dialog import DIALOG_ID, PeopleDialog, email_or_none
 from dialogs.people.notices import renderers
 from domain.access import Action
 
 
-def feature(database: Database) -> Feature:
+def feature(services: FeatureServices) -> Feature:
+    database = services.database
+
     async def start(turn: Turn) -> None:
         assert turn.dialogs is not None, "the people command needs dialog state"
         email = email_or_none(turn.args)

@@ -244,7 +244,7 @@ def test_a_feature_puts_its_menu_commands_in_the_manifest(monkeypatch: pytest.Mo
 
     async def run(_turn: object) -> None: ...
 
-    def sample(_database: object) -> Feature:
+    def sample(_services: object) -> Feature:
         return Feature(
             "sample",
             commands=(Command("refer", "Refer a pupil", run, in_menu=True), Command("secret", "Not listed", run)),
