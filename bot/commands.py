@@ -45,10 +45,20 @@ class CommandRouter:
         self._commands[command.name] = command
 
     def match(self, message: str) -> tuple[Command, str] | None:
-        """The command a message is (a whole word, any case), and the rest of it.
+        """The command a message is (a whole word or phrase, any case), and the rest of it.
 
         "help" is a command; "Help! a year 10 is refusing school" is a question, so a word
-        followed by more text is a command only for commands that take arguments."""
+        followed by more text is a command only for commands that take arguments. A name or
+        alias of several words ("my drafts", "i want to refer") is matched at the start, longest first."""
+        spaced = " ".join(message.split())
+        lowered = spaced.lower()
+        for phrase in sorted((w for w in self._by_word if " " in w), key=len, reverse=True):
+            if lowered.rstrip("/!.?,:") == phrase or lowered.startswith(phrase + " "):
+                rest = spaced[len(phrase) :].strip()
+                rest = "" if not rest.strip("/!.?,:") else rest
+                if rest and not self._by_word[phrase].takes_args:
+                    continue
+                return self._by_word[phrase], rest
         word, _, rest = message.strip().partition(" ")
         command = self._by_word.get(word.lower().strip("/!.?,:"))
         if command is None or (rest.strip() and not command.takes_args):
