@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.turn import Turn
-from domain.access import Action, Actor, decide
+from domain.access import Action, Actor, Decision, RecordKind, Target, decide
 
 CommandRun = Callable[[Turn], Awaitable[None]]
 
@@ -26,9 +26,22 @@ class Command:
     takes_args: bool = False  # "people a@b.org"; otherwise only the bare word is the command
     starts_dialog: bool = False  # gets the turn's dialog context (`Turn.dialogs`); others get None
     in_menu: bool = False  # listed in the Teams app's command menu (the manifest), for everyone to see
+    # The action is asked about a record of this kind at the person's own school, made by them
+    # (`refer`: a new referral); None: about no record in particular.
+    own_record: RecordKind | None = None
+
+    def decision(self, actor: Actor | None) -> Decision | None:
+        """The policy's answer for this person, or None if the command needs no permission."""
+        if self.action is None:
+            return None
+        target = None
+        if self.own_record is not None and actor is not None:
+            target = Target(self.own_record, school_id=actor.school_id, owner_person_id=actor.person_id)
+        return decide(actor, self.action, target)
 
     def allowed_for(self, actor: Actor | None) -> bool:
-        return self.action is None or decide(actor, self.action).allowed
+        decision = self.decision(actor)
+        return decision is None or decision.allowed
 
 
 class CommandRouter:

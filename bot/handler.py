@@ -39,7 +39,6 @@ from core.clock import Clock, SystemClock
 from core.logs import log_event, new_correlation_id
 from core.settings import Settings
 from db.engine import Database
-from domain.access import Action, decide
 from domain.conversations import PERSONAL, mark_removed, remember
 from domain.directory.model import PersonRecord
 from domain.directory.queries import get_school, resolve_person
@@ -49,6 +48,7 @@ from knowledge import KnowledgeBase
 log = logging.getLogger("lncip.turn")
 _FORM_ACTION = re.compile(r"[a-z][a-z_]{0,30}\.save")  # a form's Save, named by its feature
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind"})
+START_REFERRAL = "refer"  # the command a Q&A answer about referring offers as a button
 DIALOG_STATE = "DialogState"  # the conversation state property holding the dialog stack
 
 
@@ -191,7 +191,7 @@ class LncipBot(ActivityHandler):
             return
         command, turn.args = routed
         log_outcome(turn_context, command=command.name)
-        decision = decide(turn.actor, command.action) if command.action else None
+        decision = command.decision(turn.actor)
         if decision is not None and not decision.allowed:
             log_outcome(turn_context, refused="not_allowed")
             if self.database is not None and command.action is not None:  # the attempt is audited
@@ -294,8 +294,9 @@ class LncipBot(ActivityHandler):
         reply = self.knowledge.reply(question)
         log_outcome(turn.context, answer=reply.kind, entry_id=reply.entry.id if reply.entry else None)
         rendered = render_reply(reply)
-        if offer_start and offers_referral(reply) and decide(turn.actor, Action.CREATE_REFERRAL).allowed:
-            rendered = with_ask_button(rendered, text("start_referral"), "refer")
+        start = self.commands.match(START_REFERRAL)
+        if offer_start and offers_referral(reply) and start is not None and start[0].allowed_for(turn.actor):
+            rendered = with_ask_button(rendered, text("start_referral"), START_REFERRAL)
         await turn.send_card(rendered)
 
 

@@ -15,7 +15,7 @@ from db.engine import Database
 from dialogs.referrals import cards
 from dialogs.referrals.drafts import DRAFTS_COMMAND, show_drafts, show_referrals, stale_press
 from dialogs.referrals.refer import DIALOG_ID, ReferDialog
-from domain.access import Action
+from domain.access import Action, RecordKind
 
 
 def feature(database: Database) -> Feature:
@@ -41,6 +41,7 @@ def feature(database: Database) -> Feature:
             refer,
             aliases=("make a referral", "i want to refer", "start a referral", "new referral"),
             action=Action.CREATE_REFERRAL,
+            own_record=RecordKind.REFERRAL,
             personal_only=True,
             takes_args=True,
             starts_dialog=True,
@@ -51,6 +52,7 @@ def feature(database: Database) -> Feature:
             "Carry on with a referral you started",
             drafts,
             action=Action.CREATE_REFERRAL,
+            own_record=RecordKind.REFERRAL,
             personal_only=True,
             takes_args=True,
             starts_dialog=True,
@@ -60,6 +62,7 @@ def feature(database: Database) -> Feature:
             "Where your school's referrals stand",
             referrals,
             action=Action.VIEW_REFERRAL,
+            own_record=RecordKind.REFERRAL,
             personal_only=True,
             in_menu=True,
         ),

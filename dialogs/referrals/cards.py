@@ -197,8 +197,8 @@ def summary(
         button(text("referrals_submit"), step_data(draft, n, "submit"), style="positive"),
         button(text("referrals_later"), step_data(draft, n, "later")),
     ]
-    lines = [text("referrals_summary_intro")] + ([header] if header else [])
-    return render(View(title, lines, sections=sections, buttons=buttons))
+    lines = [title, text("referrals_summary_intro")] + ([header] if header else [])
+    return render(View(text("referrals_summary_title"), lines, sections=sections, buttons=buttons))
 
 
 def refused(
