@@ -77,7 +77,7 @@ async def test_the_ehcp_funding_line_needs_an_ehcp(world: World) -> None:
 
 async def test_bad_input_is_named_and_nothing_given_is_lost(world: World) -> None:
     chat = await start(world)
-    for field, value in (("gender", "male"), ("pupil_premium", "yes"), ("looked_after", "no"), ("sen_status", "none")):
+    for value in ("male", "yes", "no", "none"):  # gender, pupil premium, looked after, SEN status
         _, card = chat.live()
         (button,) = [a for a in card["actions"] if a["data"].get("answer") == value]
         await chat.press(button["title"])
