@@ -292,7 +292,7 @@ class Steps:
             await self.say(error.decision.reason if isinstance(error, NotAllowed) else error.reason)
             return await self.dialogs.end_dialog()
         await self.mark_answered(str(self.state.get("step")), "submit")
-        what = text(f"referrals_kind_{referral.kind.value}")
+        what = text(f"referrals_what_{referral.kind.value}")
         await self.turn.send_card(cards.sent(self.title(), referral.reference or "", what))
         return await self.dialogs.end_dialog(referral.id)
 
