@@ -52,6 +52,8 @@ async def test_a_named_referral_from_the_first_sentence_to_its_reference(world: 
     async with world.database.session() as session:
         kinds = [n.kind for n in await session.scalars(select(Notification).order_by(Notification.id))]
     assert kinds == ["referrals.submitted", "referrals.new"]  # the Partnership SENCO is told
+    mine = seen(await chat.say("my referrals"))
+    assert "R-2026-0001" in mine and "Submitted since" in mine
 
 
 async def test_each_answered_card_is_replaced_by_its_answer(world: World) -> None:
