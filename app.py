@@ -23,7 +23,7 @@ from core.logs import log_event
 from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate_for
-from dialogs import attendance, people
+from dialogs import attendance, people, referrals
 from domain.notifier import Notifier
 from domain.scheduler import Scheduler
 from knowledge import KnowledgeBase
@@ -35,6 +35,7 @@ log = logging.getLogger("lncip.app")
 FEATURES: tuple[FeatureFactory, ...] = (
     people.feature,
     attendance.feature,
+    referrals.feature,
 )
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)

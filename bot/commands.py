@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.turn import Turn
-from domain.access import Action, Actor, Decision, Target, decide
+from domain.access import Action, Actor, Decision, RecordKind, Target, decide
 
 CommandRun = Callable[[Turn], Awaitable[None]]
 
@@ -49,6 +49,7 @@ class CommandRouter:
     def __init__(self) -> None:
         self._commands: dict[str, Command] = {}
         self._by_word: dict[str, Command] = {}
+        self._phrases: list[str] = []  # names and aliases of several words, longest first
 
     def register(self, command: Command) -> None:
         for word in (command.name, *command.aliases):
@@ -56,24 +57,29 @@ class CommandRouter:
             if key in self._by_word:
                 raise ValueError(f"command word {word!r} is registered twice")
             self._by_word[key] = command
+            if " " in key:
+                self._phrases = sorted([*self._phrases, key], key=len, reverse=True)
         self._commands[command.name] = command
 
     def match(self, message: str) -> tuple[Command, str] | None:
-        """The command a message is (a whole word, any case), and the rest of it.
+        """The command a message is (a whole word or phrase, any case), and the rest of it.
 
         "help" is a command; "Help! a year 10 is refusing school" is a question, so a word
-        followed by more text is a command only for commands that take arguments. An alias of
-        several words ("take the register") is a command when it is the whole message."""
-        whole = self._by_word.get(_phrase(message))
-        if whole is not None:
-            return whole, ""
-        word, _, rest = message.strip().partition(" ")
-        command = self._by_word.get(_phrase(word))
-        if command is None or (rest.strip() and not command.takes_args):
+        followed by more text is a command only for commands that take arguments. A name or
+        alias of several words ("take the register", "my drafts") is matched at the start,
+        longest first."""
+        cased = _tidy(message)
+        spaced = cased.lower()
+        for phrase in self._phrases:
+            if spaced == phrase or spaced.startswith(phrase + " "):
+                rest = cased[len(phrase) :].strip()
+                if not rest or _takes(self._by_word[phrase], rest):
+                    return self._by_word[phrase], rest
+        word, _, rest = cased.partition(" ")
+        command = self._by_word.get(word.lower())
+        if command is None or (rest and not _takes(command, rest)):
             return None
-        if rest.strip() and command.accepts is not None and not command.accepts(rest.strip()):
-            return None
-        return command, rest.strip()
+        return command, rest
 
     def listed_for(self, actor: Actor | None, personal: bool = True) -> list[tuple[str, str]]:
         """What `help` shows: commands this person may use, here (private-chat-only ones
@@ -85,7 +91,26 @@ class CommandRouter:
         ]
 
 
+def own_record(kind: RecordKind) -> Callable[[Actor | None], Target | None]:
+    """A command's target: a record of `kind` at the person's own school, made by them
+    (`refer`: a new referral)."""
+
+    def target(actor: Actor | None) -> Target | None:
+        return Target(kind, school_id=actor.school_id, owner_person_id=actor.person_id) if actor else None
+
+    return target
+
+
+def _tidy(words: str) -> str:
+    """Single spaces, a straight apostrophe (Teams may send a curly one), no punctuation around."""
+    return re.sub(r"\s+", " ", words.replace("\u2019", "'")).strip().strip("/!.?,:").strip()
+
+
 def _phrase(words: str) -> str:
-    """A command word or phrase as matched: lower case, single spaces, a straight apostrophe
-    (Teams may send a curly one), no punctuation around it."""
-    return re.sub(r"\s+", " ", words.replace("\u2019", "'")).strip().lower().strip("/!.?,:")
+    """A command word or phrase as matched: tidied, lower case."""
+    return _tidy(words).lower()
+
+
+def _takes(command: Command, rest: str) -> bool:
+    """Whether the words after the command make the message this command."""
+    return command.takes_args and (command.accepts is None or command.accepts(rest))

@@ -31,10 +31,10 @@ from bot.commands import Command, CommandRouter
 from bot.features import Feature
 from bot.forms import FORM_KEY, FORMS_KEY, Forms, FormStatus, form_of
 from bot.proactive import address_from_activity
-from bot.qa_cards import render_reply, render_welcome
+from bot.qa_cards import offers_referral, render_reply, render_welcome, with_ask_button
 from bot.storage import DatabaseConversationState
 from bot.texts import text
-from bot.turn import LOG_KEY, PERSON_KEY, Turn, log_outcome, person_of
+from bot.turn import ANSWER_KEY, LOG_KEY, PERSON_KEY, Turn, log_outcome, person_of
 from core.clock import Clock, SystemClock
 from core.logs import log_event, new_correlation_id
 from core.settings import Settings
@@ -48,6 +48,7 @@ from knowledge import KnowledgeBase
 log = logging.getLogger("lncip.turn")
 _FORM_ACTION = re.compile(r"[a-z][a-z_]{0,30}\.save")  # a form's Save, named by its feature
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind"})
+START_REFERRAL = "refer"  # the command a Q&A answer about referring offers as a button
 DIALOG_STATE = "DialogState"  # the conversation state property holding the dialog stack
 
 
@@ -73,11 +74,18 @@ class LncipBot(ActivityHandler):
         self.conversation_state = conversation_state
         self.dialog_set: DialogSet | None = None
         self.forms: Forms | None = None
+        # A dialog may take presses of its own card verbs while it runs (`card_verbs`), and may
+        # ask before it is cancelled (`confirms_cancel`): a referral's draft would be deleted.
+        self.dialog_verbs: dict[str, str] = {}
+        self.confirms_cancel: set[str] = set()
         if conversation_state is not None:
             self.forms = Forms(conversation_state, self.clock)
             self.dialog_set = DialogSet(conversation_state.create_property(DIALOG_STATE))
             for dialog in (dialog for feature in features for dialog in feature.dialogs):
                 self.dialog_set.add(dialog)
+                self.dialog_verbs |= dict.fromkeys(getattr(dialog, "card_verbs", ()), dialog.id)
+                if getattr(dialog, "confirms_cancel", False):
+                    self.confirms_cancel.add(dialog.id)
         self.commands = CommandRouter()
         self.commands.register(Command("help", "What I can do", self._help, aliases=("hi", "hello", "start", "menu")))
         self.commands.register(Command("me", "Who I think you are", self._me, aliases=("whoami",)))
@@ -102,6 +110,7 @@ class LncipBot(ActivityHandler):
             return
         turn_context.turn_state[LOG_KEY] = fields
         turn_context.turn_state[FORMS_KEY] = self.forms
+        turn_context.turn_state[ANSWER_KEY] = self._answer_in_dialog
         held_replies.hold(turn_context)
         try:
             person = await self._identify(turn_context)
@@ -162,7 +171,7 @@ class LncipBot(ActivityHandler):
             return
         if turn.dialogs is not None and turn.dialogs.active_dialog is not None:
             log_outcome(turn_context, dialog=turn.dialogs.active_dialog.id)
-            if question.lower() in CANCEL_WORDS:
+            if question.lower() in CANCEL_WORDS and turn.dialogs.active_dialog.id not in self.confirms_cancel:
                 log_outcome(turn_context, dialog_cancelled=True)
                 await turn.dialogs.cancel_all_dialogs()
                 await turn.say(text("cancelled"))
@@ -201,10 +210,12 @@ class LncipBot(ActivityHandler):
         """Handle a press that names a verb; False leaves it to the dialog under way (a verb the
         router does not know, while a dialog is waiting for its own card)."""
         pressed = self.card_actions.parse(value)
-        if isinstance(pressed, Refusal) and not pressed.known_verb:
+        own_verb = self.dialog_verbs.get(str(value.get(VERB)))
+        if (isinstance(pressed, Refusal) and not pressed.known_verb) or own_verb is not None:
             dialogs = await self._dialog_under_way(turn_context)
             if dialogs is not None and dialogs.active_dialog is not None:
-                return False
+                if own_verb is None or dialogs.active_dialog.id == own_verb:
+                    return False
         await self.card_actions.submit(Turn(turn_context, person_of(turn_context), None), pressed)
         return True
 
@@ -276,10 +287,17 @@ class LncipBot(ActivityHandler):
         roles = ", ".join(sorted(role.label for role in turn.person.roles))
         await turn.say(text("me", name=turn.person.display_name, school=school, roles=roles))
 
-    async def _answer(self, turn: Turn, question: str) -> None:
+    async def _answer_in_dialog(self, turn_context: TurnContext, question: str) -> None:
+        await self._answer(Turn(turn_context, person_of(turn_context), None), question, offer_start=False)
+
+    async def _answer(self, turn: Turn, question: str, offer_start: bool = True) -> None:
         reply = self.knowledge.reply(question)
         log_outcome(turn.context, answer=reply.kind, entry_id=reply.entry.id if reply.entry else None)
-        await turn.send_card(render_reply(reply))
+        rendered = render_reply(reply)
+        start = self.commands.match(START_REFERRAL)
+        if offer_start and offers_referral(reply) and start is not None and start[0].allowed_for(turn.actor):
+            rendered = with_ask_button(rendered, text("start_referral"), START_REFERRAL)
+        await turn.send_card(rendered)
 
 
 def _is_a_form(pressed: dict[str, Any]) -> bool:

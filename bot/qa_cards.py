@@ -19,6 +19,7 @@ from knowledge.base import REPLY_MEMO_SIZE
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE
 
 _NOT_IN_SUMMARY = frozenset({"title", "source"})
+REFERRAL_ENTRIES = ("referral-",)  # the knowledge base's entries about referring
 
 RenderedReply = RenderedCard
 
@@ -34,6 +35,18 @@ def render_reply(reply: Reply) -> RenderedReply:
 @lru_cache(maxsize=REPLY_MEMO_SIZE)
 def _card_for(reply: Reply) -> RenderedReply:
     return _render(f"qa/{reply.kind}.json.j2", reply=reply)
+
+
+def offers_referral(reply: Reply) -> bool:
+    """An answer about referring: its card may offer to start one (to those the policy lets refer)."""
+    return reply.kind == "answer" and reply.entry is not None and reply.entry.id.startswith(REFERRAL_ENTRIES)
+
+
+def with_ask_button(rendered: RenderedReply, title: str, question: str) -> RenderedReply:
+    """A copy of the card with one more button that asks `question` as if it were typed."""
+    button = {"type": "Action.Submit", "title": title, "data": {"action": "ask", "question": question}}
+    card = {**rendered.card, "actions": [*rendered.card.get("actions", []), button]}
+    return RenderedCard(card, rendered.text)
 
 
 def render_welcome(examples: Sequence[str], commands: Sequence[tuple[str, str]] | None = None) -> RenderedReply:

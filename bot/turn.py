@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from botbuilder.core import TurnContext
@@ -33,6 +34,8 @@ class Turn:
 
 PERSON_KEY = "lncip.person"
 LOG_KEY = "lncip.log"  # the fields of this turn's one log line, written when the turn ends
+ANSWER_KEY = "lncip.answer"  # how the handler answers a question from the knowledge base, this turn
+Answerer = Callable[[TurnContext, str], Awaitable[None]]
 
 
 def log_outcome(context: TurnContext, **fields: str | int | bool | None) -> None:
@@ -46,3 +49,13 @@ def person_of(context: TurnContext) -> PersonRecord | None:
     """The directory person the handler resolved for this turn (None: not in the directory)."""
     person = context.turn_state.get(PERSON_KEY)
     return person if isinstance(person, PersonRecord) else None
+
+
+async def answer_question(context: TurnContext, question: str) -> bool:
+    """Answer `question` from the knowledge base as the Q&A does (a dialog's question in the
+    middle: "what does AWPU mean?"); False if this turn has no knowledge base."""
+    answer = context.turn_state.get(ANSWER_KEY)
+    if answer is None:
+        return False
+    await answer(context, question)
+    return True

@@ -3,9 +3,10 @@
 queue the notices, commit. The Partnership's side (receive, ask, list, decide, follow up) is
 in `casework.py`, on the same helpers.
 
-- `start_draft`, `set_fields` (validated field by field: the good values are kept, each bad one
-  named with its problem), `discard_draft`, `submit` (the offer's rules; on success a reference,
-  the referrer's confirmation and a notice to each Partnership SENCO);
+- `start_draft`, `open_draft` (one's own draft, to carry on), `set_fields` (validated field by
+  field: the good values are kept, each bad one named with its problem), `discard_draft`,
+  `submit` (the offer's rules; on success a reference, the referrer's confirmation and a notice
+  to each Partnership SENCO);
 - `allow_forum_exception` (Partnership SENCO or Director, with a reason);
 - `view_referral` (every view is audited; special category data only for those who need it).
 
@@ -199,6 +200,17 @@ async def _own_draft(session: AsyncSession, requester: Requester, referral_id: i
     if referral.status is not ReferralStatus.DRAFT:
         raise ReferralError("This referral has already been sent, so it can't be changed here.")
     return referral
+
+
+async def open_draft(
+    database: Database, requester: Requester, referral_id: int, clock: Clock = SystemClock()
+) -> Referral:
+    """The requester's own draft, to carry on with it (a colleague's, another school's or a sent
+    referral is refused: `NotAllowed` after its audit entry, or `ReferralError`)."""
+    now = clock.now()
+    async with unit(database) as session:
+        return await _own_draft(session, requester, referral_id, now)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def set_fields(

@@ -247,9 +247,9 @@ def test_a_feature_puts_its_menu_commands_in_the_manifest(monkeypatch: pytest.Mo
     def sample(_services: object) -> Feature:
         return Feature(
             "sample",
-            commands=(Command("refer", "Refer a pupil", run, in_menu=True), Command("secret", "Not listed", run)),
+            commands=(Command("sample", "A sample", run, in_menu=True), Command("secret", "Not listed", run)),
         )
 
-    before = [(c.title, c.description) for c in feature_commands()]
+    product = [(c.title, c.description) for c in feature_commands()]
     monkeypatch.setattr(app, "FEATURES", (*app.FEATURES, sample))
-    assert [(c.title, c.description) for c in feature_commands()] == [*before, ("refer", "Refer a pupil")]
+    assert [(c.title, c.description) for c in feature_commands()] == [*product, ("sample", "A sample")]

@@ -1,0 +1,164 @@
+"""Scenario 7: a school SENCO (the Playground restarted as the demo SENCO Adele Vance) files a
+named referral in the personal chat from start to finish, a screenshot of each card saved;
+the demo teacher Isaiah Langer is refused."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from bot.texts import text
+from dialogs.referrals.cards import choice_label
+from domain.referrals.fields import FIELDS
+from tests.acceptance.conftest import ARTIFACTS, BotServer
+from tests.dialogs.referrals.conftest import ANSWERS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+    from tests.acceptance.playground import Playground, TrafficEntry
+
+pytestmark = pytest.mark.acceptance
+# The Playground's demo users (its default configuration), each a demo post (domain/demo_data.py).
+PEOPLE = (
+    ("Alex Wilber", "alexw@example.com", "00000000-0000-0000-0000-0000000000020"),
+    ("Megan Bowen", "meganb@example.com", "00000000-0000-0000-0000-0000000000021"),
+    ("Adele Vance", "adelev@example.com", "00000000-0000-0000-0000-0000000000022"),
+    ("Isaiah Langer", "isaiahl@example.com", "00000000-0000-0000-0000-0000000000023"),
+    ("Patti Fernandez", "pattif@example.com", "00000000-0000-0000-0000-0000000000024"),
+    ("Lynne Robbins", "lynner@example.com", "00000000-0000-0000-0000-0000000000025"),
+)
+SENCO, TEACHER = PEOPLE[2], PEOPLE[3]
+CONFIG = """version: "0.1.1"
+tenantId: 00000000-0000-0000-0000-0000000000001
+bot:
+  id: 00000000-0000-0000-0000-00000000000011
+  name: Test Bot
+currentUser:
+{current}
+users:
+{users}
+personalChat:
+  id: {chat}
+groupChat:
+  id: group-{chat}
+  name: Group Chat
+team:
+  id: team-id
+  name: My Team
+  aadGroupId: 00000000-0000-0000-0000-000000000031
+  channels:
+    - id: channel-announcements-id
+      name: Announcements
+"""
+
+
+def _user(number: int, person: tuple[str, str, str], indent: str) -> str:
+    name, email, aad = person
+    given, surname = name.split()
+    lines = [f"id: user-id-{number}", f"name: {name}", f"userPrincipleName: {email}", f"aadObjectId: {aad}"]
+    lines += [f"givenName: {given}", f"surname: {surname}", f"email: {email}"]
+    return "\n".join(indent + line for line in lines)
+
+
+def config_as(person: tuple[str, str, str], chat: str) -> str:
+    """The Playground's configuration with `person` as its current user (the others as users)."""
+    others = [p for p in PEOPLE if p != person]
+    users = "\n".join(_user(i, p, "    ").replace("    id:", "  - id:", 1) for i, p in enumerate(others, start=1))
+    return CONFIG.format(current=_user(0, person, "  "), users=users, chat=chat)
+
+
+QUESTIONS = {}
+for _field in FIELDS:
+    with contextlib.suppress(KeyError):
+        QUESTIONS[text(f"referrals_ask_{_field.name}")] = _field.name
+
+
+@contextlib.contextmanager
+def playground_as(person: tuple[str, str, str], bot: BotServer, browser: Browser, tmp: Path) -> Iterator[Playground]:
+    """The Playground restarted with `person` as its current user, and a page open on it."""
+    from tests.acceptance.playground import open_playground, run_playground
+
+    given = person[0].split()[0].lower()
+    config = tmp / f"{given}.yml"
+    config.write_text(config_as(person, f"personal-{given}"))
+    with run_playground(bot.messages_url, config_path=config) as server, open_playground(browser, server) as pg:
+        yield pg
+
+
+def pupil_on_roll(data_dir: Path) -> tuple[str, int]:
+    """A pupil on the roll of Adele's school (990101) with no referral yet: name and year."""
+    with contextlib.closing(sqlite3.connect(data_dir / "lncip.db")) as db:
+        row = db.execute(
+            "SELECT p.first_name || ' ' || p.last_name, p.year_group FROM pupils p JOIN schools s ON s.id = p.school_id"
+            " WHERE s.dfe_urn = '990101' AND p.erased_at IS NULL"
+            " AND p.id NOT IN (SELECT pupil_id FROM referrals WHERE pupil_id IS NOT NULL) ORDER BY p.id LIMIT 1"
+        ).fetchone()
+    assert row is not None, "the demo data has no pupil at 990101"
+    return str(row[0]), int(row[1])
+
+
+def _buttons_card(entry: TrafficEntry) -> dict[str, Any] | None:
+    for attachment in entry.activity.get("attachments") or []:
+        content = attachment.get("content") or {}
+        if entry.direction == "from_bot" and content.get("actions"):
+            return dict(content)
+    return None
+
+
+def next_card(pg: Playground, since: int) -> dict[str, Any]:
+    """The first card with buttons the bot sent after `since` (the log lags the screen)."""
+    entry = pg.wait_for_traffic(lambda e: _buttons_card(e) is not None, since=since)
+    card = _buttons_card(entry)
+    assert card is not None
+    return card
+
+
+def test_a_senco_files_a_named_referral_and_a_teacher_is_refused(
+    bot_server: BotServer, browser: Browser, tmp_path: Path
+) -> None:
+    name, year = pupil_on_roll(bot_server.data_dir)
+    shots = ARTIFACTS / "test_7_referral"
+    with playground_as(SENCO, bot_server, browser, tmp_path) as pg:
+        pg.wait_for_bot_message("Hello")
+        pg.send(f"refer {name}")
+        pg.wait_for_bot_message(text("referrals_ask_kind"))
+        pg.screenshot(shots / "01-kind.png")
+        pg.click_card_button(text("referrals_kind_forum_case"))
+        pg.wait_for_bot_message("named")
+        pg.screenshot(shots / "02-named.png")
+        pg.click_card_button(text("referrals_named"))
+        pg.wait_for_bot_message(name)
+        pg.screenshot(shots / "03-pupil.png")
+        mark = len(pg.traffic)
+        pg.click_card_button(f"{name} (year {year})")
+        for step in range(4, 40):
+            card = next_card(pg, mark)
+            pg.wait_for_bot_message("")
+            mark = len(pg.traffic)
+            pg.screenshot(shots / f"{step:02d}-step.png")
+            if card["body"][0]["text"] == text("referrals_summary_title"):
+                break
+            inputs = [e["id"] for e in card["body"] if e["type"].startswith("Input.")]
+            if inputs:
+                for input_id in inputs:
+                    pg.fill_card_input(input_id, ANSWERS[input_id])
+                pg.click_card_button(text("referrals_next"))
+            else:
+                pg.click_card_button(choice_label(ANSWERS[QUESTIONS[card["body"][1]["text"]]]))
+        else:
+            raise AssertionError("the summary never came")
+        pg.click_card_button(text("referrals_submit"))
+        sent = pg.wait_for_bot_message("Sent: R-")
+        pg.screenshot(shots / f"{step + 1:02d}-sent.png")
+        assert "has been sent to the Partnership" in sent
+    with playground_as(TEACHER, bot_server, browser, tmp_path) as pg:
+        pg.wait_for_bot_message("Hello")
+        pg.send("refer")
+        assert "Only your school's SENCO or a head of year can refer a pupil." in pg.wait_for_bot_message("SENCO")
+        pg.screenshot(shots / "teacher-refused.png")
