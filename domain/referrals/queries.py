@@ -58,6 +58,8 @@ class TaskLine:
     referral_id: int
     kind: TaskKind
     created_at: datetime
+    reference: str | None = None  # the referral's, so a list can name it without loading it
+    school_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -179,12 +181,16 @@ async def queue(database: Database, requester: Requester, clock: Clock = SystemC
     )
     lines = await _audited_list(database, requester, Action.PROGRESS_REFERRAL, query, "queue", now)
     async with database.session() as session:
-        rows = await session.scalars(
-            select(ReferralTask)
+        rows = await session.execute(
+            select(ReferralTask, ReferralRow.reference, ReferralRow.school_id)
+            .join(ReferralRow, ReferralRow.id == ReferralTask.referral_id)
             .where(ReferralTask.done_at.is_(None))
             .order_by(ReferralTask.created_at, ReferralTask.id)
         )
-        tasks = [TaskLine(row.id, row.referral_id, TaskKind(row.kind), row.created_at) for row in rows]
+        tasks = [
+            TaskLine(task.id, task.referral_id, TaskKind(task.kind), task.created_at, reference, school_id)
+            for task, reference, school_id in rows
+        ]
     return Queue(lines, tasks)
 
 
@@ -262,7 +268,12 @@ async def question(
         if row is None or referral is None:
             raise ReferralError("I can't find that question.")
         decision = await authorise(
-            session, requester, Action.VIEW_REFERRAL, referral.target, record_type="referral", record_id=str(referral.id)
+            session,
+            requester,
+            Action.VIEW_REFERRAL,
+            referral.target,
+            record_type="referral",
+            record_id=str(referral.id),
         )
         if not decision.allowed:
             raise NotAllowed(decision)
