@@ -29,6 +29,7 @@ from dialogs.referrals.partnership_notices import renderers
 from domain.access import Action, NotAllowed
 from domain.directory.queries import list_schools
 from domain.referrals import queries
+from domain.referrals.queries import queue as open_referrals  # not the outbox's `queue`
 from domain.requester import Requester
 
 QUEUE_COMMAND = "referral queue"
@@ -43,7 +44,7 @@ def partnership(
     async def show_queue(turn: Turn) -> None:
         requester = Requester.in_teams(turn.person)
         try:
-            queue = await queries.queue(database, requester, clock=clock)
+            queue = await open_referrals(database, requester, clock=clock)
         except NotAllowed as refusal:
             await turn.say(text("partnership_refused", reason=refusal.decision.reason))
             return
