@@ -131,7 +131,7 @@ class _Bench:
             client = TurnClient(self.session, target.url, self.connector)
             measured: list[Scenario] = []
             for scenario in scenarios:
-                if scenario.opening is not None and not await self._dialog_available(client, spec.name, scenario):
+                if scenario.started is not None and not await self._dialog_available(client, spec.name, scenario):
                     continue
                 measured.append(scenario)
                 for level in self.options.levels:
@@ -174,23 +174,26 @@ class _Bench:
         return False
 
     async def _dialog_available(self, client: TurnClient, target: str, scenario: Scenario) -> bool:
-        """Send the opening and one step in a new conversation; the dialog is there if the
-        reply to the step is what the dialog asks next (a form, say), not a refusal."""
-        assert scenario.encoded_opening is not None and scenario.started is not None
+        """Send the opening (if any) and one step in a new conversation; the dialog (or command)
+        is there if the reply to the step is what it shows next (a form, the queue), not a
+        refusal or an answer to a question the bot did not recognise as a command."""
+        assert scenario.started is not None
         number = next(self.conversation_numbers)
         user = VirtualUser.numbered(f"{self.run_id}-{target}-probe", number, scenario.aad_object_id)
         sent = self.connector.capture(user.conversation_id)
         try:
-            await client.turn(user, scenario.encoded_opening)
+            if scenario.encoded_opening is not None:
+                await client.turn(user, scenario.encoded_opening)
             del sent[:]  # only the step's reply counts
             await client.turn(user, scenario.message(number))
             replies = b"\n".join(sent).decode("utf-8", "replace")
         except TurnError as error:
             replies, why = "", f"no reply to {scenario.opening!r} then {scenario.messages[0]!r}: {error}"
         else:
+            after = f" after {scenario.opening!r}" if scenario.opening is not None else ""
             why = (
-                f"the reply to {scenario.messages[0]!r} after {scenario.opening!r} is no dialog prompt "
-                f"(no match for /{scenario.started.pattern}/)"
+                f"the reply to {scenario.messages[0]!r}{after} is not what it shows "
+                f"(no match for /{scenario.started.pattern}/): is the command registered in app.py?"
             )
         finally:
             self.connector.release(user.conversation_id)

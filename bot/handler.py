@@ -196,7 +196,8 @@ class LncipBot(ActivityHandler):
             log_outcome(turn_context, refused="not_allowed")
             if self.database is not None and command.action is not None:  # the attempt is audited
                 requester = Requester.in_teams(turn.person)
-                await record_refusal(self.database, requester, command.action, "command", command.name)
+                record_id = "_".join(command.name.split())  # "referral queue": referral_queue
+                await record_refusal(self.database, requester, command.action, "command", record_id)
             await turn.say(text("not_allowed", reason=decision.reason, known=turn.person is not None))
         elif command.personal_only and not personal:
             log_outcome(turn_context, refused="personal_only")

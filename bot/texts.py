@@ -1,5 +1,5 @@
 """Short texts users read, kept in reviewable files: `bot/templates/texts.yaml` for the bot
-as a whole and `dialogs/<feature>/texts.yaml` for each feature (its keys start with the
+as a whole and `dialogs/<feature>/*texts.yaml` for each feature (its keys start with the
 feature's name; a key defined twice is a bug and stops the start).
 
 Teams shows these texts as markdown, so every value filled into one is made inert (`md`, the
@@ -19,7 +19,7 @@ import yaml
 from jinja2 import Environment, StrictUndefined, Template
 
 TEXTS_FILE = Path(__file__).parent / "templates" / "texts.yaml"
-FEATURE_TEXTS = sorted((Path(__file__).parent.parent / "dialogs").glob("*/texts.yaml"))
+FEATURE_TEXTS = sorted((Path(__file__).parent.parent / "dialogs").glob("*/*texts.yaml"))
 # Inline markdown; `<`, `>` and `&` are written as HTML entities instead.
 _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]~|])")
 # What starts a heading, quote, list or rule when it opens a line ("1." too, escaped after the digits).

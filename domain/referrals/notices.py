@@ -10,6 +10,9 @@ A named referral's notices carry its `pupil_id`, so erasing the pupil cancels th
 - `referrals.decided`: to the referrer and the school's SENCO, the outcome and, for a programme,
   whether a place was taken or the pupil is on the waiting list.
 - `referrals.task`: to each Coordinator, a follow-up to do.
+
+Each person's copy also names them (`to_person_id`, added by `service.tell`), so a renderer can
+ask the policy what that recipient may see.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@
 - `queue`: open referrals by state, oldest first, and the Coordinator's open tasks (Partnership);
 - `capacity`: programme places used and waiting, by key stage (no pupil data);
 - `drafts_of`: the requester's own drafts;
+- `question`: one question asked of the school and its answer (for the cards that show it);
 - `match_pupils`: pupils on the requester's school's roll whose name is like what was typed
   (typo tolerant), never another school's.
 
@@ -23,13 +24,13 @@ from sqlalchemy import Select, select
 from core.clock import Clock, SystemClock
 from db.engine import Database
 from db.models.referrals import Referral as ReferralRow
-from db.models.referrals import ReferralTask
+from db.models.referrals import ReferralQuestion, ReferralTask
 from domain.access import Action, NotAllowed, RecordKind, Target
 from domain.audit import AuditAction, record_audit
 from domain.directory.queries import pupils_for_school
 from domain.referrals import store
 from domain.referrals.model import OPEN_STATES, PLACES, PlaceState, ReferralKind, ReferralStatus, TaskKind
-from domain.referrals.service import unit
+from domain.referrals.service import ReferralError, unit
 from domain.requester import Requester, authorise
 
 MAX_LISTED = 50  # the audit entry names at most this many referrals; lists show no more
@@ -57,6 +58,8 @@ class TaskLine:
     referral_id: int
     kind: TaskKind
     created_at: datetime
+    reference: str | None = None  # the referral's, so a list can name it without loading it
+    school_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -178,12 +181,16 @@ async def queue(database: Database, requester: Requester, clock: Clock = SystemC
     )
     lines = await _audited_list(database, requester, Action.PROGRESS_REFERRAL, query, "queue", now)
     async with database.session() as session:
-        rows = await session.scalars(
-            select(ReferralTask)
+        rows = await session.execute(
+            select(ReferralTask, ReferralRow.reference, ReferralRow.school_id)
+            .join(ReferralRow, ReferralRow.id == ReferralTask.referral_id)
             .where(ReferralTask.done_at.is_(None))
             .order_by(ReferralTask.created_at, ReferralTask.id)
         )
-        tasks = [TaskLine(row.id, row.referral_id, TaskKind(row.kind), row.created_at) for row in rows]
+        tasks = [
+            TaskLine(task.id, task.referral_id, TaskKind(task.kind), task.created_at, reference, school_id)
+            for task, reference, school_id in rows
+        ]
     return Queue(lines, tasks)
 
 
@@ -237,3 +244,46 @@ async def match_pupils(
         typed, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit, score_cutoff=MATCH_CUTOFF
     )
     return [PupilMatch(pupils[i].id, names[i], pupils[i].year_group, score) for _, score, i in found]
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """One "Ask the school for ..." question and its answer (None until answered, or erased)."""
+
+    id: int
+    referral_id: int
+    question: str | None
+    answer: str | None
+    asked_at: datetime
+    answered_at: datetime | None
+
+
+async def question(
+    database: Database, requester: Requester, question_id: int, clock: Clock = SystemClock()
+) -> QuestionView:
+    """A question asked on a referral, if the requester may see that referral (audited as a view)."""
+    async with unit(database) as session:
+        row = await session.get(ReferralQuestion, question_id)
+        referral = await store.load(session, row.referral_id) if row is not None else None
+        if row is None or referral is None:
+            raise ReferralError("I can't find that question.")
+        decision = await authorise(
+            session,
+            requester,
+            Action.VIEW_REFERRAL,
+            referral.target,
+            record_type="referral",
+            record_id=str(referral.id),
+        )
+        if not decision.allowed:
+            raise NotAllowed(decision)
+        await record_audit(
+            session,
+            actor_id=requester.person_id,
+            action=AuditAction.VIEWED,
+            record_type="referral",
+            record_id=str(referral.id),
+            detail={"question_id": row.id, **requester.audit_detail},
+        )
+        return QuestionView(row.id, referral.id, row.question, row.answer, row.asked_at, row.answered_at)
+    raise AssertionError("unreachable")  # pragma: no cover

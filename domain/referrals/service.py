@@ -139,9 +139,13 @@ async def audit(
 async def tell(
     session: AsyncSession, notice: Notice, people: Iterable[int | None], now: datetime, *, skip: int | None = None
 ) -> None:
-    """Queue one notice to each person once, leaving out whoever did it (they know)."""
+    """Queue one notice to each person once, leaving out whoever did it (they know). Each copy
+    names its recipient (`to_person_id`), so the renderer shows only what the policy lets
+    that person see."""
     for person_id in dict.fromkeys(p for p in people if p is not None and p != skip):
-        await queue_notice(session, notice, to_person=person_id, now=now)
+        payload = {**notice.payload, "to_person_id": person_id}
+        addressed = Notice(notice.kind, payload, key=notice.key, pupil_ids=notice.pupil_ids, alert=notice.alert)
+        await queue_notice(session, addressed, to_person=person_id, now=now)
 
 
 async def holders(session: AsyncSession, role: Role, school_id: int | None = None) -> list[int]:

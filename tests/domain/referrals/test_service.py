@@ -40,6 +40,7 @@ async def test_a_named_referral_from_draft_to_submitted(world: World) -> None:
         "reference": "R-2026-0001",
         "kind": "partnership_referral",
         "pupil_id": referral.pupil_id,
+        "to_person_id": senco,
     }
     changes = [e for e in await audited(world, "changed") if e.record_id == str(referral_id)]
     assert changes[-1].detail["status"] == "submitted" and changes[-1].detail["from_status"] == "draft"
