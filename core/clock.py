@@ -13,10 +13,17 @@ Sleep = Callable[[float], Awaitable[object]]  # asyncio.sleep, or a test's stand
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    async def wait(self, seconds: float) -> None:
+        """Let `seconds` pass on this clock (a rate limit or a Retry-After pause)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    async def wait(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class ManualClock:
@@ -30,6 +37,11 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+    async def wait(self, seconds: float) -> None:
+        """Waiting on a manual clock moves it: a pause ends at once, having passed."""
+        self.advance(timedelta(seconds=seconds))
+        await asyncio.sleep(0)
 
 
 async def idle(sleep: Sleep, stop: asyncio.Event, seconds: float) -> None:

@@ -100,7 +100,8 @@ class Notifier:
         db: Database,
         sender: Sender,
         clock: Clock,
-        sleep: Sleep = asyncio.sleep,
+        sleep: Sleep | None = None,
+        wait: Sleep | None = None,
         limiter: RateLimiter | None = None,
         *,
         policy: RetryPolicy = RetryPolicy(),
@@ -116,8 +117,11 @@ class Notifier:
         self.sender = sender
         self.render = render
         self.clock = clock
-        self.sleep = sleep
-        self.limiter = limiter or RateLimiter(clock, sleep)
+        # `sleep` paces the idle polling (real time); `wait` lets time pass on the clock for a
+        # rate limit or a Retry-After pause (on a manual clock it moves the clock).
+        self.sleep = sleep or asyncio.sleep
+        self.wait = wait or sleep or clock.wait
+        self.limiter = limiter or RateLimiter(clock, self.wait)
         self.policy = policy
         self.jitter = jitter
         self.batch_size = batch_size
@@ -138,7 +142,7 @@ class Notifier:
         while not stop.is_set():
             pause = self._pause_left()
             if pause > 0:
-                await idle(self.sleep, stop, pause)
+                await idle(self.wait, stop, pause)
                 continue
             try:
                 handled = await self.run_due(self.batch_size)
@@ -301,7 +305,7 @@ class Notifier:
 
     async def _wait_out_pause(self) -> None:
         while (left := self._pause_left()) > 0:
-            await self.sleep(left)
+            await self.wait(left)
 
 
 _BAD = frozenset({NotificationStatus.UNDELIVERABLE, NotificationStatus.FAILED, NotificationStatus.RETRYING})

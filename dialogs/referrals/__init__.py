@@ -13,6 +13,7 @@ from bot.submit_shapes import Id
 from bot.turn import Turn
 from dialogs.referrals import cards
 from dialogs.referrals.drafts import DRAFTS_COMMAND, show_drafts, show_referrals, stale_press
+from dialogs.referrals.partnership import partnership
 from dialogs.referrals.refer import DIALOG_ID, ReferDialog
 from domain.access import Action, RecordKind
 
@@ -69,4 +70,11 @@ def feature(services: FeatureServices) -> Feature:
         ),
     )
     stale = CardAction(cards.STEP_VERB, {"draft": Id(required=False), "n": Id(required=False)}, stale_press(database))
-    return Feature("referrals", commands=commands, dialogs=(ReferDialog(database),), card_actions=(stale,))
+    casework_commands, casework_actions, renderers = partnership(database, services.clock)
+    return Feature(
+        "referrals",
+        commands=(*commands, *casework_commands),
+        dialogs=(ReferDialog(database),),
+        card_actions=(stale, *casework_actions),
+        notice_renderers=renderers,
+    )

@@ -4,9 +4,6 @@ SENCO has no Playground account, and the Director works the same queue and recor
 Group's decisions), who opens the referral queue, marks Charnwood Vale's submitted demo
 referral as received, lists it for the Core Group and records the decision. Screenshots of
 each card go to ACCEPTANCE_ARTIFACTS.
-
-Until the referrals feature registers the Partnership's side in app.py, the bot does not know
-`referral queue`, and this scenario is skipped saying so.
 """
 
 from __future__ import annotations
@@ -86,7 +83,7 @@ def test_the_director_receives_a_demo_referral_and_records_the_decision(director
     pg.send("referral queue")
     reply = pg.wait_for_bot_message()
     if QUEUE not in reply:
-        pytest.skip(f"the bot does not know `referral queue` yet (not registered in app.py): {reply[:120]!r}")
+        pytest.fail(f"the bot does not know `referral queue`: {reply[:120]!r}")
     assert "Charnwood Vale Academy" in reply and "Submitted" in reply, reply
     _shot(pg, "1-queue")
 

@@ -13,12 +13,10 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from app import NOTIFIER
-from bot.features import Feature
+from app import DATABASE, NOTIFIER
 from core.clock import ManualClock
 from db.engine import Database
 from db.models.proactive import Notification
-from dialogs.referrals.partnership import partnership
 from domain.directory.queries import get_person_by_email, list_schools, pupils_for_school
 from domain.directory.service import import_directory
 from domain.notifier import Notifier
@@ -117,10 +115,10 @@ async def casework(database: Database, tmp_path: Path, connector: ConnectorStand
     for school_id in schools.values():
         pupils |= {f"{p.first_name} {p.last_name}": p.id for p in await pupils_for_school(database, school_id)}
     clock = ManualClock(START)
-    world = World(database, clock, people, pupils, schools["100001"], schools["100002"])
-    commands, actions, renderers = partnership(database, clock)
-    feature = Feature("referrals-partnership", commands=commands, card_actions=actions, notice_renderers=renderers)
-    runner, url = await start_app(make_settings(tmp_path, database_url=database.url), features=[feature])
+    runner, url = await start_app(make_settings(tmp_path, database_url=database.url), clock=clock)
+    # The test works through the app's own Database: on SQLite, a second one in this process
+    # could wait on the file lock from the event loop's thread while the app holds it.
+    world = World(runner.app[DATABASE], clock, people, pupils, schools["100001"], schools["100002"])
     try:
         async with aiohttp.ClientSession() as session:
             client = BotClient(url, session, connector)
