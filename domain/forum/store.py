@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models.forum import ForumAdvice, ForumBooking, ForumMeeting
+from db.models.referrals import Referral as ReferralRow
 from domain.forum.model import (
     ACTIVE,
     Booking,
@@ -198,14 +199,14 @@ async def waiting_position(session: AsyncSession, booking: Booking) -> int:
     return int(ahead or 0) + 1
 
 
-async def forget_pupil(session: AsyncSession, referral_ids: Sequence[int]) -> None:
-    """Erasure's reach: the school's questions and the advice on the pupil's forum cases."""
-    if not referral_ids:
-        return
-    booking_ids = select(ForumBooking.id).where(ForumBooking.referral_id.in_(list(referral_ids)))
+async def forget_pupil(session: AsyncSession, pupil_id: int) -> None:
+    """Erasure's reach (run by `domain.erasure.erase_pupil`, same transaction): the school's
+    questions and the advice on the pupil's forum cases are emptied."""
+    referral_ids = select(ReferralRow.id).where(ReferralRow.pupil_id == pupil_id)
+    booking_ids = select(ForumBooking.id).where(ForumBooking.referral_id.in_(referral_ids))
     await session.execute(
         update(ForumBooking)
-        .where(ForumBooking.referral_id.in_(list(referral_ids)))
+        .where(ForumBooking.referral_id.in_(referral_ids))
         .values(question=None)
         .execution_options(synchronize_session=False)
     )

@@ -135,3 +135,22 @@ async def test_advice_is_handed_to_the_referral_so_forum_first_no_longer_holds_i
         await advice.record_advice(
             world.db, world.as_("psenco"), booking_id, "Again", [], NextStep.NO_FURTHER_ACTION, clock=world.clock
         )
+
+
+async def test_erasing_the_pupil_empties_the_question_and_the_advice(world: World) -> None:
+    from sqlalchemy import select
+
+    from db.models.forum import ForumAdvice, ForumBooking
+    from domain.erasure import erase
+
+    forum = await a_forum(world, date(2024, 10, 10), deadline=date(2024, 10, 9))
+    booking_id = await booked(world, forum.id, await forum_case(world))
+    world.clock.advance(timedelta(days=3))
+    await advice.record_advice(
+        world.db, world.as_("psenco"), booking_id, "Advice", [], NextStep.NO_FURTHER_ACTION, clock=world.clock
+    )
+    async with world.db.session() as session:
+        await erase(session, world.pupils["Jack Smith"], world.clock.now())
+    async with world.db.session() as session:
+        assert await session.scalar(select(ForumBooking.question)) is None
+        assert await session.scalar(select(ForumAdvice.advice)) is None
