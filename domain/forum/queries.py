@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock, SystemClock
 from db.engine import Database
+from db.models.forum import ForumAdvice
 from db.models.referrals import Referral as ReferralRow
 from domain.access import Action, RecordKind, Target
 from domain.audit import AuditAction
@@ -29,6 +30,7 @@ from domain.forum.model import (
     BookingStatus,
     Meeting,
     MeetingKind,
+    NextStep,
     Reader,
     Sharing,
     shows_name,
@@ -70,6 +72,29 @@ async def next_meetings(
 async def get_meeting(database: Database, meeting_id: int) -> Meeting | None:
     async with database.session() as session:
         return await store.get_meeting(session, meeting_id)
+
+
+@dataclass(frozen=True)
+class AdviceGiven:
+    advice: str | None  # None once erased
+    services: list[str]
+    next_step: NextStep
+
+
+async def booking_and_meeting(
+    database: Database, booking_id: object, meeting_id: object
+) -> tuple[Booking | None, Meeting | None]:
+    """A notice's booking and meeting as they are now (for its renderer); ids as the payload has them."""
+    async with database.session() as session:
+        booking = await store.get_booking(session, booking_id) if isinstance(booking_id, int) else None
+        meeting = await store.get_meeting(session, meeting_id) if isinstance(meeting_id, int) else None
+        return booking, meeting
+
+
+async def advice_given(database: Database, booking_id: int) -> AdviceGiven | None:
+    async with database.session() as session:
+        row = await session.scalar(select(ForumAdvice).where(ForumAdvice.booking_id == booking_id))
+        return AdviceGiven(row.advice, list(row.services or ()), NextStep(row.next_step)) if row else None
 
 
 async def my_bookings(database: Database, requester: Requester, clock: Clock = SystemClock()) -> list[MyBooking]:
