@@ -38,15 +38,14 @@ def feature(database: Database, clock: Clock | None = None) -> Feature:
         Command(
             "bookings",
             "Your school's forum bookings",
-            my_bookings_command(database, clock),
-            action=Action.BOOK_FORUM_CASE,
+            my_bookings_command(database, clock),  # the domain scopes it to the person's school
             in_menu=True,
         ),
         Command(
             "agenda",
             "The next forum or Core Group agenda (add `anonymised` for the shared screen)",
             agenda_command(database, clock),
-            action=Action.VIEW_FORUM_AGENDA,
+            action=Action.RUN_FORUM,
             takes_args=True,
             personal_only=True,
         ),
