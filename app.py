@@ -23,7 +23,7 @@ from core.logs import log_event
 from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate_for
-from dialogs import attendance, people, referrals
+from dialogs import attendance, forum, people, referrals
 from domain.notifier import Notifier
 from domain.scheduler import Scheduler
 from knowledge import KnowledgeBase
@@ -36,6 +36,7 @@ FEATURES: tuple[FeatureFactory, ...] = (
     people.feature,
     attendance.feature,
     referrals.feature,
+    forum.feature,
 )
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)

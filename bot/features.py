@@ -8,7 +8,7 @@ scheduler their jobs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from botbuilder.dialogs import Dialog
@@ -16,10 +16,15 @@ from botbuilder.dialogs import Dialog
 from bot.card_actions import CardAction
 from bot.commands import Command
 from bot.notices import NoticeRenderer
+from bot.turn import Turn
 from core.clock import Clock
 from core.settings import Settings
 from db.engine import Database
 from domain.scheduler import Job
+
+# A question in words that a feature answers from its own records ("when is the next forum?"),
+# tried before the Q&A; True when it answered, False to leave the question to the Q&A.
+Answer = Callable[[Turn, str], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class Feature:
     card_actions: tuple[CardAction, ...] = ()
     notice_renderers: Mapping[str, NoticeRenderer] = field(default_factory=dict)  # notice kind -> renderer
     jobs: tuple[Job, ...] = ()
+    answers: tuple[Answer, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,7 @@ class LncipBot(ActivityHandler):
         for command in (command for feature in features for command in feature.commands):
             self.commands.register(command)
         self.card_actions = CardActionRouter(action for feature in features for action in feature.card_actions)
+        self.answers = [answer for feature in features for answer in feature.answers]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Runs the turn and writes its one log line when it ends: who (a person id), what came in,
@@ -292,6 +293,9 @@ class LncipBot(ActivityHandler):
         await self._answer(Turn(turn_context, person_of(turn_context), None), question, offer_start=False)
 
     async def _answer(self, turn: Turn, question: str, offer_start: bool = True) -> None:
+        for answer in self.answers:  # a feature's own records first ("when is the next forum?")
+            if await answer(turn, question):
+                return
         reply = self.knowledge.reply(question)
         log_outcome(turn.context, answer=reply.kind, entry_id=reply.entry.id if reply.entry else None)
         rendered = render_reply(reply)

@@ -55,6 +55,7 @@ from domain.directory.csv_files import KINDS, ImportReport, Kind
 from domain.directory.queries import get_person_by_email, get_pupil_by_upn, list_schools
 from domain.directory.service import erase_pupil, export_directory, import_directory
 from domain.erasure import ErasureReason, ErasureRefused, pupils_past_retention
+from domain.forum.demo import load_demo_forum
 from domain.requester import Requester
 from domain.school_calendar.service import TermDatesReport, import_term_dates
 
@@ -124,6 +125,8 @@ async def _demo(database: Database, settings: Settings) -> int:
     if all(r.accepted for r in reports.values()):
         made = await load_demo_referrals(database, today=SystemClock().now().date())
         print(f"referrals: {made} demo referrals added" if made else "referrals: already there, none added")
+        meetings = await load_demo_forum(database, now=SystemClock().now())
+        print(f"forum: {meetings} demo forum and Core Group dates added" if meetings else "forum: dates already there")
     marks = await load_demo_registers(database, now=SystemClock().now())
     print(f"registers: {marks} demo marks added")
     print(f"Demo Partnership admin: Entra object id {aad} ({DEMO_USER_ENV} to change).")

@@ -52,6 +52,7 @@ class Action(StrEnum):
     ALLOW_REFERRAL_EXCEPTION = "allow_referral_exception"  # let a referral past "forum first"
     FOLLOW_UP_REFERRAL = "follow_up_referral"  # the Coordinator's tasks after a decision
     BOOK_FORUM_CASE = "book_forum_case"
+    CHANGE_FORUM_BOOKING = "change_forum_booking"  # move or cancel a booking, accept a freed slot
     VIEW_FORUM_AGENDA = "view_forum_agenda"
     RUN_FORUM = "run_forum"  # manage Inclusion Forum / Core Group agendas
     TAKE_REGISTER = "take_register"  # record attendance at Partnership sessions
@@ -306,6 +307,17 @@ RULES: dict[Action, Rule] = {
         [RecordKind.FORUM_BOOKING],
         "Only your school's SENCO or a head of year can bring a case to the Inclusion Forum.",
         own_school=[SENCO, HEAD_OF_YEAR],
+    ),
+    # A booking is the school's: its SENCO may move or cancel any of the school's, a head of
+    # year the ones they made (as with referrals); the Partnership SENCO or Director may too,
+    # when a school asks them or a case must make way.
+    Action.CHANGE_FORUM_BOOKING: _rule(
+        [RecordKind.FORUM_BOOKING],
+        "Only the person who booked this case, your school's SENCO, or the Partnership SENCO or "
+        "Director can change it.",
+        own_school=[SENCO],
+        own_records=[HEAD_OF_YEAR],
+        any_school=[P_SENCO, DIRECTOR],
     ),
     # The whole agenda (Target kind "forum", no school) is for the Partnership team;
     # school staff see their own school's bookings on it. Forum dates are offer

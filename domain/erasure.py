@@ -28,6 +28,8 @@ What erasure reaches, in the same transaction as the tombstone:
   included), question and answer texts and exception reasons of the pupil's referrals are
   emptied; status, dates and outcome stay. Drafts that named the pupil by UPN before they were
   on the roll are deleted.
+- Forum cases (`domain.forum.store.forget_pupil`): the school's question and the advice given
+  on the pupil's forum bookings are emptied; dates, statuses and next steps stay.
 - The audit log is not edited, and needs not be. It is append-only for everyone, the app
   included (database triggers, migration 0002), and an erasure path through those triggers
   would be a way to rewrite history for whoever holds the app's credentials. Instead an entry
@@ -63,6 +65,7 @@ from db.engine import DatabaseOrSession, unit_of_work
 from db.models.directory import Pupil
 from domain import outbox
 from domain.directory.model import PupilRecord, pupil_record
+from domain.forum.store import forget_pupil as forget_forum_cases
 from domain.referrals.store import forget_pupil as forget_referrals
 from domain.safeguarding.erasure import forget_pupil as forget_concerns
 
@@ -96,6 +99,7 @@ async def erase(session: AsyncSession, pupil_id: int, now: datetime) -> Erased:
     if pupil.retention_hold:
         raise ErasureRefused(f"pupil {pupil_id}'s records must be kept: {pupil.retention_hold}")
     await forget_referrals(session, pupil.id, pupil.upn)  # before the UPN goes: drafts name it
+    await forget_forum_cases(session, pupil.id)
     pupil.first_name = None
     pupil.last_name = None
     pupil.date_of_birth = None

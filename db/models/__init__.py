@@ -4,6 +4,7 @@ from db.models import (  # noqa: F401
     attendance,
     audit,
     directory,
+    forum,
     proactive,
     referrals,
     safeguarding,

@@ -1,0 +1,202 @@
+"""Reads of the forum for people:
+
+- `next_meetings`: upcoming forum or Core Group dates with free slots and deadlines (no pupil
+  data: open to everyone, like the offer's own dates page);
+- `my_bookings`: a school's upcoming bookings and waiting places (its SENCO sees all of them, a
+  head of year the ones they made);
+- `agenda`: a meeting's cases for a reader: forum bookings, or the referrals listed for a Core
+  Group; identity by the case's sharing and the reader (`model.shows_name`). Audited as a view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock, SystemClock
+from db.engine import Database
+from db.models.forum import ForumAdvice
+from db.models.referrals import Referral as ReferralRow
+from domain.access import Action, RecordKind, Target
+from domain.audit import AuditAction
+from domain.directory.queries import get_pupil, get_school
+from domain.forum import store
+from domain.forum.model import (
+    Agenda,
+    AgendaCase,
+    Booking,
+    BookingStatus,
+    Meeting,
+    MeetingKind,
+    NextStep,
+    Reader,
+    Sharing,
+    shows_name,
+)
+from domain.forum.service import ForumError, audit, require, unit
+from domain.referrals import store as referrals
+from domain.referrals.model import Referral, ReferralStatus
+from domain.requester import Requester
+
+NEEDS = {
+    "communication_interaction": "Communication and interaction",
+    "cognition_learning": "Cognition and learning",
+    "semh": "Social, emotional and mental health",
+    "sensory_physical": "Sensory and/or physical",
+}
+SEN = {
+    "none": "No SEN recorded",
+    "sen_support": "SEN support",
+    "ehcna_requested": "EHC needs assessment asked for",
+    "ehcp": "EHCP",
+}
+
+
+@dataclass(frozen=True)
+class MyBooking:
+    booking: Booking
+    meeting: Meeting
+    position: int | None  # on the waiting list
+    reference: str | None
+
+
+async def next_meetings(
+    database: Database, kind: MeetingKind | None, clock: Clock = SystemClock(), *, limit: int = 6
+) -> list[Meeting]:
+    async with database.session() as session:
+        return (await store.upcoming(session, kind, clock.now()))[:limit]
+
+
+async def get_meeting(database: Database, meeting_id: int) -> Meeting | None:
+    async with database.session() as session:
+        return await store.get_meeting(session, meeting_id)
+
+
+@dataclass(frozen=True)
+class AdviceGiven:
+    advice: str | None  # None once erased
+    services: list[str]
+    next_step: NextStep
+
+
+async def booking_and_meeting(
+    database: Database, booking_id: object, meeting_id: object
+) -> tuple[Booking | None, Meeting | None]:
+    """A notice's booking and meeting as they are now (for its renderer); ids as the payload has them."""
+    async with database.session() as session:
+        booking = await store.get_booking(session, booking_id) if isinstance(booking_id, int) else None
+        meeting = await store.get_meeting(session, meeting_id) if isinstance(meeting_id, int) else None
+        return booking, meeting
+
+
+async def advice_given(database: Database, booking_id: int) -> AdviceGiven | None:
+    async with database.session() as session:
+        row = await session.scalar(select(ForumAdvice).where(ForumAdvice.booking_id == booking_id))
+        return AdviceGiven(row.advice, list(row.services or ()), NextStep(row.next_step)) if row else None
+
+
+async def my_bookings(database: Database, requester: Requester, clock: Clock = SystemClock()) -> list[MyBooking]:
+    person = requester.person
+    if person is None or person.school_id is None:
+        return []
+    async with unit(database) as session:
+        target = Target(RecordKind.FORUM_BOOKING, school_id=person.school_id, owner_person_id=person.id)
+        await require(session, requester, Action.VIEW_FORUM_AGENDA, target, f"school:{person.school_id}")
+        found: list[MyBooking] = []
+        for booking, meeting in await store.bookings_of_school(session, person.school_id, clock.now()):
+            if not requester.decide(Action.CHANGE_FORUM_BOOKING, booking.target).allowed:
+                continue
+            position = (
+                await store.waiting_position(session, booking) if booking.status is BookingStatus.WAITING else None
+            )
+            referral = await referrals.load(session, booking.referral_id)
+            found.append(MyBooking(booking, meeting, position, referral.reference if referral else None))
+        return found
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def need_of(referral: Referral) -> str:
+    values = referral.values
+    need = values.get("primary_need")
+    if isinstance(need, str) and need in NEEDS:
+        return NEEDS[need]
+    sen = values.get("sen_status")
+    return SEN.get(sen, "Not given") if isinstance(sen, str) else "Not given"
+
+
+async def _case(
+    session: AsyncSession, booking_id: int, referral: Referral, sharing: Sharing, question: str, reader: Reader
+) -> AgendaCase:
+    school = await get_school(session, referral.school_id)
+    name = None
+    if shows_name(sharing, reader) and referral.pupil_id is not None:
+        pupil = await get_pupil(session, referral.pupil_id)
+        name = pupil.display_name if pupil is not None and not pupil.erased else None
+    return AgendaCase(
+        booking_id=booking_id,
+        referral_id=referral.id,
+        school=school.name if school else "A partnership school",
+        year_group=referral.year_group,
+        need=need_of(referral),
+        question=question,
+        sharing=sharing,
+        pupil_name=name,
+        reference=referral.reference if shows_name(sharing, reader) else None,
+    )
+
+
+async def build_agenda(session: AsyncSession, meeting: Meeting, reader: Reader) -> Agenda:
+    """The agenda without an access check (the agenda job's, and `agenda`'s after its check)."""
+    cases: list[AgendaCase] = []
+    if meeting.kind is MeetingKind.FORUM:
+        for booking in await store.bookings_on(session, meeting.id, (BookingStatus.BOOKED, BookingStatus.DISCUSSED)):
+            referral = await referrals.load(session, booking.referral_id)
+            if referral is not None:
+                cases.append(
+                    await _case(session, booking.id, referral, booking.sharing, booking.question or "", reader)
+                )
+    else:
+        for referral in await core_group_referrals(session, meeting):
+            support = str(referral.values.get("requested_support") or "").replace("_", " ")
+            question = f"Decision on: {support}" if support else "Decision on the referral"
+            cases.append(await _case(session, 0, referral, Sharing.NAMED, question, reader))
+    return Agenda(meeting, reader, cases)
+
+
+async def core_group_referrals(session: AsyncSession, meeting: Meeting) -> list[Referral]:
+    """The referrals listed for decision at this Core Group (by its UK date), oldest first."""
+    ids = await session.scalars(
+        select(ReferralRow.id)
+        .where(
+            ReferralRow.status == ReferralStatus.LISTED_FOR_CORE_GROUP.value,
+            ReferralRow.core_group_on == meeting.day,
+        )
+        .order_by(ReferralRow.submitted_at, ReferralRow.id)
+    )
+    found = [await referrals.load(session, referral_id) for referral_id in list(ids)]
+    return [referral for referral in found if referral is not None]
+
+
+async def agenda(
+    database: Database, requester: Requester, meeting_id: int, reader: Reader = Reader.PARTNERSHIP
+) -> Agenda:
+    """A meeting's agenda for the Partnership team (`VIEW_FORUM_AGENDA` on the whole forum)."""
+    async with unit(database) as session:
+        meeting = await store.get_meeting(session, meeting_id)
+        if meeting is None:
+            raise ForumError("I can't find that meeting.")
+        await require(session, requester, Action.VIEW_FORUM_AGENDA, Target(RecordKind.FORUM), f"meeting:{meeting.id}")
+        built = await build_agenda(session, meeting, reader)
+        await audit(
+            session,
+            requester,
+            AuditAction.VIEWED,
+            "forum_meeting",
+            meeting.id,
+            kind=reader.value,
+            count=len(built.cases),
+        )
+        return built
+    raise AssertionError("unreachable")  # pragma: no cover
