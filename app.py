@@ -22,7 +22,7 @@ from core.logs import log_event
 from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate_for
-from dialogs import people
+from dialogs import people, safeguarding
 from domain.notifier import Notifier
 from domain.scheduler import Scheduler
 from knowledge import KnowledgeBase
@@ -31,7 +31,7 @@ log = logging.getLogger("lncip.app")
 
 # The product's features, one line each: `help`, the Teams command menu (manifest/build.py),
 # the notifier's renderers and the scheduler's jobs all come from these registrations.
-FEATURES: tuple[Callable[[Database], Feature], ...] = (people.feature,)
+FEATURES: tuple[Callable[[Database], Feature], ...] = (people.feature, safeguarding.feature)
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier", Notifier)

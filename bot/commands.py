@@ -38,7 +38,7 @@ class CommandRouter:
 
     def register(self, command: Command) -> None:
         for word in (command.name, *command.aliases):
-            key = word.lower()
+            key = " ".join(word.lower().split())  # an alias may be a phrase: "open concerns"
             if key in self._by_word:
                 raise ValueError(f"command word {word!r} is registered twice")
             self._by_word[key] = command
@@ -49,6 +49,9 @@ class CommandRouter:
 
         "help" is a command; "Help! a year 10 is refusing school" is a question, so a word
         followed by more text is a command only for commands that take arguments."""
+        phrase = " ".join(message.lower().strip(" /!.?,:").split())
+        if " " in phrase and phrase in self._by_word:  # a whole phrase alias, e.g. "open concerns"
+            return self._by_word[phrase], ""
         word, _, rest = message.strip().partition(" ")
         command = self._by_word.get(word.lower().strip("/!.?,:"))
         if command is None or (rest.strip() and not command.takes_args):

@@ -34,7 +34,7 @@ from bot.proactive import address_from_activity
 from bot.qa_cards import render_reply, render_welcome
 from bot.storage import DatabaseConversationState
 from bot.texts import text
-from bot.turn import LOG_KEY, PERSON_KEY, Turn, log_outcome, person_of
+from bot.turn import CLOCK_KEY, LOG_KEY, PERSON_KEY, Turn, log_outcome, person_of
 from core.clock import Clock, SystemClock
 from core.logs import log_event, new_correlation_id
 from core.settings import Settings
@@ -147,6 +147,7 @@ class LncipBot(ActivityHandler):
                         skip_if_unchanged=activity.type == ActivityTypes.message,
                     )
         turn_context.turn_state[PERSON_KEY] = person
+        turn_context.turn_state[CLOCK_KEY] = self.clock
         return person
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:

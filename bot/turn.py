@@ -9,6 +9,7 @@ from botbuilder.dialogs import DialogContext
 
 from bot.activities import card_activity
 from bot.cards import RenderedCard
+from core.clock import Clock, SystemClock
 from domain.access import Actor
 from domain.directory.model import PersonRecord
 
@@ -32,6 +33,7 @@ class Turn:
 
 
 PERSON_KEY = "lncip.person"
+CLOCK_KEY = "lncip.clock"  # the app's one clock, for the features' services
 LOG_KEY = "lncip.log"  # the fields of this turn's one log line, written when the turn ends
 
 
@@ -46,3 +48,9 @@ def person_of(context: TurnContext) -> PersonRecord | None:
     """The directory person the handler resolved for this turn (None: not in the directory)."""
     person = context.turn_state.get(PERSON_KEY)
     return person if isinstance(person, PersonRecord) else None
+
+
+def clock_of(context: TurnContext) -> Clock:
+    """The app's clock (a `ManualClock` in tests), as the handler put it on the turn."""
+    clock: Clock | None = context.turn_state.get(CLOCK_KEY)
+    return clock if clock is not None else SystemClock()

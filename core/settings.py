@@ -44,6 +44,8 @@ class Settings:
     retention_days: int = 2190
     demo_user_aad_id: str = ""  # demo data only: who becomes Partnership admin
     local_mode_on_network: bool = False  # LOCAL_MODE_ON_NETWORK=i-understand
+    # The safeguarding ladder: minutes each rung waits for an acknowledgement (domain.md §3.3).
+    safeguarding_escalate_after_minutes: int = 10
 
     def __post_init__(self) -> None:
         # Tenant ids compare as GUIDs, whatever their case or braces (also when built in code).
@@ -213,6 +215,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         retention_days=_int(env, "RETENTION_DAYS", 2190, 30, 36500),
         demo_user_aad_id=env.get("DEMO_USER_AAD_ID", "").strip(),
         local_mode_on_network=bool(on_network),
+        safeguarding_escalate_after_minutes=_int(env, "SAFEGUARDING_ESCALATE_AFTER_MINUTES", 10, 1, 240),
     )
 
 
