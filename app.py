@@ -23,7 +23,7 @@ from core.logs import log_event
 from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate_for
-from dialogs import attendance, forum, people, referrals
+from dialogs import attendance, forum, people, referrals, safeguarding
 from domain.notifier import Notifier
 from domain.scheduler import Scheduler
 from knowledge import KnowledgeBase
@@ -37,6 +37,7 @@ FEATURES: tuple[FeatureFactory, ...] = (
     attendance.feature,
     referrals.feature,
     forum.feature,
+    safeguarding.feature,
 )
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)

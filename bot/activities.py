@@ -68,10 +68,13 @@ def card_activity(card: dict[str, Any], summary: str | None = None) -> Activity:
 
 
 def message_activity(card: dict[str, Any], text: str, alert: bool) -> Activity:
-    """One message: the card as an Adaptive Card attachment, the text, and the feed alert."""
+    """One message: the card as an Adaptive Card attachment, the text, and the feed alert. With a
+    card, the text is also the activity's `summary`, which Teams shows in the notification and
+    the chat list instead of the card (a safeguarding alert's preview says only "please open")."""
     return Activity(
         type=ActivityTypes.message,
         text=text or None,
+        summary=(text or None) if card else None,
         attachments=[SharedAttachment(content_type=ADAPTIVE_CARD, content=card)] if card else None,
         channel_data={"notification": {"alert": True}} if alert else None,
     )

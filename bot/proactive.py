@@ -54,14 +54,26 @@ class BotFrameworkSender:
         self.clock = clock or SystemClock()
 
     async def send(self, address: ConversationAddress, card: dict[str, Any], text: str, alert: bool) -> SendResult:
-        activity = message_activity(card, text, alert)
+        """Post a new message; the result carries the id Teams gave it."""
+        return await self._in_conversation(address, message_activity(card, text, alert), None)
+
+    async def update(
+        self, address: ConversationAddress, activity_id: str, card: dict[str, Any], text: str
+    ) -> SendResult:
+        """Replace the message `activity_id` (one this bot sent into that chat) in place."""
+        return await self._in_conversation(address, message_activity(card, text, False), activity_id)
+
+    async def _in_conversation(
+        self, address: ConversationAddress, activity: Activity, replacing: str | None
+    ) -> SendResult:
         # The failure is caught inside the turn: otherwise an adapter `on_turn_error` handler
         # would swallow it (and try to apologise into the very chat that failed).
         failures: list[Exception] = []
         delivered = False
+        sent_id: str | None = None
 
         async def post(context: TurnContext) -> None:
-            nonlocal delivered
+            nonlocal delivered, sent_id
             client = context.turn_state.get(self.adapter.BOT_CONNECTOR_CLIENT_KEY)
             if client is not None:
                 # The client is kept for the next proactive send to this service URL, but never
@@ -73,7 +85,13 @@ class BotFrameworkSender:
             # /activities instead of a "reply" to a made-up id.
             context.activity.id = None
             try:
-                await context.send_activity(activity)
+                if replacing is not None:
+                    activity.id = replacing
+                    await context.update_activity(activity)
+                    sent_id = replacing
+                else:
+                    response = await context.send_activity(activity)
+                    sent_id = getattr(response, "id", None)
                 delivered = True
             except Exception as error:
                 failures.append(error)
@@ -90,7 +108,7 @@ class BotFrameworkSender:
             return self._from_error(failures[0])
         if not delivered:  # a middleware ended the turn before our callback ran
             return SendResult(NO_RESPONSE, None, "not_sent")
-        return SendResult(200)
+        return SendResult(200, activity_id=sent_id)
 
     def _from_error(self, error: Exception) -> SendResult:
         if isinstance(error, HttpOperationError):

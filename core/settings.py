@@ -48,6 +48,8 @@ class Settings:
     attendance_digest_time: time = time(10, 0)  # London time, school days
     attendance_unmarked_am_time: time = time(9, 40)  # pupils still unmarked are flagged to the register taker
     attendance_unmarked_pm_time: time = time(13, 40)
+    # The safeguarding ladder: minutes each rung waits for an acknowledgement (domain.md §3.3).
+    safeguarding_escalate_after_minutes: int = 10
 
     def __post_init__(self) -> None:
         # Tenant ids compare as GUIDs, whatever their case or braces (also when built in code).
@@ -229,6 +231,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         attendance_digest_time=_time(env, "ATTENDANCE_DIGEST_TIME", time(10, 0)),
         attendance_unmarked_am_time=_time(env, "ATTENDANCE_UNMARKED_AM_TIME", time(9, 40)),
         attendance_unmarked_pm_time=_time(env, "ATTENDANCE_UNMARKED_PM_TIME", time(13, 40)),
+        safeguarding_escalate_after_minutes=_int(env, "SAFEGUARDING_ESCALATE_AFTER_MINUTES", 10, 1, 240),
     )
 
 

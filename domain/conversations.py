@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from db.engine import Database, DatabaseOrSession, unit_of_work
 from db.models.proactive import ConversationRef
+from domain.outbox import requeue_waiting_for
 
 PERSONAL = "personal"
 GROUP_CHAT = "groupChat"
@@ -86,7 +87,8 @@ async def remember(
     *,
     skip_if_unchanged: bool = False,
 ) -> int:
-    """Insert or refresh the address (clearing any staleness); returns its row id.
+    """Insert or refresh the address (clearing any staleness); returns its row id. A person's 1:1
+    chat stored or refreshed here makes due again the notices held for it (`domain.outbox`).
 
     A `person_id` of None keeps the person already linked, if any. With `skip_if_unchanged`,
     an address this process wrote with the same values less than `REFRESH_AFTER` ago is not
@@ -122,6 +124,9 @@ async def remember(
     async with unit_of_work(db) as session:
         upsert = _UPSERT[session.get_bind().dialect.name, person_id is None]
         address_id = int((await session.execute(upsert, {f"b_{k}": v for k, v in values.items()})).scalar_one())
+        if person_id is not None and address.conversation_type == PERSONAL:
+            # Alerts that found no chat with this person wait for one (`outbox.hold_for_a_chat`).
+            await requeue_waiting_for(session, person_id, now)
     if isinstance(db, Database):
         # A stale mark made while we wrote may be newer than our write: then remember nothing.
         if _marks == marks_before:

@@ -11,6 +11,10 @@ per kind (`bot.notices.NoticeRenderers`), which turns the notice into a card whe
 reading the records it names as they are at that moment. A renderer answers None when its
 record is gone (erased, withdrawn): the notice is then cancelled, not sent.
 
+A notice whose payload names another notice's key under `updates` (`Notice.update_of`) does
+not post a new message: it replaces the message that notice became, in place, in the same
+chat (e.g. "acknowledged by ... at ..." on every safeguarding alert that went out).
+
 Nothing here does I/O.
 """
 
@@ -28,6 +32,7 @@ MAX_KEY_CHARS = 200
 _KIND = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 MAX_KIND_CHARS = 60
 _KEY = re.compile(r"[!-~]+")  # printable ASCII, no spaces: a key, not a sentence
+UPDATES = "updates"  # the payload key naming the notice whose message this one replaces
 # Payload keys that name pupils: their ids join `pupil_ids` without being listed twice.
 PUPIL_ID_KEYS = ("pupil_id", "pupil_ids")
 
@@ -72,6 +77,15 @@ class Notice:
         object.__setattr__(self, "encoded", encoded)
         object.__setattr__(self, "pupil_ids", _pupils(self.pupil_ids, payload))
         object.__setattr__(self, "alert", bool(self.alert))
+        updates = payload.get(UPDATES)
+        if UPDATES in payload and not (isinstance(updates, str) and _KEY.fullmatch(updates)):
+            raise NoticeError(f"'{UPDATES}' in a payload is the key of the notice to update")
+
+    @property
+    def update_of(self) -> str | None:
+        """The key of the notice (to the same recipient) whose message this one replaces."""
+        value = self.payload.get(UPDATES)
+        return value if isinstance(value, str) else None
 
 
 def check_kind(kind: str) -> str:

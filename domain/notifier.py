@@ -17,7 +17,13 @@ rate limits, and records every attempt and outcome:
   exponential backoff with jitter; after `max_attempts` tries the notification is failed.
 - 403, 404 (app removed, chat blocked or gone), or `stale_after_timeouts` timeouts in a row:
   the address is marked stale and the notification is undeliverable.
-- No usable address (person never talked to the bot, or stale): undeliverable, at once.
+- No usable address (person never talked to the bot, or stale): undeliverable, at once. Kinds
+  held for a chat (`outbox.hold_for_a_chat`) are due again when the person's chat is stored.
+
+A sent message's activity id is stored with its row. A notice that updates another
+(`Notice.update_of`) replaces that message in place through `Sender.update`: it waits while
+the other is still on its way, and is cancelled (`nothing_to_update`) when the other never
+went out. See `domain.outbox` for the duplicate window that at-least-once delivery leaves.
 
 The rows, their claims and leases are `domain.outbox`'s; a batch hands back the rows its
 lease no longer covers rather than race another instance for them. Logs name a notice's
@@ -33,7 +39,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -43,14 +49,15 @@ from db.engine import Database, DatabaseOrSession, unit_of_work
 from domain import outbox
 from domain.conversations import MAX_MESSAGE_BYTES, ConversationAddress, address_by_id, mark_stale, personal_address_for
 from domain.notices import Notice, Render, RenderedMessage, UnknownNoticeKind
-from domain.outbox import Attempt, ClaimedNotification, Delivery, NotificationStatus
+from domain.outbox import NO_CONVERSATION, Attempt, ClaimedNotification, Delivery, NotificationStatus
 from domain.rate_limit import RateLimiter, Sleep
 
 logger = logging.getLogger(__name__)
 
 NO_RESPONSE = 0  # SendResult.status when no HTTP response came back.
 TIMEOUT = "timeout"
-NO_CONVERSATION = "no_conversation"
+NOTHING_TO_UPDATE = "nothing_to_update"
+UPDATE_WAIT = timedelta(seconds=5)  # an update whose message is still on its way looks again after this
 NO_RENDERER = "no_renderer"
 RECORD_GONE = "record_gone"
 RENDER_FAILED = "render_failed"
@@ -64,6 +71,7 @@ class SendResult:
     status: int
     retry_after: float | None = None
     error_code: str | None = None
+    activity_id: str | None = None  # the id Teams gave the message it stored
 
     @property
     def ok(self) -> bool:
@@ -74,6 +82,10 @@ class Sender(Protocol):
     """Posts one message into one conversation (the Bot Framework edge implements it)."""
 
     async def send(self, address: ConversationAddress, card: dict[str, Any], text: str, alert: bool) -> SendResult: ...
+
+    async def update(
+        self, address: ConversationAddress, activity_id: str, card: dict[str, Any], text: str
+    ) -> SendResult: ...
 
 
 @dataclass(frozen=True)
@@ -181,7 +193,21 @@ class Notifier:
 
     async def _deliver(self, job: ClaimedNotification) -> bool:
         """Try one claimed notification once; False if it was put back untried."""
-        address = await _address_for(self.db, job.person_id, job.address_id)
+        replacing: str | None = None
+        if job.notice.update_of is not None:
+            original = await outbox.sent_message(
+                self.db, job.notice.update_of, person_id=job.person_id, address_id=job.address_id
+            )
+            if original is not None and original.status in outbox.WAITING:
+                await outbox.release(self.db, [job], self.clock.now() + UPDATE_WAIT)
+                return False
+            if original is None or original.status != NotificationStatus.SENT or original.activity_id is None:
+                await self._finish(job, None, None, NotificationStatus.CANCELLED, NOTHING_TO_UPDATE, 0)
+                return True
+            address = await address_by_id(self.db, original.address_id) if original.address_id else None
+            replacing = original.activity_id
+        else:
+            address = await _address_for(self.db, job.person_id, job.address_id)
         if address is None:
             await self._finish(job, None, None, NotificationStatus.UNDELIVERABLE, NO_CONVERSATION, 0)
             return True
@@ -212,9 +238,13 @@ class Notifier:
             return True
         await self.limiter.acquire(conversation, address.tenant_id)
         try:
-            result = await asyncio.wait_for(
-                self.sender.send(address, message.card, message.text, job.notice.alert), self.send_timeout
-            )
+            if replacing is not None:
+                sending = self.sender.update(address, replacing, message.card, message.text)
+            else:
+                sending = self.sender.send(address, message.card, message.text, job.notice.alert)
+            result = await asyncio.wait_for(sending, self.send_timeout)
+            if replacing is not None and result.ok:
+                result = replace(result, activity_id=replacing)
         except TimeoutError:
             result = SendResult(NO_RESPONSE, None, TIMEOUT)
         except Exception as error:
@@ -231,7 +261,7 @@ class Notifier:
         retryable = result.status in self.policy.retry_statuses or result.status == NO_RESPONSE
         timeouts = 1 + sum(1 for _ in itertools.takewhile(lambda error: error == TIMEOUT, job.recent_errors))
         if result.ok:
-            await self._finish(job, address, result, NotificationStatus.SENT, None, duration_ms)
+            await self._finish(job, address, result, NotificationStatus.SENT, None, duration_ms, result.activity_id)
         elif result.status in self.policy.gone_statuses or (
             result.error_code == TIMEOUT and timeouts >= self.policy.stale_after_timeouts
         ):
@@ -268,6 +298,8 @@ class Notifier:
         status: NotificationStatus,
         error: str | None,
         duration_ms: int,
+        activity_id: str | None = None,
+        *,
         next_attempt_at: datetime | None = None,
     ) -> None:
         """Record the attempt (if one was made) and the notification's new state, and log it."""
@@ -276,7 +308,14 @@ class Notifier:
             status_code = None if result.status == NO_RESPONSE else result.status
             attempt = Attempt(address.address_id if address else None, status_code, result.error_code, duration_ms)
         kept_claim = await outbox.finish(
-            self.db, job, status, self.clock.now(), attempt=attempt, error=error, next_attempt_at=next_attempt_at
+            self.db,
+            job,
+            status,
+            self.clock.now(),
+            attempt=attempt,
+            error=error,
+            next_attempt_at=next_attempt_at,
+            activity_id=activity_id,
         )
         log_event(
             logger,

@@ -14,12 +14,28 @@ Claiming: PostgreSQL selects due rows `FOR UPDATE SKIP LOCKED`; SQLite (one writ
 claims with one conditional UPDATE. A claim carries a token and a lease; a row whose lease
 ran out (its instance died mid-send) is due again, so delivery is at least once. Every later
 write names the token, so an instance that lost its claim changes nothing.
+
+The duplicate window. The claim is committed before the send (status `sending`, a token, a
+lease), and the moment the connector answers 2xx the row is marked sent with the message's
+activity id in one short write (`finish`, before anything else is done with the answer). What
+remains is the time between Teams storing the message and that write committing: a process
+killed (or a database lost) in that gap leaves a `sending` row whose lease runs out, and the
+message is sent again, once per such crash. The Bot Framework offers no idempotent post and no
+way to ask "did message X arrive?", so this window cannot be closed from our side; it is
+milliseconds wide, and the kill test (tests/bot/safeguarding/test_kills.py) counts what it
+lets through. A row whose send was cut off before Teams answered is simply sent again (not a
+duplicate: the first never arrived).
+
+Held for a chat (`hold_for_a_chat`, `requeue_waiting_for`): a notice that found its person
+with no chat with the bot is stored undeliverable at once. For kinds that say so (a
+safeguarding alert), the row waits: when the person's chat is first stored or refreshed, the
+rows still wanted (the kind's own check, e.g. the concern is not yet acknowledged) are due again.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import Database
 from db.models.proactive import DeliveryAttempt, Notification, NotificationPupil
-from domain.notices import Notice
+from domain.notices import JsonValue, Notice
 
 
 class NotificationStatus(StrEnum):
@@ -46,6 +62,43 @@ class NotificationStatus(StrEnum):
 # Not sent yet, and still meant to be.
 WAITING = (NotificationStatus.PENDING, NotificationStatus.RETRYING, NotificationStatus.SENDING)
 ERASED = "erased"  # last_error of a notification cancelled because a pupil it named was erased
+NO_CONVERSATION = "no_conversation"  # last_error of a row stored undeliverable: no chat with the bot
+HELD_FOR = timedelta(days=7)  # how long an undeliverable row may wait for its person's chat
+
+# Whether a held row is still wanted: (session, its payload) -> bool.
+StillWanted = Callable[[AsyncSession, Mapping[str, JsonValue]], Awaitable[bool]]
+_HELD_FOR_A_CHAT: dict[str, StillWanted] = {}
+
+
+def hold_for_a_chat(kind: str, still_wanted: StillWanted) -> None:
+    """Rows of `kind` stored undeliverable for want of a chat are sent when the person opens one,
+    if `still_wanted` says so then (a domain registers this once, at import)."""
+    _HELD_FOR_A_CHAT[kind] = still_wanted
+
+
+async def requeue_waiting_for(session: AsyncSession, person_id: int, now: datetime) -> list[int]:
+    """In the caller's session (the one storing the person's chat): make due again every row to
+    `person_id` held for a chat that is still wanted; returns their ids."""
+    if not _HELD_FOR_A_CHAT:
+        return []
+    rows = await session.execute(
+        select(Notification.id, Notification.kind, Notification.payload).where(
+            Notification.person_id == person_id,
+            Notification.status == NotificationStatus.UNDELIVERABLE,
+            Notification.last_error == NO_CONVERSATION,
+            Notification.kind.in_(sorted(_HELD_FOR_A_CHAT)),
+            Notification.created_at >= now - HELD_FOR,
+        )
+    )
+    wanted = [row.id for row in rows if await _HELD_FOR_A_CHAT[row.kind](session, row.payload)]
+    if wanted:
+        await session.execute(
+            update(Notification)
+            .where(Notification.id.in_(wanted), Notification.status == NotificationStatus.UNDELIVERABLE)
+            .values(status=NotificationStatus.PENDING, next_attempt_at=now, updated_at=now, last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+    return wanted
 
 
 @dataclass(frozen=True)
@@ -58,6 +111,18 @@ class Delivery:
     last_status_code: int | None
     last_error: str | None
     sent_at: datetime | None
+    activity_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What became of a notice to one recipient: its status and, once sent, the message's id
+    and the chat it went to."""
+
+    notification_id: int
+    status: NotificationStatus
+    activity_id: str | None
+    address_id: int | None
 
 
 @dataclass
@@ -181,8 +246,24 @@ async def delivery(db: Database, notification_id: int) -> Delivery:
         if row is None:
             raise LookupError(f"no notification {notification_id}")
         return Delivery(
-            row.id, NotificationStatus(row.status), row.attempts, row.last_status_code, row.last_error, row.sent_at
+            row.id,
+            NotificationStatus(row.status),
+            row.attempts,
+            row.last_status_code,
+            row.last_error,
+            row.sent_at,
+            row.activity_id,
         )
+
+
+async def sent_message(db: Database, key: str, *, person_id: int | None, address_id: int | None) -> SentMessage | None:
+    """The notice stored under `key` for this recipient (the one a `Notice.update_of` names)."""
+    stored = idempotency_key(key, person_id=person_id, address_id=address_id)
+    async with db.session() as session:
+        row = await session.scalar(select(Notification).where(Notification.idempotency_key == stored))
+        if row is None:
+            return None
+        return SentMessage(row.id, NotificationStatus(row.status), row.activity_id, row.sent_address_id)
 
 
 def _due_at(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
@@ -312,11 +393,33 @@ async def finish(
     attempt: Attempt | None,
     error: str | None,
     next_attempt_at: datetime | None = None,
+    activity_id: str | None = None,
 ) -> bool:
-    """Record the attempt (if one was made) and the notification's new state, ending the
-    claim. False if the claim was lost meanwhile: the attempt is still recorded, but the
-    row is left to the instance that holds it now."""
+    """Record the notification's new state (with the sent message's `activity_id` and the chat it
+    went to) and the attempt (if one was made), ending the claim. False if the claim was lost
+    meanwhile: the attempt is still recorded, but the row is left to the instance that holds it
+    now. The row's state is written first, in the same short transaction: see "The duplicate
+    window" above."""
+    sent = status == NotificationStatus.SENT
     async with db.session() as session:
+        changed = await session.execute(
+            update(Notification)
+            .where(Notification.id == job.id, Notification.claim_token == job.token)
+            .values(
+                status=status,
+                attempts=job.attempts + (1 if attempt is not None else 0),
+                next_attempt_at=next_attempt_at,
+                claim_token=None,
+                claimed_until=None,
+                updated_at=now,
+                sent_at=now if sent else None,
+                last_status_code=attempt.status_code if attempt is not None else None,
+                last_error=error[:100] if error else None,
+                activity_id=activity_id[:200] if sent and activity_id else None,
+                sent_address_id=attempt.address_id if sent and attempt is not None else None,
+            )
+            .execution_options(synchronize_session=False)
+        )
         if attempt is not None:
             session.add(
                 DeliveryAttempt(
@@ -329,20 +432,4 @@ async def finish(
                     duration_ms=attempt.duration_ms,
                 )
             )
-        changed = await session.execute(
-            update(Notification)
-            .where(Notification.id == job.id, Notification.claim_token == job.token)
-            .values(
-                status=status,
-                attempts=job.attempts + (1 if attempt is not None else 0),
-                next_attempt_at=next_attempt_at,
-                claim_token=None,
-                claimed_until=None,
-                updated_at=now,
-                sent_at=now if status == NotificationStatus.SENT else None,
-                last_status_code=attempt.status_code if attempt is not None else None,
-                last_error=error[:100] if error else None,
-            )
-            .execution_options(synchronize_session=False)
-        )
     return bool(changed.rowcount)  # type: ignore[attr-defined]

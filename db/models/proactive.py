@@ -95,6 +95,10 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(String(100))
+    # The message Teams made of it (its activity id) and the chat it went to, once sent: a
+    # later notice naming this one (`Notice.update_of`) replaces that message in place.
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    sent_address_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class NotificationPupil(Base):

@@ -63,19 +63,22 @@ async def follow_deliveries(database: Database, clock: Clock, ladders: Ladders =
                 continue
             now = clock.now()
             entries = await queries.chronology(session, concern_id)
-            known = {e.notification_id for e in entries if e.kind in (EntryKind.DELIVERED, EntryKind.UNDELIVERABLE)}
+            # An alert held for a chat may be delivered after its 'undeliverable' entry.
+            known = {
+                (e.notification_id, e.kind) for e in entries if e.kind in (EntryKind.DELIVERED, EntryKind.UNDELIVERABLE)
+            }
             sent = [e for e in entries if e.kind is EntryKind.NOTIFIED and e.notification_id is not None]
             states = await queries.deliveries(session, [e.notification_id for e in sent if e.notification_id])
             for entry in sent:
                 assert entry.notification_id is not None
                 status, sent_at, error = states.get(entry.notification_id, ("pending", None, None))
-                if entry.notification_id in known:
-                    continue
                 if status == NotificationStatus.SENT:
                     kind, reason, at = EntryKind.DELIVERED, None, sent_at or now
                 elif status in UNREACHED:
                     kind, reason, at = EntryKind.UNDELIVERABLE, error, now
                 else:
+                    continue
+                if (entry.notification_id, kind) in known:
                     continue
                 await add_entry(
                     session,

@@ -7,6 +7,9 @@
                └─ nobody can (no chat, or nobody) ───> climb(n+1) at once, saying why
     climb(n):  rung n-1 -> n once (a compare-and-set on the concern), then reach(n)
 
+An alert that found no chat with its person is held for one (`outbox.hold_for_a_chat`): when
+they first talk to the bot it is sent, if the concern is still not acknowledged.
+
 The compare-and-set makes a rung happen once, however often its one-off runs (a restart
 between the due time and the run, two instances, the follower and the timer together); the
 notice keys make each alert queued once even so.
@@ -14,6 +17,7 @@ notice keys make each alert queued once even so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -24,12 +28,13 @@ from db.models.safeguarding import SafeguardingConcern, SafeguardingEntry
 from domain.audit import AuditAction, record_audit
 from domain.directory.model import PersonRecord
 from domain.directory.queries import list_people
+from domain.notices import JsonValue
 from domain.notifier import queue_notice
-from domain.outbox import NotificationStatus
+from domain.outbox import NotificationStatus, hold_for_a_chat
 from domain.roles import Role
 from domain.safeguarding import notices
 from domain.safeguarding.model import Concern, EntryKind, Ladder, Post, Reason, Status, rung_key
-from domain.safeguarding.queries import deliveries
+from domain.safeguarding.queries import deliveries, get_concern
 from domain.scheduler import schedule_once
 
 ESCALATE = "safeguarding.escalate"  # the scheduler's job name for rung one-offs
@@ -189,3 +194,13 @@ async def _tell_reporter(
         notification_id=notification_id,
         reason=rung.advice.value if rung.advice else "escalated",
     )
+
+
+async def _alert_still_wanted(session: AsyncSession, payload: Mapping[str, JsonValue]) -> bool:
+    """An alert that found no chat is sent when the person opens one, while the concern is open."""
+    concern_id = payload.get("concern_id")
+    concern = await get_concern(session, concern_id) if isinstance(concern_id, int) else None
+    return concern is not None and concern.status is Status.RAISED
+
+
+hold_for_a_chat(notices.ALERT, _alert_still_wanted)

@@ -34,7 +34,7 @@ async def test_a_card_and_text_arrive_without_a_token_in_local_mode(
 ) -> None:
     sender = BotFrameworkSender(adapter, "")
     result = await sender.send(address_at(connector.url), CARD, "A forum has been booked", alert=True)
-    assert result == SendResult(200)
+    assert result == SendResult(200, activity_id="sent-1")
     [sent] = await connector.wait_for(1)
     assert sent.conversation_id == "a:chat-1"
     assert sent.text == "A forum has been booked"

@@ -1,0 +1,108 @@
+"""The safeguarding cards: "call 999 now", the urgent alert (and its acknowledged form), the
+reporter's status card and the open concerns list. Times are shown in UK time.
+
+The alert's plain text (its notification preview, `fallbackText` and the activity's summary)
+is only ever `PREVIEW`: the detail is on the card, for the person it was sent to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.cards import RenderedCard, render_card
+from domain.safeguarding.model import Advice, Concern, Subject
+from domain.safeguarding.notices import PREVIEW
+from domain.safeguarding.status import ConcernStatus
+from domain.safeguarding.summaries import AlertDetail
+
+ACKNOWLEDGE = "safeguarding.acknowledge"
+NOTE = "safeguarding.note"
+UK = ZoneInfo("Europe/London")
+DELIVERY = {
+    "pending": "sent",
+    "sending": "sent",
+    "retrying": "sent, trying again",
+    "sent": "delivered",
+    "undeliverable": "could not be reached in Teams",
+    "failed": "could not be reached in Teams",
+    "cancelled": "not sent",
+}
+ADVICE = {
+    Advice.PHONE_SCHOOL.value: "No one at the school has acknowledged it yet: please phone the school now.",
+    Advice.CONTACT_LADO.value: "No one has acknowledged it yet: please phone the headteacher or the Partnership "
+    "Director now, and the LADO if you cannot reach them.",
+}
+SOCIAL_CARE = " Where the child is at risk, contact children's social care directly."
+
+
+def when(at: datetime | None) -> str:
+    return at.astimezone(UK).strftime("%H:%M on %d %b") if at else ""
+
+
+def call_999_card() -> RenderedCard:
+    return render_card("safeguarding/call_999.json.j2")
+
+
+def _about(detail: AlertDetail) -> str:
+    concern = detail.concern
+    if concern.subject is Subject.PUPIL:
+        year = f", year {detail.year_group}" if detail.year_group else ""
+        return f"{detail.pupil or 'a pupil'}{year}"
+    return "the headteacher" if concern.subject is Subject.HEADTEACHER else "an adult at the school"
+
+
+def alert_card(detail: AlertDetail, rung: int) -> RenderedCard:
+    """The alert as its recipient sees it; once acknowledged, without buttons and saying by whom."""
+    concern = detail.concern
+    return render_card(
+        "safeguarding/alert.json.j2",
+        lambda _card: PREVIEW,
+        concern_id=concern.id,
+        rung=rung,
+        about=_about(detail),
+        school=detail.school,
+        reporter=detail.reporter,
+        raised_at=when(concern.raised_at),
+        immediate_danger=concern.immediate_danger,
+        called_999=concern.called_999,
+        account=concern.account or "",
+        actions=concern.actions_taken or "",
+        acknowledged=detail.acknowledged_by is not None,
+        acknowledged_by=detail.acknowledged_by or "",
+        acknowledged_at=when(detail.acknowledged_at),
+        acknowledge_verb=ACKNOWLEDGE,
+        note_verb=NOTE,
+    )
+
+
+def status_card(status: ConcernStatus, advice: str | None = None, social_care: bool = False) -> RenderedCard:
+    alerts = [
+        {"name": f"{a.name} (step {a.rung})", "state": DELIVERY.get(a.delivery, a.delivery)} for a in status.alerts
+    ]
+    escalations = [
+        f"Escalated to step {e.rung} at {when(e.at)}"
+        + (": no one could be reached in Teams" if e.reason in ("unreachable", "no_one_to_alert") else "")
+        for e in status.escalations
+    ]
+    said = ADVICE.get(advice or "") if status.acknowledged_by is None else None
+    return render_card(
+        "safeguarding/status.json.j2",
+        raised_at=when(status.raised_at),
+        acknowledged_by=status.acknowledged_by_name,
+        acknowledged_at=when(status.acknowledged_at),
+        advice=(said + (SOCIAL_CARE if social_care else "")) if said else None,
+        alerts=alerts,
+        escalations=escalations,
+    )
+
+
+def open_concerns_card(concerns: list[Concern], schools: dict[int, str], now: datetime) -> RenderedCard:
+    lines = [
+        {
+            "id": c.id,
+            "line": f"{schools.get(c.school_id, 'a school')}, raised {when(c.raised_at)} "
+            f"({int((now - c.raised_at).total_seconds() // 60)} min ago), step {c.rung}",
+        }
+        for c in concerns
+    ]
+    return render_card("safeguarding/open_concerns.json.j2", concerns=lines)
