@@ -86,6 +86,10 @@ class Thresholds:
     min_partial_coverage: float = 0.5  # below this, an answer says it may not cover it all, unknown words or not
     rerank_score: float = 0.7  # a runner-up within this share of the top score...
     rerank_margin: float = 0.2  # ...and this much more confident answers instead
+    ahead: float = 1.4  # a top score this many times the runner-up's answers from the suggest band...
+    ahead_coverage: float = 0.4  # ...when the entry holds this much of the question
+    beats_gap: float = 0.6  # an entry this confident, holding...
+    beats_gap_coverage: float = 0.9  # ...this much of the question, answers it despite a soft gap
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,9 @@ class Policy:
         analysis = self.retriever.analyzer.analyse(question)
         scope = self.scope.detect(question, analysis)
         if scope.gaps:
+            answered_anyway = self.beats_gap(question, analysis, scope)
+            if answered_anyway is not None:
+                return answered_anyway
             return self.partly_out_of_scope(question, scope)
         glossary = self.definition(question, analysis) or self.definition_first(question)
         if glossary is not None:
@@ -160,6 +167,8 @@ class Policy:
             if best is not None and best.confidence >= self.t.answer and best.coverage >= self.t.min_coverage
             else None
         )
+        if confident is None and best is not None and self.clearly_ahead(matches, analysis):
+            confident = best
         answered = self.answer_parts(question, analysis, confident, asked)
         if answered is not None:
             return answered
@@ -168,6 +177,34 @@ class Policy:
             suggestions = tuple(m.entry for m in matches if m.confidence >= self.t.suggestion)[:3]
             return Reply("suggest", question, suggestions=suggestions, link=CONTACT_PAGE, confidence=top)
         return Reply("decline", question, link=CONTACT_PAGE, confidence=top)
+
+    def beats_gap(self, question: str, analysis: Analysis, scope: QuestionGaps) -> Reply | None:
+        """A gate never beats a confident answer: "PO - from what date?" looks like a request for a
+        date, but one entry holds every word of it (the PO runs from the date of referral). Only gaps
+        marked `yields` in gaps.yaml give way (a word like "date" the offer does use), and not to their
+        own pointers ("when is the next IF?" still says the offer has
+        no dates, then points to the dates page)."""
+        if not scope.yields:
+            return None
+        # The words the gap read as a request for something missing must be in the entry itself:
+        # "date" is in the PO entry ("from the date of referral"); "at the moment" is in none.
+        asked_for = self.content(self.retriever.analyzer.analyse(scope.asked_for))
+        if not asked_for:
+            return None
+        best = self.best(self.matches(analysis, 5))
+        if (
+            best is None
+            or best.entry.id in scope.pointers
+            or best.confidence < self.t.beats_gap
+            or best.coverage < self.t.beats_gap_coverage
+        ):
+            return None
+        # ...and so must what the gap is about: "which day of the week" is in the KS3 entry's words
+        # ("1 day a week"), but that entry gives no day.
+        gap_words = Analysis((*asked_for, *scope.topic), frozenset(), ())
+        if self.retriever.coverage(gap_words, [self.retriever.index(best.entry)]) < 1.0:
+            return None
+        return self.answer(question, best, analysis)
 
     def partly_out_of_scope(self, question: str, scope: QuestionGaps) -> Reply:
         """Decline what the offer doesn't give; answer the rest if an allowed entry fits it."""
@@ -227,6 +264,16 @@ class Policy:
         if found and self.clear(found[0]) and not scope.pointers_only and len(set(self.content(rest))) >= 2:
             return found[0]
         return None
+
+    def clearly_ahead(self, matches: Sequence[Match], analysis: Analysis) -> bool:
+        """One entry well ahead of the rest answers, rather than a "Did you mean…" whose first choice
+        is that entry anyway ("does a yr7 still come back to us part of the week" is the KS3 offer,
+        in words the entries do not use)."""
+        if len(matches) < 2 or matches[0].confidence < self.t.suggest or matches[0].coverage < self.t.ahead_coverage:
+            return False
+        if analysis.unknown_words:
+            return False  # a word the offer never uses may be the point of the question
+        return matches[0].score >= self.t.ahead * matches[1].score
 
     def clear(self, match: Match) -> bool:
         """Confident, and the entry has (nearly) all of what was asked."""
