@@ -87,7 +87,7 @@ class Thresholds:
     rerank_score: float = 0.7  # a runner-up within this share of the top score...
     rerank_margin: float = 0.2  # ...and this much more confident answers instead
     ahead: float = 1.4  # a top score this many times the runner-up's answers from the suggest band...
-    ahead_coverage: float = 0.4  # ...when the entry holds this much of the question
+    ahead_coverage: float = 0.35  # ...when the entry holds this much of the question
     beats_gap: float = 0.6  # an entry this confident, holding...
     beats_gap_coverage: float = 0.9  # ...this much of the question, answers it despite a soft gap
 
@@ -204,7 +204,10 @@ class Policy:
         gap_words = Analysis((*asked_for, *scope.topic), frozenset(), ())
         if self.retriever.coverage(gap_words, [self.retriever.index(best.entry)]) < 1.0:
             return None
-        return self.answer(question, best, analysis)
+        parts = self.clause_matches(question, analysis, _CLAUSE_BREAK)
+        best = self.one_for_all(parts) or best
+        also = self.second_part(question, analysis, best.entry, parts)
+        return self.answer(question, best, analysis, also=(also,) if also else ())
 
     def partly_out_of_scope(self, question: str, scope: QuestionGaps) -> Reply:
         """Decline what the offer doesn't give; answer the rest if an allowed entry fits it."""
@@ -323,6 +326,7 @@ class Policy:
             main = asked  # one sentence asks far more clearly than the whole message
         if main is None:
             return None
+        main = self.one_for_all(parts) or main
         also = self.second_part(question, analysis, main.entry, parts)
         shown = (main.entry, also) if also else (main.entry,)
         # Part of the question found nothing in the answer: say so rather than imply it did. Only the
@@ -335,6 +339,19 @@ class Policy:
         partial = covered < self.t.full_coverage and (unknown or covered < self.t.min_partial_coverage)
         caveat = PARTLY_COVERED if partial else None
         return self.answer(question, main, analysis, missing=caveat, also=shown[1:])
+
+    def one_for_all(self, parts: list[tuple[Clause, Match]]) -> Match | None:
+        """One entry that answers every part of a two-part question ("what's the referral process
+        and what date should the PO run from?": the step-by-step entry has both), rather than two
+        entries, or one part left out because two answers would be too long."""
+        asking = [(clause, match) for clause, match in parts if clause.asking] or parts
+        if len({match.entry.id for _, match in asking}) < 2:
+            return None
+        for _, match in sorted(asking, key=lambda found: -found[1].confidence):
+            index = self.retriever.index(match.entry)
+            if all(self.retriever.coverage(clause.analysis, index) >= self.t.full_coverage for clause, _ in asking):
+                return match
+        return None
 
     def best(self, matches: Sequence[Match]) -> Match | None:
         """The top match, unless it misses part of the question and a close runner-up covers all of it:
