@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import sys
@@ -22,7 +23,7 @@ from core.logs import log_event
 from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate_for
-from dialogs import people
+from dialogs import people, qa_feedback
 from domain.notifier import Notifier
 from domain.scheduler import Scheduler
 from knowledge import KnowledgeBase
@@ -31,7 +32,7 @@ log = logging.getLogger("lncip.app")
 
 # The product's features, one line each: `help`, the Teams command menu (manifest/build.py),
 # the notifier's renderers and the scheduler's jobs all come from these registrations.
-FEATURES: tuple[Callable[[Database], Feature], ...] = (people.feature,)
+FEATURES: tuple[Callable[[Database], Feature], ...] = (people.feature, qa_feedback.feature)
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
 NOTIFIER: web.AppKey[Notifier] = web.AppKey("notifier", Notifier)
@@ -124,7 +125,17 @@ def main() -> int:
     app = create_app(settings)
     app.on_startup.append(_settle_memory)
     # run_app handles SIGINT and SIGTERM: it stops accepting, runs the cleanup contexts, then exits.
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        print(
+            f"Cannot start: port {settings.port} on {settings.host} is in use or not allowed ({error.strerror}). "
+            "Stop whatever uses it, or set PORT to another port.",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

@@ -8,15 +8,22 @@ scheduler their jobs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from botbuilder.dialogs import Dialog
 
 from bot.card_actions import CardAction
 from bot.commands import Command
+from bot.cards import RenderedCard
 from bot.notices import NoticeRenderer
+from bot.turn import Turn
 from domain.scheduler import Job
+from knowledge import Reply
+
+# Called with each Q&A reply before it is sent; returns the card to send (e.g. with rating buttons
+# added). It must not change the card it is given: answers' cards are kept and sent again.
+ReplyHook = Callable[[Turn, Reply, RenderedCard], Awaitable[RenderedCard]]
 
 
 @dataclass(frozen=True)
@@ -27,3 +34,4 @@ class Feature:
     card_actions: tuple[CardAction, ...] = ()
     notice_renderers: Mapping[str, NoticeRenderer] = field(default_factory=dict)  # notice kind -> renderer
     jobs: tuple[Job, ...] = ()
+    reply_hooks: tuple[ReplyHook, ...] = ()

@@ -18,7 +18,27 @@ from knowledge import Reply
 from knowledge.base import REPLY_MEMO_SIZE
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE
 
-_NOT_IN_SUMMARY = frozenset({"title", "source"})
+_NOT_IN_SUMMARY = frozenset({"title", "source", "feedback"})
+BOT_NAME = "LNCIP assistant"  # the name staff @mention (the Teams manifest's short name)
+# A link button says which page it opens. The offer's pages, by the end of their address.
+PAGE_NAMES = {
+    "inclusion-forums": "Inclusion Forum dates",
+    "making-a-referral": "Referral Form",
+    "meeting-dates": "Core Group dates",
+    "links-to-ap-lists-and-reports": "AP lists and reports",
+    "schools-advice": "Advice for schools (Ofsted)",
+    "schools": "What the SEIPS are for",
+    "about_us": "Partnership contact details",
+    "lncip-cit.co.uk": "LNCIP website",
+    "www.lncip-cit.co.uk": "LNCIP website",
+    "www.leicsseips.org": "SEIPS website",
+}
+
+
+def page_name(url: str) -> str:
+    """'Referral Form' for https://www.leicsseips.org/making-a-referral; the site's name otherwise."""
+    tail = url.rstrip("/").rsplit("/", 1)[-1]
+    return PAGE_NAMES.get(tail) or PAGE_NAMES.get(url.split("//", 1)[-1].split("/", 1)[0]) or "Open the web page"
 
 RenderedReply = RenderedCard
 
@@ -41,8 +61,32 @@ def render_welcome(examples: Sequence[str], commands: Sequence[tuple[str, str]] 
     return _render("qa/welcome.json.j2", examples=list(examples), commands=list(commands or ()))
 
 
+def render_help(
+    examples: Sequence[str],
+    commands: Sequence[tuple[str, str]],
+    *,
+    personal: bool,
+    bot_name: str = BOT_NAME,
+    known: bool = True,
+    feedback: bool = False,
+) -> RenderedReply:
+    """`help`: what each command does, how to reach the bot in a group chat or channel, and what
+    it cannot do; `commands` are only those that work for this person in this chat."""
+    return _render(
+        "qa/help.json.j2",
+        examples=list(examples),
+        commands=list(commands),
+        personal=personal,
+        bot_name=bot_name,
+        known=known,
+        feedback=feedback,
+    )
+
+
 def _render(template: str, **values: Any) -> RenderedReply:
-    return render_card(template, summary=_summary, contact=CONTACT_PAGE, site=LNCIP_SITE, **values)
+    return render_card(
+        template, summary=_summary, contact=CONTACT_PAGE, site=LNCIP_SITE, page_name=page_name, **values
+    )
 
 
 def _summary(card: dict[str, Any]) -> str:

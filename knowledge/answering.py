@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from knowledge.entries import CONTACT_PAGE, Entry
@@ -20,6 +20,8 @@ from knowledge.smalltalk import SmallTalkDetector
 from knowledge.text import Analysis
 
 ReplyKind = Literal["answer", "suggest", "decline", "chat"]
+# Gaps found from a name in the question (gaps.py): a pupil, a named person, a school's staff member.
+NAMING_GAPS = frozenset({"pupil", "person", "school_staff"})
 SOURCE = "LNCIP offer 2023-24"
 GLOSSARY_SOURCE = "Glossary; offer facts from the LNCIP offer 2023-24"
 PARTLY_COVERED = "more than this"
@@ -70,6 +72,7 @@ class Reply:
     note: str | None = None  # an extra sentence for a decline; chat: the whole reply
     also: tuple[Entry, ...] = ()  # answer: another entry for another part of the question
     confidence: float = 0.0
+    names_someone: bool = False  # the question names a pupil or a person: its words must not be kept
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,8 @@ class Policy:
         analysis = self.retriever.analyzer.analyse(question)
         scope = self.scope.detect(question, analysis)
         if scope.gaps:
+            if any(gap.id in NAMING_GAPS for gap in scope.gaps):
+                return replace(self.partly_out_of_scope(question, scope), names_someone=True)
             answered_anyway = self.beats_gap(question, analysis, scope)
             if answered_anyway is not None:
                 return answered_anyway

@@ -5,6 +5,7 @@ from db.models import (  # noqa: F401
     audit,
     directory,
     proactive,
+    qa_feedback,
     referrals,
     safeguarding,
     scheduler,

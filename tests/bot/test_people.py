@@ -73,7 +73,8 @@ async def test_only_the_admin_may_manage_people(seeded_bot: BotClient) -> None:
     assert "Only the Partnership admin" in visible_text(await teacher.ask("people"))
     stranger = seeded_bot.conversation(aad_object_id="aad-nobody")
     reply = visible_text(await stranger.ask("people"))
-    assert "ask the Partnership admin to add you" in reply
+    assert "Ask the Partnership admin to add you" in reply
+    assert reply.count("don't know who you are") == 1  # said once, not twice
 
 
 async def test_a_refused_people_command_is_audited(seeded_bot: BotClient, seeded_settings: Settings) -> None:

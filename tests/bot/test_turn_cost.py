@@ -345,6 +345,8 @@ async def test_a_question_asked_again_gets_the_same_card_and_the_kept_card_is_ne
     first = await running.client.conversation().ask(question)
     second = await running.client.conversation().ask(question)
     assert [a["attachments"] for a in first] == [a["attachments"] for a in second]
-    assert first[0]["attachments"][0]["content"] == card
+    sent = first[0]["attachments"][0]["content"]
+    # The kept card, with the feedback feature's rating buttons added to a copy (never to the kept one).
+    assert {**sent, "body": sent["body"][:-1]} == card and sent["body"][-1]["id"] == "feedback"
     assert render_reply(knowledge.reply(question)).card == card
     assert render_reply(knowledge.reply(question)) is render_reply(knowledge.reply(question))
