@@ -32,7 +32,8 @@ from bot.commands import Command, CommandRouter
 from bot.features import Feature
 from bot.forms import FORM_KEY, FORMS_KEY, Forms, FormStatus, form_of
 from bot.proactive import address_from_activity
-from bot.qa_cards import BOT_NAME, render_help, render_reply, render_welcome
+from bot.cards import RenderedCard
+from bot.qa_cards import BOT_NAME, render_help, render_reply, render_welcome, without_message_back
 from bot.storage import DatabaseConversationState
 from bot.texts import text
 from bot.turn import LOG_KEY, PERSON_KEY, Turn, log_outcome, person_of
@@ -300,7 +301,7 @@ class LncipBot(ActivityHandler):
         personal = conversation_type(turn.context.activity) == PERSONAL
         commands = self.commands.listed_for(turn.actor, personal)
         rendered = render_welcome(self.knowledge.welcome_examples(), commands=commands)
-        await turn.send_card(rendered)
+        await turn.send_card(self._for_client(rendered))
 
     async def _help(self, turn: Turn) -> None:
         """Not the welcome again: what each command does (only those that work for this person in
@@ -309,14 +310,14 @@ class LncipBot(ActivityHandler):
         commands = self.commands.listed_for(turn.actor, kind == PERSONAL)
         recipient = turn.context.activity.recipient
         rendered = render_help(
-            self.knowledge.welcome_examples()[:2],
+            self.knowledge.welcome_examples(),
             commands=commands,
             personal=kind == PERSONAL,
             bot_name=(recipient.name if recipient and recipient.name else None) or BOT_NAME,
             known=turn.person is not None,
             feedback=self.card_actions.knows(FEEDBACK_VERB),
         )
-        await turn.send_card(rendered)
+        await turn.send_card(self._for_client(rendered))
 
     async def _me(self, turn: Turn) -> None:
         if turn.person is None:
@@ -337,7 +338,12 @@ class LncipBot(ActivityHandler):
         rendered = render_reply(reply)
         for hook in self.reply_hooks:
             rendered = await hook(turn, reply, rendered)
-        await turn.send_card(rendered)
+        await turn.send_card(self._for_client(rendered))
+
+    def _for_client(self, rendered: RenderedCard) -> RenderedCard:
+        """Teams echoes a pressed question (messageBack); the local Playground fails on it, so local
+        mode sends plain buttons (see `without_message_back`)."""
+        return without_message_back(rendered) if self.settings.local_mode else rendered
 
     @staticmethod
     def _interrupts(message: str) -> bool:

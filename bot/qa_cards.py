@@ -61,6 +61,22 @@ def render_welcome(examples: Sequence[str], commands: Sequence[tuple[str, str]] 
     return _render("qa/welcome.json.j2", examples=list(examples), commands=list(commands or ()))
 
 
+def without_message_back(rendered: RenderedReply) -> RenderedReply:
+    """The card with plain Action.Submit question buttons (no `msteams` messageBack in their data).
+
+    For local mode only: Microsoft 365 Agents Playground's card renderer (0.2.x) throws "Cannot add
+    property msTeams, object is not extensible" when a pressed button's data holds `msteams`, so
+    the press never reaches the bot. Teams itself shows the question in the chat (`displayText`).
+    The kept card is not changed: a copy of its actions is made."""
+    actions = rendered.card.get("actions", [])
+    if not any("msteams" in (a.get("data") or {}) for a in actions):
+        return rendered
+    plain = [
+        {**a, "data": {k: v for k, v in a["data"].items() if k != "msteams"}} if "data" in a else a for a in actions
+    ]
+    return RenderedCard({**rendered.card, "actions": plain}, rendered.text)
+
+
 def render_help(
     examples: Sequence[str],
     commands: Sequence[tuple[str, str]],

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.card_text import card_strings
-from bot.qa_cards import RenderedReply, _render, render_reply, render_welcome
+from bot.qa_cards import without_message_back, RenderedReply, _render, render_reply, render_welcome
 from domain.conversations import MAX_MESSAGE_BYTES
 from knowledge import KnowledgeBase, Reply
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE
@@ -207,3 +207,18 @@ def test_long_follow_up_questions_get_short_titles_and_are_sent_in_full(kb: Know
     (button,) = actions(rendered.card)
     assert len(button["title"]) <= 41 and button["title"].endswith("…")
     assert button["data"]["question"] == question and button["tooltip"] == question
+
+
+def test_question_buttons_echo_the_question_in_teams_and_are_plain_in_local_mode() -> None:
+    question = "What is the cost of an out-of-school place for a year 9?"
+    rendered = render_welcome([question], commands=[])
+    (button,) = actions(rendered.card)
+    assert button["data"]["msteams"] == {
+        "type": "messageBack",
+        "displayText": question,
+        "value": {"action": "ask", "question": question},
+    }
+    plain = without_message_back(rendered)
+    (local,) = actions(plain.card)
+    assert local["data"] == {"action": "ask", "question": question}
+    assert "msteams" in actions(rendered.card)[0]["data"]  # the kept card is unchanged
