@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from botbuilder.dialogs import Dialog
 
 from bot.card_actions import CardAction
-from bot.commands import Command
 from bot.cards import RenderedCard
+from bot.commands import Command
 from bot.notices import NoticeRenderer
 from bot.turn import Turn
 from domain.scheduler import Job

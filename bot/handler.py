@@ -28,11 +28,11 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from bot import held_replies
 from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
 from bot.card_actions import INVOKE_NAME, VERB, CardActionRouter, Refusal
+from bot.cards import RenderedCard
 from bot.commands import Command, CommandRouter
 from bot.features import Feature
 from bot.forms import FORM_KEY, FORMS_KEY, Forms, FormStatus, form_of
 from bot.proactive import address_from_activity
-from bot.cards import RenderedCard
 from bot.qa_cards import BOT_NAME, render_help, render_reply, render_welcome, without_message_back
 from bot.storage import DatabaseConversationState
 from bot.texts import text
@@ -266,7 +266,9 @@ class LncipBot(ActivityHandler):
             return await self.card_actions.execute(Turn(turn_context, person_of(turn_context), None), pressed)
         if turn_context.activity.name == FEEDBACK_INVOKE:
             value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
-            reaction = (value.get("actionValue") or {}).get("reaction") if value.get("actionName") == "feedback" else None
+            reaction = (
+                (value.get("actionValue") or {}).get("reaction") if value.get("actionName") == "feedback" else None
+            )
             if reaction in ("like", "dislike"):
                 rated = self.card_actions.parse({VERB: FEEDBACK_VERB, "helpful": reaction == "like", "kind": "answer"})
                 if not isinstance(rated, Refusal):

@@ -40,6 +40,7 @@ def page_name(url: str) -> str:
     tail = url.rstrip("/").rsplit("/", 1)[-1]
     return PAGE_NAMES.get(tail) or PAGE_NAMES.get(url.split("//", 1)[-1].split("/", 1)[0]) or "Open the web page"
 
+
 RenderedReply = RenderedCard
 
 
@@ -100,9 +101,7 @@ def render_help(
 
 
 def _render(template: str, **values: Any) -> RenderedReply:
-    return render_card(
-        template, summary=_summary, contact=CONTACT_PAGE, site=LNCIP_SITE, page_name=page_name, **values
-    )
+    return render_card(template, summary=_summary, contact=CONTACT_PAGE, site=LNCIP_SITE, page_name=page_name, **values)
 
 
 def _summary(card: dict[str, Any]) -> str:

@@ -228,7 +228,8 @@ def run_playground(
 
     ``conversation_id`` pins the personal chat's id (otherwise a new UUID every
     start); ``config_path`` points at a ``.m365agentsplayground.yml`` with other
-    users, bot name, team and chat ids (default: the project's, ``PLAYGROUND_CONFIG``).  The CLI runs in a temporary working
+    users, bot name, team and chat ids (default: the project's own,
+    ``PLAYGROUND_CONFIG``).  The CLI runs in a temporary working
     directory so that it writes no ``devTools/`` folder into the checkout.
     """
     if not PLAYGROUND_BIN.exists():

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.card_text import card_strings
-from bot.qa_cards import without_message_back, RenderedReply, _render, render_reply, render_welcome
+from bot.qa_cards import RenderedReply, _render, render_reply, render_welcome, without_message_back
 from domain.conversations import MAX_MESSAGE_BYTES
 from knowledge import KnowledgeBase, Reply
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE

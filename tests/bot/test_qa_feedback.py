@@ -50,9 +50,11 @@ async def test_an_answer_can_be_rated_and_the_rating_is_kept(seeded_bot: BotClie
     )
 
 
-async def test_teams_own_feedback_buttons_are_kept_as_a_rating(seeded_bot: BotClient, seeded_settings: Settings) -> None:
+async def test_teams_own_feedback_buttons_are_kept_as_a_rating(
+    seeded_bot: BotClient, seeded_settings: Settings
+) -> None:
     teacher = seeded_bot.conversation(aad_object_id=TEACHER_AAD)
-    value = {"actionName": "feedback", "actionValue": {"reaction": "like", "feedback": "{\"feedbackText\": \"Jayden\"}"}}
+    value = {"actionName": "feedback", "actionValue": {"reaction": "like", "feedback": '{"feedbackText": "Jayden"}'}}
     status, _ = await teacher.client.post_for_body(teacher.activity("invoke", name="message/submitAction", value=value))
     assert status == 200
     [row] = await rows(seeded_settings)
