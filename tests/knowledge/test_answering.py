@@ -367,6 +367,7 @@ def test_a_question_asked_again_word_for_word_gets_the_kept_reply(kb: KnowledgeB
         ("who do I ring at LNCIP", "contact-partnership", "leicsseips.org/about_us"),
         ("does a yr7 still come back to us part of the week", "ks3-offer", "home school"),
         ("what actually happens at the IF", "if-expect", "clear advice"),
+        ("how do I get a pupil back into school after the centre", "length-both", "return to mainstream"),
     ],
 )
 def test_a_question_the_offer_answers_is_answered(kb: KnowledgeBase, question: str, entry_id: str, fact: str) -> None:
