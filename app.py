@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import sys
@@ -23,7 +24,7 @@ from core.logs import log_event
 from core.settings import Settings, load_for_command
 from db.engine import Database
 from db.migrate import migrate_for
-from dialogs import attendance, forum, people, referrals, safeguarding
+from dialogs import attendance, forum, people, qa_feedback, referrals, safeguarding
 from domain.notifier import Notifier
 from domain.scheduler import Scheduler
 from knowledge import KnowledgeBase
@@ -38,6 +39,7 @@ FEATURES: tuple[FeatureFactory, ...] = (
     referrals.feature,
     forum.feature,
     safeguarding.feature,
+    qa_feedback.feature,
 )
 
 DATABASE: web.AppKey[Database] = web.AppKey("database", Database)
@@ -133,7 +135,17 @@ def main() -> int:
     app = create_app(settings)
     app.on_startup.append(_settle_memory)
     # run_app handles SIGINT and SIGTERM: it stops accepting, runs the cleanup contexts, then exits.
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        print(
+            f"Cannot start: port {settings.port} on {settings.host} is in use or not allowed ({error.strerror}). "
+            "Stop whatever uses it, or set PORT to another port.",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

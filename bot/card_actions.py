@@ -144,6 +144,10 @@ class CardActionRouter:
             raise ValueError(f"{action.verb}: {VERB!r} is the action's name, not a field")
         self._actions[action.verb] = action
 
+    def knows(self, verb: str) -> bool:
+        """A feature registered `verb` (so `help` mentions only what works)."""
+        return verb in self._actions
+
     def parse(self, value: Mapping[str, Any]) -> Pressed | Refusal:
         """The action a submit's `value` names and its checked data, or why it will not be handled."""
         verb = value.get(VERB)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from botbuilder.dialogs import Dialog
 
 from bot.card_actions import CardAction
+from bot.cards import RenderedCard
 from bot.commands import Command
 from bot.notices import NoticeRenderer
 from bot.turn import Turn
@@ -21,6 +22,11 @@ from core.clock import Clock
 from core.settings import Settings
 from db.engine import Database
 from domain.scheduler import Job
+from knowledge import Reply
+
+# Called with each Q&A reply before it is sent; returns the card to send (e.g. with rating buttons
+# added). It must not change the card it is given: answers' cards are kept and sent again.
+ReplyHook = Callable[[Turn, Reply, RenderedCard], Awaitable[RenderedCard]]
 
 # A question in words that a feature answers from its own records ("when is the next forum?"),
 # tried before the Q&A; True when it answered, False to leave the question to the Q&A.
@@ -36,6 +42,7 @@ class Feature:
     notice_renderers: Mapping[str, NoticeRenderer] = field(default_factory=dict)  # notice kind -> renderer
     jobs: tuple[Job, ...] = ()
     answers: tuple[Answer, ...] = ()
+    reply_hooks: tuple[ReplyHook, ...] = ()
 
 
 @dataclass(frozen=True)

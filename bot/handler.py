@@ -18,6 +18,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
@@ -27,11 +28,20 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from bot import held_replies
 from bot.activities import conversation_type, mentions_bot, message_text, tenant_id
 from bot.card_actions import INVOKE_NAME, VERB, CardActionRouter, Refusal
+from bot.cards import RenderedCard
 from bot.commands import Command, CommandRouter
 from bot.features import Feature
 from bot.forms import FORM_KEY, FORMS_KEY, Forms, FormStatus, form_of
 from bot.proactive import address_from_activity
-from bot.qa_cards import offers_referral, render_reply, render_welcome, with_ask_button
+from bot.qa_cards import (
+    BOT_NAME,
+    offers_referral,
+    render_help,
+    render_reply,
+    render_welcome,
+    with_ask_button,
+    without_message_back,
+)
 from bot.storage import DatabaseConversationState
 from bot.texts import text
 from bot.turn import ANSWER_KEY, LOG_KEY, PERSON_KEY, Turn, log_outcome, person_of
@@ -49,6 +59,15 @@ log = logging.getLogger("lncip.turn")
 _FORM_ACTION = re.compile(r"[a-z][a-z_]{0,30}\.save")  # a form's Save, named by its feature
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind"})
 START_REFERRAL = "refer"  # the command a Q&A answer about referring offers as a button
+# Teams' own 👍/👎 on a bot message (channelData.feedbackLoopEnabled) arrives as this invoke; it is
+# handled as the Q&A feedback feature's rating verb, so there is one way to keep a rating.
+FEEDBACK_INVOKE = "message/submitAction"
+FEEDBACK_VERB = "qa.rate"
+# Inside a dialog, typed text that asks something ("what's a PO?", "how do I refer") is a question
+# to answer before the dialog asks again, not the answer the dialog is waiting for.
+_ASKS = re.compile(
+    r"\?\s*$|^\s*(what|whats|who|whos|how|when|where|why|which|can|could|is|are|do|does|should|will)\b", re.IGNORECASE
+)
 DIALOG_STATE = "DialogState"  # the conversation state property holding the dialog stack
 
 
@@ -75,9 +94,11 @@ class LncipBot(ActivityHandler):
         self.dialog_set: DialogSet | None = None
         self.forms: Forms | None = None
         # A dialog may take presses of its own card verbs while it runs (`card_verbs`), and may
-        # ask before it is cancelled (`confirms_cancel`): a referral's draft would be deleted.
+        # ask before it is cancelled (`confirms_cancel`): a referral's draft would be deleted; and
+        # may answer a question asked in its middle itself, to re-ask its step (`answers_questions`).
         self.dialog_verbs: dict[str, str] = {}
         self.confirms_cancel: set[str] = set()
+        self.answers_questions: set[str] = set()
         if conversation_state is not None:
             self.forms = Forms(conversation_state, self.clock)
             self.dialog_set = DialogSet(conversation_state.create_property(DIALOG_STATE))
@@ -86,6 +107,8 @@ class LncipBot(ActivityHandler):
                 self.dialog_verbs |= dict.fromkeys(getattr(dialog, "card_verbs", ()), dialog.id)
                 if getattr(dialog, "confirms_cancel", False):
                     self.confirms_cancel.add(dialog.id)
+                if getattr(dialog, "answers_questions", False):
+                    self.answers_questions.add(dialog.id)
         self.commands = CommandRouter()
         self.commands.register(Command("help", "What I can do", self._help, aliases=("hi", "hello", "start", "menu")))
         self.commands.register(Command("me", "Who I think you are", self._me, aliases=("whoami",)))
@@ -93,6 +116,7 @@ class LncipBot(ActivityHandler):
             self.commands.register(command)
         self.card_actions = CardActionRouter(action for feature in features for action in feature.card_actions)
         self.answers = [answer for feature in features for answer in feature.answers]
+        self.reply_hooks = tuple(hook for feature in features for hook in feature.reply_hooks)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """Runs the turn and writes its one log line when it ends: who (a person id), what came in,
@@ -176,6 +200,20 @@ class LncipBot(ActivityHandler):
                 log_outcome(turn_context, dialog_cancelled=True)
                 await turn.dialogs.cancel_all_dialogs()
                 await turn.say(text("cancelled"))
+            elif (
+                pressed is None
+                and turn.dialogs.active_dialog.id not in self.answers_questions
+                and self._interrupts(question)
+            ):
+                # `help` or a question, asked in the middle: answer it, then ask again what the dialog asked.
+                log_outcome(turn_context, dialog_interrupted=True)
+                routed = self.commands.match(question)
+                if routed is not None and routed[0].name == "help":
+                    await self._help(turn)
+                else:
+                    await self._answer(turn, question)
+                await turn.say(text("dialog_resumes"))
+                await turn.dialogs.reprompt_dialog()
             else:
                 await turn.dialogs.continue_dialog()
             return
@@ -185,6 +223,10 @@ class LncipBot(ActivityHandler):
             return
         if not question:
             await turn.say(text("empty_message"))
+            return
+        if question.lower() in CANCEL_WORDS:
+            log_outcome(turn_context, command="cancel")
+            await turn.say(text("nothing_to_cancel"))
             return
         routed = self.commands.match(question)
         if routed is None:
@@ -244,10 +286,23 @@ class LncipBot(ActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         """Action.Execute (`adaptiveCard/action`) goes to the card action router; the SDK's own
-        `on_adaptive_card_invoke` is not used, so every card action has one way in."""
+        `on_adaptive_card_invoke` is not used, so every card action has one way in. Teams' own
+        feedback buttons (`message/submitAction`) become the rating verb; the typed comment that
+        may come with them is never kept (it could name a pupil)."""
         if turn_context.activity.name == INVOKE_NAME:
             pressed = self.card_actions.parse_execute(turn_context.activity.value)
             return await self.card_actions.execute(Turn(turn_context, person_of(turn_context), None), pressed)
+        if turn_context.activity.name == FEEDBACK_INVOKE:
+            value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
+            reaction = (
+                (value.get("actionValue") or {}).get("reaction") if value.get("actionName") == "feedback" else None
+            )
+            if reaction in ("like", "dislike"):
+                rated = self.card_actions.parse({VERB: FEEDBACK_VERB, "helpful": reaction == "like", "kind": "answer"})
+                if not isinstance(rated, Refusal):
+                    log_outcome(turn_context, card_action=FEEDBACK_VERB, native_feedback=True)
+                    await rated[0].handle(Turn(turn_context, person_of(turn_context), None), rated[1])
+            return InvokeResponse(status=200)
         return await super().on_invoke_activity(turn_context)
 
     async def _dialog_under_way(self, turn_context: TurnContext) -> DialogContext | None:
@@ -270,13 +325,29 @@ class LncipBot(ActivityHandler):
         )
         if bot_added or user_added_to_personal_chat:
             turn = Turn(turn_context, person_of(turn_context), None)
-            await self._help(turn)
+            await self._welcome(turn)
 
-    async def _help(self, turn: Turn) -> None:
+    async def _welcome(self, turn: Turn) -> None:
         personal = conversation_type(turn.context.activity) == PERSONAL
         commands = self.commands.listed_for(turn.actor, personal)
         rendered = render_welcome(self.knowledge.welcome_examples(), commands=commands)
-        await turn.send_card(rendered)
+        await turn.send_card(self._for_client(rendered))
+
+    async def _help(self, turn: Turn) -> None:
+        """Not the welcome again: what each command does (only those that work for this person in
+        this chat), how to @mention the bot in a group chat or channel, and what it cannot do."""
+        kind = conversation_type(turn.context.activity)
+        commands = self.commands.listed_for(turn.actor, kind == PERSONAL)
+        recipient = turn.context.activity.recipient
+        rendered = render_help(
+            self.knowledge.welcome_examples(),
+            commands=commands,
+            personal=kind == PERSONAL,
+            bot_name=(recipient.name if recipient and recipient.name else None) or BOT_NAME,
+            known=turn.person is not None,
+            feedback=self.card_actions.knows(FEEDBACK_VERB),
+        )
+        await turn.send_card(self._for_client(rendered))
 
     async def _me(self, turn: Turn) -> None:
         if turn.person is None:
@@ -297,12 +368,28 @@ class LncipBot(ActivityHandler):
             if await answer(turn, question):
                 return
         reply = self.knowledge.reply(question)
+        if reply.question != question:  # the reply is kept per question: make sure it names this one
+            reply = replace(reply, question=question)
         log_outcome(turn.context, answer=reply.kind, entry_id=reply.entry.id if reply.entry else None)
         rendered = render_reply(reply)
         start = self.commands.match(START_REFERRAL)
         if offer_start and offers_referral(reply) and start is not None and start[0].allowed_for(turn.actor):
             rendered = with_ask_button(rendered, text("start_referral"), START_REFERRAL)
-        await turn.send_card(rendered)
+        for hook in self.reply_hooks:
+            rendered = await hook(turn, reply, rendered)
+        await turn.send_card(self._for_client(rendered))
+
+    def _for_client(self, rendered: RenderedCard) -> RenderedCard:
+        """Teams echoes a pressed question (messageBack); the local Playground fails on it, so local
+        mode sends plain buttons (see `without_message_back`)."""
+        return without_message_back(rendered) if self.settings.local_mode else rendered
+
+    @staticmethod
+    def _interrupts(message: str) -> bool:
+        """Typed text inside a dialog that is `help` or a question rather than the dialog's answer."""
+        if message.lower().strip("/!.?") == "help":
+            return True
+        return "@" not in message and bool(_ASKS.search(message)) and len(message.split()) >= 2
 
 
 def _is_a_form(pressed: dict[str, Any]) -> bool:

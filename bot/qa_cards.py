@@ -18,8 +18,29 @@ from knowledge import Reply
 from knowledge.base import REPLY_MEMO_SIZE
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE
 
-_NOT_IN_SUMMARY = frozenset({"title", "source"})
+_NOT_IN_SUMMARY = frozenset({"title", "source", "feedback"})
 REFERRAL_ENTRIES = ("referral-",)  # the knowledge base's entries about referring
+BOT_NAME = "LNCIP assistant"  # the name staff @mention (the Teams manifest's short name)
+# A link button says which page it opens. The offer's pages, by the end of their address.
+PAGE_NAMES = {
+    "inclusion-forums": "Inclusion Forum dates",
+    "making-a-referral": "Referral Form",
+    "meeting-dates": "Core Group dates",
+    "links-to-ap-lists-and-reports": "AP lists and reports",
+    "schools-advice": "Advice for schools (Ofsted)",
+    "schools": "What the SEIPS are for",
+    "about_us": "Partnership contact details",
+    "lncip-cit.co.uk": "LNCIP website",
+    "www.lncip-cit.co.uk": "LNCIP website",
+    "www.leicsseips.org": "SEIPS website",
+}
+
+
+def page_name(url: str) -> str:
+    """'Referral Form' for https://www.leicsseips.org/making-a-referral; the site's name otherwise."""
+    tail = url.rstrip("/").rsplit("/", 1)[-1]
+    return PAGE_NAMES.get(tail) or PAGE_NAMES.get(url.split("//", 1)[-1].split("/", 1)[0]) or "Open the web page"
+
 
 RenderedReply = RenderedCard
 
@@ -54,8 +75,46 @@ def render_welcome(examples: Sequence[str], commands: Sequence[tuple[str, str]] 
     return _render("qa/welcome.json.j2", examples=list(examples), commands=list(commands or ()))
 
 
+def without_message_back(rendered: RenderedReply) -> RenderedReply:
+    """The card with plain Action.Submit question buttons (no `msteams` messageBack in their data).
+
+    For local mode only: Microsoft 365 Agents Playground's card renderer (0.2.x) throws "Cannot add
+    property msTeams, object is not extensible" when a pressed button's data holds `msteams`, so
+    the press never reaches the bot. Teams itself shows the question in the chat (`displayText`).
+    The kept card is not changed: a copy of its actions is made."""
+    actions = rendered.card.get("actions", [])
+    if not any("msteams" in (a.get("data") or {}) for a in actions):
+        return rendered
+    plain = [
+        {**a, "data": {k: v for k, v in a["data"].items() if k != "msteams"}} if "data" in a else a for a in actions
+    ]
+    return RenderedCard({**rendered.card, "actions": plain}, rendered.text)
+
+
+def render_help(
+    examples: Sequence[str],
+    commands: Sequence[tuple[str, str]],
+    *,
+    personal: bool,
+    bot_name: str = BOT_NAME,
+    known: bool = True,
+    feedback: bool = False,
+) -> RenderedReply:
+    """`help`: what each command does, how to reach the bot in a group chat or channel, and what
+    it cannot do; `commands` are only those that work for this person in this chat."""
+    return _render(
+        "qa/help.json.j2",
+        examples=list(examples),
+        commands=list(commands),
+        personal=personal,
+        bot_name=bot_name,
+        known=known,
+        feedback=feedback,
+    )
+
+
 def _render(template: str, **values: Any) -> RenderedReply:
-    return render_card(template, summary=_summary, contact=CONTACT_PAGE, site=LNCIP_SITE, **values)
+    return render_card(template, summary=_summary, contact=CONTACT_PAGE, site=LNCIP_SITE, page_name=page_name, **values)
 
 
 def _summary(card: dict[str, Any]) -> str:

@@ -74,6 +74,7 @@ class Action(StrEnum):
     MANAGE_PROVIDERS = "manage_providers"  # alternative providers, their pupils and API keys
     VIEW_WELFARE_FLAGS = "view_welfare_flags"  # a pupil's CP plan, CIN plan, looked after
     SET_WELFARE_FLAGS = "set_welfare_flags"
+    ANSWER_STAFF_QUESTION = "answer_staff_question"  # the Partnership answers a question the bot could not
 
 
 @dataclass(frozen=True)
@@ -416,6 +417,13 @@ RULES: dict[Action, Rule] = {
     # The directory is kept centrally by the Partnership admin. The Director is not
     # given it by default (least privilege); a Director who must cover for admin can
     # be given the admin role as well.
+    # Questions staff send on ("Ask the Partnership") and the list of what the bot could not
+    # answer: any Partnership role may answer; none of it is pupil data.
+    Action.ANSWER_STAFF_QUESTION: _rule(
+        [RecordKind.OFFER],
+        "Only Partnership staff can answer questions sent to the Partnership.",
+        any_school=PARTNERSHIP_ROLES,
+    ),
     Action.MANAGE_PEOPLE: _rule(
         [RecordKind.PERSON],
         "Only the Partnership admin can add or change people.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from knowledge.entries import CONTACT_PAGE, Entry
@@ -20,6 +20,8 @@ from knowledge.smalltalk import SmallTalkDetector
 from knowledge.text import Analysis
 
 ReplyKind = Literal["answer", "suggest", "decline", "chat"]
+# Gaps found from a name in the question (gaps.py): a pupil, a named person, a school's staff member.
+NAMING_GAPS = frozenset({"pupil", "person", "school_staff"})
 SOURCE = "LNCIP offer 2023-24"
 GLOSSARY_SOURCE = "Glossary; offer facts from the LNCIP offer 2023-24"
 PARTLY_COVERED = "more than this"
@@ -70,6 +72,7 @@ class Reply:
     note: str | None = None  # an extra sentence for a decline; chat: the whole reply
     also: tuple[Entry, ...] = ()  # answer: another entry for another part of the question
     confidence: float = 0.0
+    names_someone: bool = False  # the question names a pupil or a person: its words must not be kept
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,10 @@ class Thresholds:
     min_partial_coverage: float = 0.5  # below this, an answer says it may not cover it all, unknown words or not
     rerank_score: float = 0.7  # a runner-up within this share of the top score...
     rerank_margin: float = 0.2  # ...and this much more confident answers instead
+    ahead: float = 1.4  # a top score this many times the runner-up's answers from the suggest band...
+    ahead_coverage: float = 0.35  # ...when the entry holds this much of the question
+    beats_gap: float = 0.6  # an entry this confident, holding...
+    beats_gap_coverage: float = 0.9  # ...this much of the question, answers it despite a soft gap
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,11 @@ class Policy:
         analysis = self.retriever.analyzer.analyse(question)
         scope = self.scope.detect(question, analysis)
         if scope.gaps:
+            if any(gap.id in NAMING_GAPS for gap in scope.gaps):
+                return replace(self.partly_out_of_scope(question, scope), names_someone=True)
+            answered_anyway = self.beats_gap(question, analysis, scope)
+            if answered_anyway is not None:
+                return answered_anyway
             return self.partly_out_of_scope(question, scope)
         glossary = self.definition(question, analysis) or self.definition_first(question)
         if glossary is not None:
@@ -160,6 +172,8 @@ class Policy:
             if best is not None and best.confidence >= self.t.answer and best.coverage >= self.t.min_coverage
             else None
         )
+        if confident is None and best is not None and self.clearly_ahead(matches, analysis):
+            confident = best
         answered = self.answer_parts(question, analysis, confident, asked)
         if answered is not None:
             return answered
@@ -168,6 +182,37 @@ class Policy:
             suggestions = tuple(m.entry for m in matches if m.confidence >= self.t.suggestion)[:3]
             return Reply("suggest", question, suggestions=suggestions, link=CONTACT_PAGE, confidence=top)
         return Reply("decline", question, link=CONTACT_PAGE, confidence=top)
+
+    def beats_gap(self, question: str, analysis: Analysis, scope: QuestionGaps) -> Reply | None:
+        """A gate never beats a confident answer: "PO - from what date?" looks like a request for a
+        date, but one entry holds every word of it (the PO runs from the date of referral). Only gaps
+        marked `yields` in gaps.yaml give way (a word like "date" the offer does use), and not to their
+        own pointers ("when is the next IF?" still says the offer has
+        no dates, then points to the dates page)."""
+        if not scope.yields:
+            return None
+        # The words the gap read as a request for something missing must be in the entry itself:
+        # "date" is in the PO entry ("from the date of referral"); "at the moment" is in none.
+        asked_for = self.content(self.retriever.analyzer.analyse(scope.asked_for))
+        if not asked_for:
+            return None
+        best = self.best(self.matches(analysis, 5))
+        if (
+            best is None
+            or best.entry.id in scope.pointers
+            or best.confidence < self.t.beats_gap
+            or best.coverage < self.t.beats_gap_coverage
+        ):
+            return None
+        # ...and so must what the gap is about: "which day of the week" is in the KS3 entry's words
+        # ("1 day a week"), but that entry gives no day.
+        gap_words = Analysis((*asked_for, *scope.topic), frozenset(), ())
+        if self.retriever.coverage(gap_words, [self.retriever.index(best.entry)]) < 1.0:
+            return None
+        parts = self.clause_matches(question, analysis, _CLAUSE_BREAK)
+        best = self.one_for_all(parts) or best
+        also = self.second_part(question, analysis, best.entry, parts)
+        return self.answer(question, best, analysis, also=(also,) if also else ())
 
     def partly_out_of_scope(self, question: str, scope: QuestionGaps) -> Reply:
         """Decline what the offer doesn't give; answer the rest if an allowed entry fits it."""
@@ -228,6 +273,16 @@ class Policy:
             return found[0]
         return None
 
+    def clearly_ahead(self, matches: Sequence[Match], analysis: Analysis) -> bool:
+        """One entry well ahead of the rest answers, rather than a "Did you mean…" whose first choice
+        is that entry anyway ("does a yr7 still come back to us part of the week" is the KS3 offer,
+        in words the entries do not use)."""
+        if len(matches) < 2 or matches[0].confidence < self.t.suggest or matches[0].coverage < self.t.ahead_coverage:
+            return False
+        if analysis.unknown_words:
+            return False  # a word the offer never uses may be the point of the question
+        return matches[0].score >= self.t.ahead * matches[1].score
+
     def clear(self, match: Match) -> bool:
         """Confident, and the entry has (nearly) all of what was asked."""
         return match.confidence >= self.t.answer and match.coverage >= self.t.full_coverage
@@ -276,6 +331,7 @@ class Policy:
             main = asked  # one sentence asks far more clearly than the whole message
         if main is None:
             return None
+        main = self.one_for_all(parts) or main
         also = self.second_part(question, analysis, main.entry, parts)
         shown = (main.entry, also) if also else (main.entry,)
         # Part of the question found nothing in the answer: say so rather than imply it did. Only the
@@ -288,6 +344,19 @@ class Policy:
         partial = covered < self.t.full_coverage and (unknown or covered < self.t.min_partial_coverage)
         caveat = PARTLY_COVERED if partial else None
         return self.answer(question, main, analysis, missing=caveat, also=shown[1:])
+
+    def one_for_all(self, parts: list[tuple[Clause, Match]]) -> Match | None:
+        """One entry that answers every part of a two-part question ("what's the referral process
+        and what date should the PO run from?": the step-by-step entry has both), rather than two
+        entries, or one part left out because two answers would be too long."""
+        asking = [(clause, match) for clause, match in parts if clause.asking] or parts
+        if len({match.entry.id for _, match in asking}) < 2:
+            return None
+        for _, match in sorted(asking, key=lambda found: -found[1].confidence):
+            index = self.retriever.index(match.entry)
+            if all(self.retriever.coverage(clause.analysis, index) >= self.t.full_coverage for clause, _ in asking):
+                return match
+        return None
 
     def best(self, matches: Sequence[Match]) -> Match | None:
         """The top match, unless it misses part of the question and a close runner-up covers all of it:

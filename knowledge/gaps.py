@@ -67,6 +67,7 @@ class Gap:
     pointers: tuple[str, ...]
     pointers_only: bool = False  # only a pointer may answer the rest (another entry would be off the point)
     topic: tuple[str, ...] = ()  # concept tokens of what is missing, to choose among the pointers
+    yields: bool = False  # an entry holding the very words that look like this gap answers instead
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class QuestionGaps:
 
     gaps: tuple[Gap, ...]
     search_text: str  # the question without the out-of-scope words
+    asked_for: str = ""  # the out-of-scope words themselves ("what date" in "PO - from what date?")
 
     @property
     def hard(self) -> bool:
@@ -101,6 +103,11 @@ class QuestionGaps:
     @property
     def topic(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(token for gap in self.gaps for token in gap.topic))
+
+    @property
+    def yields(self) -> bool:
+        """Every gap found may give way to an entry that holds the words it matched."""
+        return bool(self.gaps) and all(gap.yields for gap in self.gaps)
 
     @property
     def pointers_only(self) -> bool:
@@ -140,6 +147,9 @@ def load_gaps(path: Path | None = None) -> tuple[Gap, ...]:
         pointers_only = raw.get("pointers_only", False)
         if not isinstance(pointers_only, bool):
             raise KnowledgeDataError(f"{where}: field 'pointers_only' must be true or false")
+        yields = raw.get("yields", False)
+        if not isinstance(yields, bool):
+            raise KnowledgeDataError(f"{where}: field 'yields' must be true or false")
         topic = raw.get("topic") or ""
         if not isinstance(topic, str):
             raise KnowledgeDataError(f"{where}: field 'topic' must be text (concept tokens)")
@@ -153,6 +163,7 @@ def load_gaps(path: Path | None = None) -> tuple[Gap, ...]:
                 pointers,
                 pointers_only,
                 tuple(topic.split()),
+                yields,
             )
         )
     return tuple(gaps)
@@ -187,7 +198,8 @@ class GapDetector:
         for gap_id in self._named(text, analysis, spans):
             if gap_id in self.gaps and self.gaps[gap_id] not in found:
                 found.append(self.gaps[gap_id])
-        return QuestionGaps(gaps=tuple(found), search_text=_without(text, spans))
+        asked_for = " ".join(text[start:end] for start, end in spans)
+        return QuestionGaps(gaps=tuple(found), search_text=_without(text, spans), asked_for=asked_for)
 
     @staticmethod
     def _named(text: str, analysis: Analysis, spans: list[tuple[int, int]] = ()) -> list[str]:  # type: ignore[assignment]

@@ -51,3 +51,29 @@ def test_local_mode_on_loopback_starts(served: list[dict[str, Any]], monkeypatch
     monkeypatch.setenv("HOST", "127.0.0.1")
     assert app.main() == 0
     assert served[0]["host"] == "127.0.0.1"
+
+
+def test_a_port_in_use_is_one_line_naming_port(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in CLOUD and k != "DATABASE_URL"}
+        env |= {"DATA_DIR": str(tmp_path), "HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "WARNING"}
+        done = subprocess.run(
+            [sys.executable, "app.py"],
+            cwd=Path(app.__file__).parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.startswith("Cannot start")]
+    assert len(lines) == 1 and f"port {port}" in lines[0] and "PORT" in lines[0]
+    assert "Traceback" not in done.stderr

@@ -6,6 +6,7 @@ from db.models import (  # noqa: F401
     directory,
     forum,
     proactive,
+    qa_feedback,
     referrals,
     safeguarding,
     scheduler,

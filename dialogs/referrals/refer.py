@@ -55,6 +55,7 @@ class ReferDialog(Dialog):
 
     card_verbs = frozenset({cards.STEP_VERB})  # presses the handler gives this dialog while it runs
     confirms_cancel = True  # "cancel" asks first (a draft would be deleted)
+    answers_questions = True  # a question in the middle is answered here, then the step re-asked
 
     def __init__(self, database: Database) -> None:
         super().__init__(DIALOG_ID)

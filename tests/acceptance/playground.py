@@ -61,8 +61,10 @@ CHROMIUM_ARGS: tuple[str, ...] = (
     "--no-first-run",
     "--disable-sync",
 )
-# Names from the Playground's default configuration (.m365agentsplayground.yml).
-DEFAULT_BOT_NAME = "Test Bot"
+# The Playground's configuration for this project: the bot's real name (the name staff @mention),
+# the demo users, the group chat and the team. scripts/run uses the same file.
+PLAYGROUND_CONFIG = REPO_ROOT / ".m365agentsplayground.yml"
+DEFAULT_BOT_NAME = "LNCIP assistant"
 DEFAULT_TIMEOUT = 15.0  # seconds, for every wait unless a call says otherwise
 
 Scope = Literal["personal", "group", "channel"]
@@ -226,7 +228,8 @@ def run_playground(
 
     ``conversation_id`` pins the personal chat's id (otherwise a new UUID every
     start); ``config_path`` points at a ``.m365agentsplayground.yml`` with other
-    users, bot name, team and chat ids.  The CLI runs in a temporary working
+    users, bot name, team and chat ids (default: the project's own,
+    ``PLAYGROUND_CONFIG``).  The CLI runs in a temporary working
     directory so that it writes no ``devTools/`` folder into the checkout.
     """
     if not PLAYGROUND_BIN.exists():
@@ -239,8 +242,7 @@ def run_playground(
         "TEAMSAPPTESTER_BROWSER": "none",  # do not try to open a browser itself
         "M365_AGENTS_PLAYGROUND_LOGFILE": str(workdir / "m365agentsplayground.log"),
     }
-    if config_path is not None:
-        env["M365_AGENTS_PLAYGROUND_CONFIG_PATH"] = str(Path(config_path).resolve())
+    env["M365_AGENTS_PLAYGROUND_CONFIG_PATH"] = str(Path(config_path or PLAYGROUND_CONFIG).resolve())
     cmd = playground_command(app_endpoint, port, conversation_id=conversation_id)
     started = time.monotonic()
     log = open(log_path, "wb")

@@ -33,7 +33,9 @@ def test_install_welcome_help_and_an_example_button(pg: Playground) -> None:
         # logged once the bot has answered the request, which may be after the welcome shows
         exchange = pg.wait_for_traffic(lambda e, kind=kind: e.direction == "to_bot" and e.name == kind)
         assert exchange.status in (200, 201, 202), (kind, exchange.status, exchange.response)
-    examples = [a["title"] for a in _welcome_card(pg)["actions"] if a["type"] == "Action.Submit"]
+    buttons = [a for a in _welcome_card(pg)["actions"] if a["type"] == "Action.Submit"]
+    examples = [a["title"] for a in buttons]  # short titles that fit; the full question is sent
+    questions = {a["title"]: a["data"]["question"] for a in buttons}
     assert len(examples) == 3, examples
     card = pg.latest_card()
     assert card.get_by_role("button").all_inner_texts() == examples  # rendered as three buttons
@@ -53,7 +55,7 @@ def test_install_welcome_help_and_an_example_button(pg: Playground) -> None:
         pg.click_card_button(example, card=help_card)
         answer = pg.wait_for_bot_message()
         received = pg.wait_for_activity_to_bot("message")
-        assert received.activity.get("value", {}).get("question") == example, received.activity
+        assert received.activity.get("value", {}).get("question") == questions[example], received.activity
         assert received.status in (200, 201, 202), received.status
         sent = pg.cards_sent[-1]
         assert _block(sent, "answer"), f"{example!r} got no answer card: {sent}"

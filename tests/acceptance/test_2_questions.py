@@ -66,12 +66,12 @@ def test_question_shows_its_facts(pg: Playground, question: str, facts: list[str
 
 def test_follow_up_button_gets_a_different_answer(pg: Playground) -> None:
     first, card = ask(pg, "how many KS4 places?")
-    follow_ups = [a["title"] for a in card["actions"] if a["type"] == "Action.Submit"]
+    follow_ups = [a for a in card["actions"] if a["type"] == "Action.Submit"]
     assert follow_ups, f"the answer card has no follow-up buttons: {card}"
-    pg.click_card_button(follow_ups[0])
+    pg.click_card_button(follow_ups[0]["title"])
     second = pg.wait_for_bot_message()
     received = pg.wait_for_activity_to_bot("message")
-    assert received.activity.get("value", {}).get("question") == follow_ups[0], received.activity
+    assert received.activity.get("value", {}).get("question") == follow_ups[0]["data"]["question"], received.activity
     assert received.status in OK, received.status
     new_card = pg.cards_sent[-1]
     answer = next((b["text"] for b in new_card["body"] if b.get("id") == "answer"), None)

@@ -44,14 +44,40 @@ async def test_welcome_on_install_offers_three_example_questions(bot: BotClient)
     assert card["version"] == "1.5"
     questions = [b["data"]["question"] for b in submit_buttons(card)]
     assert len(questions) == 3
-    assert all(b["data"] == {"action": "ask", "question": b["title"]} for b in submit_buttons(card))
+    for button in submit_buttons(card):
+        # A short title that fits, the full question sent, and shown in the chat as if typed.
+        question = button["data"]["question"]
+        assert button["data"]["action"] == "ask" and len(button["title"]) <= 41
+        assert question.startswith(button["title"].rstrip("…"))
+        # Local mode (this test, the Playground): plain buttons; Teams gets messageBack (test_qa_cards).
+        assert "msteams" not in button["data"]
 
 
-async def test_help_shows_the_same_welcome_and_lists_help(bot: BotClient) -> None:
-    sent = await bot.conversation().ask("help")
+async def test_help_is_not_the_welcome_again(bot: BotClient) -> None:
+    chat = bot.conversation()
+    before = len(bot.connector.sent)
+    await chat.added()
+    welcome = visible_text([s.activity for s in bot.connector.sent[before:]])
+    sent = await chat.ask("help")
     assert len(sent) == 1
-    assert "help" in visible_text(sent).lower()
-    assert len(submit_buttons(cards(sent)[0])) >= 3
+    reply = visible_text(sent)
+    assert reply != welcome and "Hello, I'm the LNCIP assistant" not in reply
+    # What each command does, what the bot can't do, and the examples as buttons.
+    assert "help" in reply and "cancel" in reply and "What I can't do" in reply
+    assert "just type your question" in reply  # a personal chat needs no @mention
+    assert len(submit_buttons(cards(sent)[0])) >= 2
+
+
+async def test_help_in_a_group_chat_says_how_to_mention_the_bot(bot: BotClient) -> None:
+    group = bot.conversation(type="groupChat", id="19:g@thread.v2")
+    reply = visible_text(await group.ask("help", mention=True))
+    assert "@" in reply and "buttons work without a mention" in reply
+
+
+async def test_cancel_with_nothing_under_way_says_so(bot: BotClient) -> None:
+    reply = visible_text(await bot.conversation().ask("cancel"))
+    assert "nothing to cancel" in reply.lower()
+    assert "recruit" not in reply.lower()
 
 
 async def test_a_question_gets_a_sourced_answer(bot: BotClient) -> None:

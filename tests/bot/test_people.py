@@ -73,7 +73,8 @@ async def test_only_the_admin_may_manage_people(seeded_bot: BotClient) -> None:
     assert "Only the Partnership admin" in visible_text(await teacher.ask("people"))
     stranger = seeded_bot.conversation(aad_object_id="aad-nobody")
     reply = visible_text(await stranger.ask("people"))
-    assert "ask the Partnership admin to add you" in reply
+    assert "Ask the Partnership admin to add you" in reply
+    assert reply.count("don't know who you are") == 1  # said once, not twice
 
 
 async def test_a_refused_people_command_is_audited(seeded_bot: BotClient, seeded_settings: Settings) -> None:
@@ -186,3 +187,27 @@ async def test_a_name_that_looks_like_markdown_is_shown_as_typed(
     value = save_data(card) | {"display_name": name, "school": "partnership", "roles": "coordinator", "active": "true"}
     (said,) = await submit(admin, value)
     assert said["text"] == r"Added \[click\](https://example.org) \*\*x\*\* &lt;b&gt; to the directory."
+
+
+async def test_help_and_a_question_inside_the_dialog_are_answered_and_the_dialog_asks_again(
+    seeded_bot: BotClient,
+) -> None:
+    admin = seeded_bot.conversation(aad_object_id=ADMIN_AAD)
+    await admin.ask("people")
+    helped = visible_text(await admin.ask("help"))
+    assert "doesn't look like an email" not in helped
+    assert "How to use the LNCIP assistant" in helped and "Whose details?" in helped
+    answered = visible_text(await admin.ask("how many KS4 places are there?"))
+    assert "26" in answered and "doesn't look like an email" not in answered
+    assert "Whose details?" in answered  # the dialog asks again
+    card = form(await admin.ask("x@cva.example.org"))  # and carries on where it was
+    assert card["type"] == "AdaptiveCard"
+    assert "stopped" in visible_text(await admin.ask("cancel"))
+
+
+async def test_an_unknown_person_is_promised_only_what_exists(seeded_bot: BotClient) -> None:
+    stranger = seeded_bot.conversation(aad_object_id="aad-x")
+    reply = visible_text(await stranger.ask("me"))
+    assert "don't know who you are" in reply
+    for promise in ("referrals", "forums", "alerts"):
+        assert promise not in reply

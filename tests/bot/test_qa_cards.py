@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.card_text import card_strings
-from bot.qa_cards import RenderedReply, _render, render_reply, render_welcome
+from bot.qa_cards import RenderedReply, _render, render_reply, render_welcome, without_message_back
 from domain.conversations import MAX_MESSAGE_BYTES
 from knowledge import KnowledgeBase, Reply
 from knowledge.entries import CONTACT_PAGE, LNCIP_SITE
@@ -51,7 +51,9 @@ def assert_valid_card(rendered: RenderedReply) -> None:
         else:
             data = action["data"]
             assert data["action"] == "ask" and data["question"]
-            assert set(data) == {"action", "question"}  # the verb and its question: nothing else
+            assert set(data) == {"action", "question", "msteams"}  # the verb and its question: nothing else
+            assert data["msteams"]["displayText"] == data["question"]  # echoed in the chat as if typed
+            assert len(action["title"]) <= 41 and data["question"].startswith(action["title"].rstrip("…"))
     assert len(json.dumps(card).encode("utf-8")) < MAX_MESSAGE_BYTES
     assert card["fallbackText"] == rendered.text and rendered.text
     assert len("\n".join([rendered.text, *card_strings(card)])) <= 1500
@@ -76,9 +78,9 @@ def test_answer_card_has_title_answer_source_page_and_follow_ups(kb: KnowledgeBa
     assert texts[0] == reply.entry.title and texts[1] == reply.entry.answer
     source = card["body"][-1]
     assert source["text"].startswith("LNCIP offer 2023-24 · ") and source["isSubtle"] and source["size"] == "Small"
-    assert actions(card)[0] == {"type": "Action.OpenUrl", "title": "Open the page", "url": reply.link}
+    assert actions(card)[0] == {"type": "Action.OpenUrl", "title": "Inclusion Forum dates", "url": reply.link}
     submits = [a for a in actions(card) if a["type"] == "Action.Submit"]
-    assert 2 <= len(submits) <= 3 and [a["title"] for a in submits] == list(reply.follow_ups)
+    assert 2 <= len(submits) <= 3 and [a["data"]["question"] for a in submits] == list(reply.follow_ups)
 
 
 def test_partial_answer_says_what_is_missing(kb: KnowledgeBase) -> None:
@@ -130,7 +132,8 @@ def test_anything_typed_is_escaped_in_buttons(text: str) -> None:
     rendered = render_welcome([text, text, text], commands=[(text, text)])
     assert_valid_card(rendered)
     submit = actions(rendered.card)[0]
-    assert submit["title"] == text and submit["data"]["question"] == text
+    assert submit["title"] == text[:40] or submit["title"].endswith("…")
+    assert submit["data"]["question"] == text and submit["data"]["msteams"]["displayText"] == text
 
 
 @pytest.mark.parametrize("text", TRICKY)
@@ -188,3 +191,34 @@ def test_two_wordings_with_the_same_reply_share_one_card(kb: KnowledgeBase) -> N
         second, question="", confidence=0
     )
     assert render_reply(first) is render_reply(second)
+
+
+def test_link_buttons_say_which_page_they_open(kb: KnowledgeBase) -> None:
+    for entry in kb.entries:
+        rendered = render_reply(kb.reply(entry.question))
+        for action in actions(rendered.card):
+            if action["type"] == "Action.OpenUrl":
+                assert action["title"] not in ("Open the page", "Open the web page"), (entry.id, action["url"])
+
+
+def test_long_follow_up_questions_get_short_titles_and_are_sent_in_full(kb: KnowledgeBase) -> None:
+    question = "a " * 10 + "very long follow-up question that would run off the edge of the card in Teams?"
+    rendered = render_welcome([question], commands=[])
+    (button,) = actions(rendered.card)
+    assert len(button["title"]) <= 41 and button["title"].endswith("…")
+    assert button["data"]["question"] == question and button["tooltip"] == question
+
+
+def test_question_buttons_echo_the_question_in_teams_and_are_plain_in_local_mode() -> None:
+    question = "What is the cost of an out-of-school place for a year 9?"
+    rendered = render_welcome([question], commands=[])
+    (button,) = actions(rendered.card)
+    assert button["data"]["msteams"] == {
+        "type": "messageBack",
+        "displayText": question,
+        "value": {"action": "ask", "question": question},
+    }
+    plain = without_message_back(rendered)
+    (local,) = actions(plain.card)
+    assert local["data"] == {"action": "ask", "question": question}
+    assert "msteams" in actions(rendered.card)[0]["data"]  # the kept card is unchanged

@@ -33,7 +33,7 @@ from sqlalchemy import event, func, select
 
 from app import DATABASE, create_app
 from bot.proactive import BotFrameworkSender
-from bot.qa_cards import render_reply
+from bot.qa_cards import render_reply, without_message_back
 from bot.sdk_fastpaths.adapter import KeptClients, ReusingClientsAuthentication
 from bot.web import ADAPTER
 from core.clock import ManualClock
@@ -345,6 +345,10 @@ async def test_a_question_asked_again_gets_the_same_card_and_the_kept_card_is_ne
     first = await running.client.conversation().ask(question)
     second = await running.client.conversation().ask(question)
     assert [a["attachments"] for a in first] == [a["attachments"] for a in second]
-    assert first[0]["attachments"][0]["content"] == card
+    sent = first[0]["attachments"][0]["content"]
+    # The kept card, with the feedback feature's rating buttons added to a copy (never to the kept
+    # one), and in local mode its question buttons plain (no messageBack: see without_message_back).
+    local = without_message_back(render_reply(knowledge.reply(question))).card
+    assert {**sent, "body": sent["body"][:-1]} == local and sent["body"][-1]["id"] == "feedback"
     assert render_reply(knowledge.reply(question)).card == card
     assert render_reply(knowledge.reply(question)) is render_reply(knowledge.reply(question))

@@ -53,6 +53,7 @@ ROLES = (
 # The record each action is asked about in the matrix.
 KIND = {
     Action.ASK_OFFER_QUESTION: RecordKind.OFFER,
+    Action.ANSWER_STAFF_QUESTION: RecordKind.OFFER,
     Action.VIEW_PUPIL: RecordKind.PUPIL,
     Action.VIEW_PUPIL_LIST: RecordKind.SCHOOL,
     Action.CREATE_REFERRAL: RecordKind.REFERRAL,
@@ -125,6 +126,7 @@ EXPECTED: dict[Action, str] = {
     Action.ACKNOWLEDGE_SAFEGUARDING_ALERT: ".... .... .... Y..Y Y..Y .... Y..Y .... .... .... .... ....",
     Action.ADD_SAFEGUARDING_NOTE:          ".... .... .... Y..Y Y..Y .... Y..Y ..YY YYYY ..YY ...Y ....",
     Action.LIST_OPEN_CONCERNS:             ".... .... .... .... .... .... .... YYYY YYYY YYYY .... ....",
+    Action.ANSWER_STAFF_QUESTION:          ".... .... .... .... .... .... .... YYYY YYYY YYYY YYYY YYYY",
     Action.MANAGE_PEOPLE:                  ".... .... .... .... .... .... .... .... .... .... .... YYYY",
     Action.IMPORT_DIRECTORY:               ".... .... .... .... .... .... .... .... .... .... .... YYYY",
     Action.EXPORT_DIRECTORY:               ".... .... .... .... .... .... .... .... .... .... .... YYYY",

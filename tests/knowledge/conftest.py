@@ -21,10 +21,13 @@ BLIND_EVAL = Path(__file__).resolve().parent / "qa_blind.yaml"
 HOLDOUT_EVAL = Path(__file__).resolve().parent / "qa_holdout.yaml"
 # Questions written in rounds after the holdout, each measured once and then studied: a regression set.
 DEV_EVAL = Path(__file__).resolve().parent / "qa_dev.yaml"
+# Issue 18: a second held-out set (first-contact score in its header) and the fifty-question style check.
+HOLDOUT_2_EVAL = Path(__file__).resolve().parent / "qa_holdout_2.yaml"
+STYLE_50_EVAL = Path(__file__).resolve().parent / "qa_style_50.yaml"
 # The shared folder sits beside the checkout (here and in CI); LNCIP_SHARED_DIR can point elsewhere.
 SHARED_DIR = Path(os.environ.get("LNCIP_SHARED_DIR", REPO_ROOT.parent / "shared"))
 PUBLIC_EVAL = SHARED_DIR / "eval" / "qa_public.yaml"
-EVAL_FILES = (PUBLIC_EVAL, EXTRA_EVAL, BLIND_EVAL, HOLDOUT_EVAL, DEV_EVAL)
+EVAL_FILES = (PUBLIC_EVAL, EXTRA_EVAL, BLIND_EVAL, HOLDOUT_EVAL, DEV_EVAL, HOLDOUT_2_EVAL, STYLE_50_EVAL)
 
 
 @pytest.fixture(scope="session")

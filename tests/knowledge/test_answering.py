@@ -356,3 +356,46 @@ def test_a_question_asked_again_word_for_word_gets_the_kept_reply(kb: KnowledgeB
     assert kb.reply("how many KS3 places are there?") is first
     assert kb.reply("How many KS3 places are there?") == kb.policy.reply("How many KS3 places are there?")
     assert kb.reply("how many KS3 places are there?") == kb.policy.reply("how many KS3 places are there?")
+
+
+# Issue 18: the offer answers these, so no gate may decline them (however they are asked).
+@pytest.mark.parametrize(
+    ("question", "entry_id", "fact"),
+    [
+        ("PO – from what date?", "referral-po", "date of referral"),
+        ("can a year 11 go to the partnership or is it too late", "ks4-offer", "year 11"),
+        ("who do I ring at LNCIP", "contact-partnership", "leicsseips.org/about_us"),
+        ("does a yr7 still come back to us part of the week", "ks3-offer", "home school"),
+        ("what actually happens at the IF", "if-expect", "clear advice"),
+        ("how do I get a pupil back into school after the centre", "length-both", "return to mainstream"),
+    ],
+)
+def test_a_question_the_offer_answers_is_answered(kb: KnowledgeBase, question: str, entry_id: str, fact: str) -> None:
+    assert answered(kb, question) == entry_id
+    assert fact in said(kb.reply(question))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "when is the next IF?",
+        "which day of the week does a yr 9 go to the centre?",
+        "how many pupils are at the centre at the moment",
+        "how much is a KS4 place in pounds",
+        "is Jayden in today",
+        "what's the partnership's phone number",
+    ],
+)
+def test_a_gap_the_offer_does_not_fill_still_declines(kb: KnowledgeBase, question: str) -> None:
+    assert DECLINED.search(said(kb.reply(question)))
+
+
+def test_the_referral_process_covers_the_forum_first_plan_do_review_and_the_po(kb: KnowledgeBase) -> None:
+    text = said(kb.reply("what's the process for referring a year 10"))
+    assert "inclusion forum first" in text and "plan do review" in text and "po (purchase order)" in text
+    assert "core group" in text and len(text) <= 1500
+
+
+def test_a_question_spanning_process_and_po_covers_both_within_the_limit(kb: KnowledgeBase) -> None:
+    text = said(kb.reply("what's the referral process and what date should the PO run from?"))
+    assert "core group" in text and "date of referral" in text and len(text) <= 1500

@@ -15,7 +15,7 @@ from tests.knowledge.conftest import BLIND_EVAL, EVAL_FILES, EXTRA_EVAL, HOLDOUT
 
 PASS_RATE = 0.95
 MAX_REPLY = 1500
-EVAL_IDS = ["public", "extra", "blind", "holdout", "dev"]
+EVAL_IDS = ["public", "extra", "blind", "holdout", "dev", "holdout_2", "style_50"]
 
 
 def reply_text(kb: KnowledgeBase, question: str) -> str:
