@@ -16,13 +16,15 @@ from domain.forum.queries import next_meetings
 
 _CORE_GROUP = re.compile(r"\b(core\s*group|panel)\b")
 _FORUM = re.compile(r"\b(inclusion\s+forums?|forums?|surgery|surgeries)\b")
-_ABOUT_DATES = re.compile(r"\b(when|dates?|next|this\s+term|upcoming|meet|meeting|meetings)\b")
+_ABOUT_DATES = re.compile(r"\b(when|dates?|next|this\s+term|upcoming)\b")
+# Questions about the forum rather than its dates are the offer's to answer ("how often", "who").
+_ABOUT_THE_FORUM = re.compile(r"\b(how\s+often|often|frequen\w*|who|what|why|how\s+do|how\s+does)\b")
 
 
 def kind_asked(question: str) -> MeetingKind | None:
     """The meeting kind a question asks the dates of, or None if it is not about dates."""
     asked = question.lower()
-    if not _ABOUT_DATES.search(asked):
+    if not _ABOUT_DATES.search(asked) or _ABOUT_THE_FORUM.search(asked):
         return None
     if _CORE_GROUP.search(asked):
         return MeetingKind.CORE_GROUP

@@ -38,7 +38,7 @@ CONFIG = """version: "0.1.1"
 tenantId: 00000000-0000-0000-0000-0000000000001
 bot:
   id: 00000000-0000-0000-0000-00000000000011
-  name: Test Bot
+  name: LNCIP assistant
 currentUser:
 {current}
 users:

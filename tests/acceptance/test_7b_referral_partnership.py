@@ -50,7 +50,7 @@ def _user(indent: str, user_id: str, name: str, email: str, suffix: str) -> str:
 def playground_config(path: Path) -> Path:
     current, *others = USERS
     text = 'version: "0.1.1"\ntenantId: 00000000-0000-0000-0000-0000000000001\n'
-    text += "bot:\n  id: 00000000-0000-0000-0000-00000000000011\n  name: Test Bot\n"
+    text += "bot:\n  id: 00000000-0000-0000-0000-00000000000011\n  name: LNCIP assistant\n"
     text += "currentUser:\n" + _user("  ", *current) + "users:\n"
     for user in others:
         text += "  -" + _user("    ", *user)[3:]
@@ -81,9 +81,8 @@ def test_the_director_receives_a_demo_referral_and_records_the_decision(director
     pg.send("me")
     assert "Partnership Director" in pg.wait_for_bot_message("Patti Fernandez")
     pg.send("referral queue")
-    reply = pg.wait_for_bot_message()
-    if QUEUE not in reply:
-        pytest.fail(f"the bot does not know `referral queue`: {reply[:120]!r}")
+    # Other cards may reach the Director meanwhile (the demo safeguarding concerns' alerts).
+    reply = pg.wait_for_bot_message(QUEUE)
     assert "Charnwood Vale Academy" in reply and "Submitted" in reply, reply
     _shot(pg, "1-queue")
 

@@ -51,6 +51,8 @@ def test_date_questions_are_recognised() -> None:
     assert kind_asked("core group dates") is MeetingKind.CORE_GROUP
     assert kind_asked("what is the inclusion forum for") is None
     assert kind_asked("book a case at the forum") is None
+    assert kind_asked("How often does the Inclusion Forum meet?") is None  # the offer answers that
+    assert kind_asked("who is at the forum, and when is the next one?") is None
 
 
 async def test_dates_bookings_and_cancel_over_http(world: World, tmp_path: object, connector: ConnectorStandIn) -> None:
