@@ -19,7 +19,7 @@ import pytest
 from tests.acceptance.conftest import ARTIFACTS, BotServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Locator
 
     from tests.acceptance.playground import Playground
 
@@ -72,6 +72,11 @@ def director(bot_server: BotServer, browser: Browser, tmp_path: Path) -> Iterato
             yield pg
 
 
+def card_with(pg: Playground, text: str) -> Locator:
+    """The newest Adaptive Card in the chat that shows `text`."""
+    return pg.page.locator(".ac-adaptiveCard", has_text=text).last
+
+
 def _shot(pg: Playground, step: str) -> None:
     pg.screenshot(ARTIFACTS / f"test_7b_referral_partnership.{step}.png")
 
@@ -87,7 +92,9 @@ def test_the_director_receives_a_demo_referral_and_records_the_decision(director
     _shot(pg, "1-queue")
 
     # Two are waiting (a named referral and an anonymous forum case): the oldest comes first.
-    pg.latest_card().get_by_role("button", name="Mark as received", exact=True).first.click()
+    # Other cards reach the Director too (the demo safeguarding concern's alerts), so each step
+    # acts on the card that shows the referral, not simply the newest card.
+    card_with(pg, QUEUE).get_by_role("button", name="Mark as received", exact=True).first.click()
     assert "as received. The school has been told." in pg.wait_for_bot_message("Marked R-")
     # The queue card is replaced in place by the referral, now received, with its next steps.
     case = pg.wait_for_bot_message("List for the Core Group", include_updates=True)
@@ -95,13 +102,15 @@ def test_the_director_receives_a_demo_referral_and_records_the_decision(director
     assert "Received" in case and "Charnwood Vale Academy" in case, case
     _shot(pg, "2-received")
 
-    pg.fill_card_input("Core Group date", (date.today() + timedelta(days=14)).isoformat())
-    pg.click_card_button("List for the Core Group")
+    case_card = card_with(pg, "List for the Core Group")
+    pg.fill_card_input("Core Group date", (date.today() + timedelta(days=14)).isoformat(), card=case_card)
+    pg.click_card_button("List for the Core Group", card=case_card)
     assert "for the Core Group on" in pg.wait_for_bot_message("Listed R-")
     listed = pg.wait_for_bot_message("Record the decision", include_updates=True)
     assert "Listed for core group" in listed, listed
-    pg.fill_card_input("The Core Group's decision", "in-school support")
-    pg.click_card_button("Record the decision")
+    decision_card = card_with(pg, "Record the decision")
+    pg.fill_card_input("The Core Group's decision", "in-school support", card=decision_card)
+    pg.click_card_button("Record the decision", card=decision_card)
     said = pg.wait_for_bot_message("Recorded the decision on R-")
     assert "in-school support" in said and "The Coordinator will contact the parents." in said, said
     _shot(pg, "3-decided")
