@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import Database, DatabaseOrSession, unit_of_work
 from db.models.directory import PROGRAMME_TIMES, PROVISIONS, SETTINGS, WEEKDAYS, Person, Pupil, School
+from domain.csv_tables import Problem, heading
 from domain.directory.model import KEEP, Outcome, PersonChange, PersonRecord
 from domain.directory.rules import (
     MAX_CHARS,
@@ -100,16 +101,6 @@ SPECS: dict[Kind, _Spec] = {
 _REQUIRED_COLUMNS: dict[Kind, tuple[str, ...]] = {"people": ("school_urn",)}
 
 
-@dataclass(frozen=True)
-class Problem:
-    row: int  # as the spreadsheet numbers it: 1 is the heading row, 0 the whole file
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{'file' if self.row == 0 else f'row {self.row}'}, {self.field}: {self.message}"
-
-
 @dataclass
 class ImportReport:
     kind: Kind
@@ -134,10 +125,6 @@ class _Rejected(Exception):
 
 
 # --- reading ---------------------------------------------------------------------------
-
-
-def _heading(raw: str) -> str:
-    return re.sub(r"[\s\-]+", "_", raw.strip().lower())
 
 
 # A cell a spreadsheet would run as a formula: one starting with these, after any quotes
@@ -166,7 +153,7 @@ def _rows(data: str, report: ImportReport) -> list[list[str]]:
         number = len(rows) + 1  # the spreadsheet's number of the row the reader stopped in
         loose = list(csv.reader(io.StringIO(data, newline="")))
         cells = loose[len(rows)] if len(rows) < len(loose) else []
-        headings = [_heading(cell) for cell in rows[0]] if rows else []
+        headings = [heading(cell) for cell in rows[0]] if rows else []
         column = len(cells) - 1
         name = headings[column] if 0 <= column < len(headings) and headings[column] else f"column {column + 1}"
         if "unexpected end of data" in str(error):
@@ -194,7 +181,7 @@ def _records(data: bytes | str, report: ImportReport) -> list[tuple[int, dict[st
         report.problems.append(Problem(0, "file", "the first row must hold the column headings"))
         return []
     spec = SPECS[report.kind]
-    headings = [_heading(cell) for cell in rows[0]]
+    headings = [heading(cell) for cell in rows[0]]
     for index, name in enumerate(headings):
         if name and name not in spec.columns:
             report.problems.append(Problem(1, rows[0][index].strip(), "unknown column"))
@@ -259,7 +246,7 @@ def parse_year_group(raw: str) -> int:
 
 
 def _code(raw: str, choices: tuple[str, ...]) -> str:
-    value = _heading(raw)
+    value = heading(raw)
     if value not in choices:
         raise ValueError(f"must be one of {', '.join(choices)}")
     return value

@@ -15,8 +15,6 @@ of that day, UK time) and defaults to `Timings.deadline_days_before` days before
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -28,7 +26,8 @@ from db.engine import Database
 from db.models.forum import ForumMeeting
 from domain.access import Action, RecordKind, Target
 from domain.audit import AuditAction
-from domain.directory.csv_files import Problem, parse_date
+from domain.csv_tables import Problem, heading, read_table
+from domain.directory.csv_files import parse_date
 from domain.forum import notices, store
 from domain.forum.model import (
     ACTIVE,
@@ -235,7 +234,7 @@ async def import_meetings(
 
 def read_meetings(data: bytes | str, now: datetime) -> MeetingsReport:
     report = MeetingsReport()
-    rows = _rows(data, report)
+    rows = read_table(data, COLUMNS, REQUIRED, report.problems)
     for number, cells in rows:
         plan = _plan(number, cells, report, now)
         if plan is not None:
@@ -245,41 +244,6 @@ def read_meetings(data: bytes | str, now: datetime) -> MeetingsReport:
     if report.problems:
         report.plans.clear()
     return report
-
-
-def _heading(raw: str) -> str:
-    return re.sub(r"[\s\-]+", "_", raw.strip().lower())
-
-
-def _rows(data: bytes | str, report: MeetingsReport) -> list[tuple[int, dict[str, str]]]:
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            report.problems.append(Problem(0, "file", "not UTF-8: in Excel use Save As, 'CSV UTF-8'"))
-            return []
-    try:
-        rows = list(csv.reader(io.StringIO(data.removeprefix("\ufeff"), newline="")))
-    except csv.Error as error:
-        report.problems.append(Problem(0, "file", f"not a readable CSV file ({error})"))
-        return []
-    if not rows:
-        report.problems.append(Problem(0, "file", "the first row must hold the column headings"))
-        return []
-    headings = [_heading(cell) for cell in rows[0]]
-    for index, name in enumerate(headings):
-        if name and name not in COLUMNS:
-            report.problems.append(Problem(1, rows[0][index].strip()[:40], f"unknown column: use {', '.join(COLUMNS)}"))
-        elif name and headings.index(name) != index:
-            report.problems.append(Problem(1, name, "column appears twice"))
-    report.problems.extend(Problem(1, name, "missing column") for name in REQUIRED if name not in headings)
-    if report.problems:
-        return []
-    return [
-        (number, {name: cell.strip() for name, cell in zip(headings, cells, strict=False) if name})
-        for number, cells in enumerate(rows[1:], start=2)
-        if any(cell.strip() for cell in cells)
-    ]
 
 
 def _time(raw: str) -> time:
@@ -335,7 +299,7 @@ def _plan(number: int, cells: dict[str, str], report: MeetingsReport, now: datet
 
 def _kind(raw: str) -> MeetingKind:
     try:
-        return MeetingKind(_heading(raw))
+        return MeetingKind(heading(raw))
     except ValueError:
         raise ValueError("must be forum or core_group") from None
 

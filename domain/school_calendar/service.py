@@ -24,9 +24,6 @@ school days on weekdays (see `model.py`).
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -37,7 +34,8 @@ from db.engine import Database
 from db.models.school_calendar import TermDatesRow
 from domain.access import Action, NotAllowed, RecordKind, Target
 from domain.audit import AuditAction, record_audit
-from domain.directory.csv_files import Problem, parse_date
+from domain.csv_tables import Problem, heading, read_table
+from domain.directory.csv_files import parse_date
 from domain.requester import Requester, authorise
 from domain.school_calendar.model import DayKind, TermDatesEntry
 
@@ -71,7 +69,7 @@ class TermDatesReport:
 def read_term_dates(data: bytes | str) -> TermDatesReport:
     """Check a file without storing it: the report holds its entries or its problems."""
     report = TermDatesReport()
-    rows = _rows(data, report)
+    rows = read_table(data, COLUMNS, REQUIRED, report.problems)
     for number, cells in rows:
         entry = _entry(number, cells, report)
         if entry is not None:
@@ -128,48 +126,10 @@ async def import_term_dates(
 # ---- reading ------------------------------------------------------------------------------
 
 
-def _heading(raw: str) -> str:
-    return re.sub(r"[\s\-]+", "_", raw.strip().lower())
-
-
-def _rows(data: bytes | str, report: TermDatesReport) -> list[tuple[int, dict[str, str]]]:
-    """The data rows as (spreadsheet row number, heading -> cell), blank rows skipped."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            report.problems.append(Problem(0, "file", "not UTF-8: in Excel use Save As, 'CSV UTF-8'"))
-            return []
-    try:
-        rows = list(csv.reader(io.StringIO(data.removeprefix("\ufeff"), newline="")))
-    except csv.Error as error:
-        report.problems.append(Problem(0, "file", f"not a readable CSV file ({error})"))
-        return []
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        report.problems.append(Problem(0, "file", "the first row must hold the column headings"))
-        return []
-    headings = [_heading(cell) for cell in rows[0]]
-    for index, name in enumerate(headings):
-        if name and name not in COLUMNS:
-            report.problems.append(Problem(1, rows[0][index].strip(), "unknown column: use kind, start, end, name"))
-        elif name and headings.index(name) != index:
-            report.problems.append(Problem(1, name, "column appears twice"))
-    for name in REQUIRED:
-        if name not in headings:
-            report.problems.append(Problem(1, name, "missing column"))
-    if report.problems:
-        return []
-    return [
-        (number, {name: cell.strip() for name, cell in zip(headings, cells, strict=False) if name})
-        for number, cells in enumerate(rows[1:], start=2)
-        if any(cell.strip() for cell in cells)
-    ]
-
-
 def _entry(number: int, cells: dict[str, str], report: TermDatesReport) -> TermDatesEntry | None:
     before = len(report.problems)
     kind: DayKind | None = None
-    raw_kind = _heading(cells.get("kind", ""))
+    raw_kind = heading(cells.get("kind", ""))
     if not raw_kind:
         report.problems.append(Problem(number, "kind", "missing"))
     elif raw_kind not in DayKind.__members__.values():
