@@ -35,11 +35,9 @@ from bot.forms import FORM_KEY, FORMS_KEY, Forms, FormStatus, form_of
 from bot.proactive import address_from_activity
 from bot.qa_cards import (
     BOT_NAME,
-    offers_referral,
     render_help,
     render_reply,
     render_welcome,
-    with_ask_button,
     without_message_back,
 )
 from bot.storage import DatabaseConversationState
@@ -58,7 +56,6 @@ from knowledge import KnowledgeBase
 log = logging.getLogger("lncip.turn")
 _FORM_ACTION = re.compile(r"[a-z][a-z_]{0,30}\.save")  # a form's Save, named by its feature
 CANCEL_WORDS = frozenset({"cancel", "stop", "quit", "exit", "never mind", "nevermind"})
-START_REFERRAL = "refer"  # the command a Q&A answer about referring offers as a button
 # Teams' own 👍/👎 on a bot message (channelData.feedbackLoopEnabled) arrives as this invoke; it is
 # handled as the Q&A feedback feature's rating verb, so there is one way to keep a rating.
 FEEDBACK_INVOKE = "message/submitAction"
@@ -361,9 +358,9 @@ class LncipBot(ActivityHandler):
         await turn.say(text("me", name=turn.person.display_name, school=school, roles=roles))
 
     async def _answer_in_dialog(self, turn_context: TurnContext, question: str) -> None:
-        await self._answer(Turn(turn_context, person_of(turn_context), None), question, offer_start=False)
+        await self._answer(Turn(turn_context, person_of(turn_context), None, in_dialog=True), question)
 
-    async def _answer(self, turn: Turn, question: str, offer_start: bool = True) -> None:
+    async def _answer(self, turn: Turn, question: str) -> None:
         for answer in self.answers:  # a feature's own records first ("when is the next forum?")
             if await answer(turn, question):
                 return
@@ -372,9 +369,6 @@ class LncipBot(ActivityHandler):
             reply = replace(reply, question=question)
         log_outcome(turn.context, answer=reply.kind, entry_id=reply.entry.id if reply.entry else None)
         rendered = render_reply(reply)
-        start = self.commands.match(START_REFERRAL)
-        if offer_start and offers_referral(reply) and start is not None and start[0].allowed_for(turn.actor):
-            rendered = with_ask_button(rendered, text("start_referral"), START_REFERRAL)
         for hook in self.reply_hooks:
             rendered = await hook(turn, reply, rendered)
         await turn.send_card(self._for_client(rendered))

@@ -20,6 +20,7 @@ class Turn:
     person: PersonRecord | None
     dialogs: DialogContext | None
     args: str = ""
+    in_dialog: bool = False  # a question answered in the middle of a dialog ("what does AWPU mean?")
 
     @property
     def actor(self) -> Actor | None:

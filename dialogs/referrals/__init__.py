@@ -7,15 +7,19 @@
 from __future__ import annotations
 
 from bot.card_actions import CardAction
+from bot.cards import RenderedCard
 from bot.commands import Command, own_record
 from bot.features import Feature, FeatureServices
+from bot.qa_cards import offers_referral, with_ask_button
 from bot.submit_shapes import Id
+from bot.texts import text
 from bot.turn import Turn
 from dialogs.referrals import cards
 from dialogs.referrals.drafts import DRAFTS_COMMAND, show_drafts, show_referrals, stale_press
 from dialogs.referrals.partnership import partnership
 from dialogs.referrals.refer import DIALOG_ID, ReferDialog
 from domain.access import Action, RecordKind
+from knowledge import Reply
 
 
 def feature(services: FeatureServices) -> Feature:
@@ -69,6 +73,14 @@ def feature(services: FeatureServices) -> Feature:
             in_menu=True,
         ),
     )
+    refer_command = commands[0]
+
+    async def offer_to_refer(turn: Turn, reply: Reply, rendered: RenderedCard) -> RenderedCard:
+        """An answer about referring offers "Start a referral" to those who may (not mid-dialog)."""
+        if turn.in_dialog or not offers_referral(reply) or not refer_command.allowed_for(turn.actor):
+            return rendered
+        return with_ask_button(rendered, text("start_referral"), refer_command.name)
+
     stale = CardAction(cards.STEP_VERB, {"draft": Id(required=False), "n": Id(required=False)}, stale_press(database))
     casework_commands, casework_actions, renderers = partnership(database, services.clock)
     return Feature(
@@ -77,4 +89,5 @@ def feature(services: FeatureServices) -> Feature:
         dialogs=(ReferDialog(database),),
         card_actions=(stale, *casework_actions),
         notice_renderers=renderers,
+        reply_hooks=(offer_to_refer,),
     )
