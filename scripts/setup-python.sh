@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requirements="${1:-requirements.txt}"
-if [ ! -x .venv/bin/python ]; then
+# A .venv left half-made (setup stopped during `venv`) has no pip: make it again.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  rm -rf .venv
   python3 -m venv .venv
 fi
 stamp=".venv/.installed-$(basename "$requirements")"
