@@ -46,6 +46,7 @@ from typing import Any, Literal
 
 from playwright.sync_api import Browser, Locator, Page, Playwright, WebSocket, expect, sync_playwright
 
+from scripts.playground_as import config_as
 from tests.acceptance.processes import kill_group, log_tail
 from tests.fixtures.serving import free_port
 
@@ -361,6 +362,18 @@ def open_playground(
         yield pg
     finally:
         context.close()
+
+
+@contextlib.contextmanager
+def playground_as(
+    first_name: str, app_endpoint: str, browser: Browser, folder: Path, *, timeout: float = DEFAULT_TIMEOUT
+) -> Iterator[Playground]:
+    """The Playground restarted with the demo person `first_name` (e.g. "megan") as its current
+    user, in a personal chat of their own, and a page open on it (the welcome not yet awaited)."""
+    config = config_as(first_name, PLAYGROUND_CONFIG, folder / f"playground-as-{first_name.lower()}.yml")
+    with run_playground(app_endpoint, config_path=config) as server:
+        with open_playground(browser, server, timeout=timeout) as pg:
+            yield pg
 
 
 @contextlib.contextmanager

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,71 +23,12 @@ if TYPE_CHECKING:
     from tests.acceptance.playground import Playground, TrafficEntry
 
 pytestmark = pytest.mark.acceptance
-# The Playground's demo users (its default configuration), each a demo post (domain/demo_data.py).
-PEOPLE = (
-    ("Alex Wilber", "alexw@example.com", "00000000-0000-0000-0000-0000000000020"),
-    ("Megan Bowen", "meganb@example.com", "00000000-0000-0000-0000-0000000000021"),
-    ("Adele Vance", "adelev@example.com", "00000000-0000-0000-0000-0000000000022"),
-    ("Isaiah Langer", "isaiahl@example.com", "00000000-0000-0000-0000-0000000000023"),
-    ("Patti Fernandez", "pattif@example.com", "00000000-0000-0000-0000-0000000000024"),
-    ("Lynne Robbins", "lynner@example.com", "00000000-0000-0000-0000-0000000000025"),
-)
-SENCO, TEACHER = PEOPLE[2], PEOPLE[3]
-CONFIG = """version: "0.1.1"
-tenantId: 00000000-0000-0000-0000-0000000000001
-bot:
-  id: 00000000-0000-0000-0000-00000000000011
-  name: LNCIP assistant
-currentUser:
-{current}
-users:
-{users}
-personalChat:
-  id: {chat}
-groupChat:
-  id: group-{chat}
-  name: Group Chat
-team:
-  id: team-id
-  name: My Team
-  aadGroupId: 00000000-0000-0000-0000-000000000031
-  channels:
-    - id: channel-announcements-id
-      name: Announcements
-"""
-
-
-def _user(number: int, person: tuple[str, str, str], indent: str) -> str:
-    name, email, aad = person
-    given, surname = name.split()
-    lines = [f"id: user-id-{number}", f"name: {name}", f"userPrincipleName: {email}", f"aadObjectId: {aad}"]
-    lines += [f"givenName: {given}", f"surname: {surname}", f"email: {email}"]
-    return "\n".join(indent + line for line in lines)
-
-
-def config_as(person: tuple[str, str, str], chat: str) -> str:
-    """The Playground's configuration with `person` as its current user (the others as users)."""
-    others = [p for p in PEOPLE if p != person]
-    users = "\n".join(_user(i, p, "    ").replace("    id:", "  - id:", 1) for i, p in enumerate(others, start=1))
-    return CONFIG.format(current=_user(0, person, "  "), users=users, chat=chat)
-
+SENCO, TEACHER = "adele", "isaiah"  # demo people (.m365agentsplayground.yml, domain/demo_data.py)
 
 QUESTIONS = {}
 for _field in FIELDS:
     with contextlib.suppress(KeyError):
         QUESTIONS[text(f"referrals_ask_{_field.name}")] = _field.name
-
-
-@contextlib.contextmanager
-def playground_as(person: tuple[str, str, str], bot: BotServer, browser: Browser, tmp: Path) -> Iterator[Playground]:
-    """The Playground restarted with `person` as its current user, and a page open on it."""
-    from tests.acceptance.playground import open_playground, run_playground
-
-    given = person[0].split()[0].lower()
-    config = tmp / f"{given}.yml"
-    config.write_text(config_as(person, f"personal-{given}"))
-    with run_playground(bot.messages_url, config_path=config) as server, open_playground(browser, server) as pg:
-        yield pg
 
 
 def pupil_on_roll(data_dir: Path) -> tuple[str, int]:
@@ -122,9 +62,11 @@ def next_card(pg: Playground, since: int) -> dict[str, Any]:
 def test_a_senco_files_a_named_referral_and_a_teacher_is_refused(
     bot_server: BotServer, browser: Browser, tmp_path: Path
 ) -> None:
+    from tests.acceptance.playground import playground_as
+
     name, year = pupil_on_roll(bot_server.data_dir)
     shots = ARTIFACTS / "test_7_referral"
-    with playground_as(SENCO, bot_server, browser, tmp_path) as pg:
+    with playground_as(SENCO, bot_server.messages_url, browser, tmp_path) as pg:
         pg.wait_for_bot_message("Hello")
         pg.send(f"refer {name}")
         pg.wait_for_bot_message(text("referrals_ask_kind"))
@@ -157,7 +99,7 @@ def test_a_senco_files_a_named_referral_and_a_teacher_is_refused(
         sent = pg.wait_for_bot_message("Sent: R-")
         pg.screenshot(shots / f"{step + 1:02d}-sent.png")
         assert "has been sent to the Partnership" in sent
-    with playground_as(TEACHER, bot_server, browser, tmp_path) as pg:
+    with playground_as(TEACHER, bot_server.messages_url, browser, tmp_path) as pg:
         pg.wait_for_bot_message("Hello")
         pg.send("refer")
         assert "Only your school's SENCO or a head of year can refer a pupil." in pg.wait_for_bot_message("SENCO")

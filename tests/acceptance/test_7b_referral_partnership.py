@@ -8,7 +8,6 @@ each card go to ACCEPTANCE_ARTIFACTS.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,49 +26,15 @@ pytestmark = pytest.mark.acceptance
 
 WELCOME = "Hello, I'm the LNCIP assistant"
 QUEUE = "Referral queue"
-# The Playground's own default users, with the Director as the current user.
-USERS = (
-    ("user-id-0", "Patti Fernandez", "pattif@example.com", "24"),
-    ("user-id-1", "Alex Wilber", "alexw@example.com", "20"),
-    ("user-id-2", "Megan Bowen", "meganb@example.com", "21"),
-    ("user-id-3", "Adele Vance", "adelev@example.com", "22"),
-    ("user-id-4", "Isaiah Langer", "isaiahl@example.com", "23"),
-    ("user-id-5", "Lynne Robbins", "lynner@example.com", "25"),
-)
-
-
-def _user(indent: str, user_id: str, name: str, email: str, suffix: str) -> str:
-    given, surname = name.split()
-    return (
-        f"{indent}id: {user_id}\n{indent}name: {name}\n{indent}userPrincipleName: {email}\n"
-        f"{indent}aadObjectId: 00000000-0000-0000-0000-00000000000{suffix}\n"
-        f"{indent}givenName: {given}\n{indent}surname: {surname}\n{indent}email: {email}\n"
-    )
-
-
-def playground_config(path: Path) -> Path:
-    current, *others = USERS
-    text = 'version: "0.1.1"\ntenantId: 00000000-0000-0000-0000-0000000000001\n'
-    text += "bot:\n  id: 00000000-0000-0000-0000-00000000000011\n  name: LNCIP assistant\n"
-    text += "currentUser:\n" + _user("  ", *current) + "users:\n"
-    for user in others:
-        text += "  -" + _user("    ", *user)[3:]
-    text += f"personalChat:\n  id: {uuid.uuid4()}\ngroupChat:\n  id: {uuid.uuid4()}\n  name: Group Chat\n"
-    text += "team:\n  id: team-id\n  name: My Team\n  aadGroupId: 00000000-0000-0000-0000-000000000031\n"
-    text += "  channels:\n    - id: channel-announcements-id\n      name: Announcements\n"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture
 def director(bot_server: BotServer, browser: Browser, tmp_path: Path) -> Iterator[Playground]:
-    from tests.acceptance.playground import open_playground, run_playground
+    from tests.acceptance.playground import playground_as
 
-    config = playground_config(tmp_path / "director.yml")
-    with run_playground(bot_server.messages_url, config_path=config) as server:
-        with open_playground(browser, server) as pg:
-            pg.wait_for_bot_message(WELCOME)
-            yield pg
+    with playground_as("patti", bot_server.messages_url, browser, tmp_path) as pg:
+        pg.wait_for_bot_message(WELCOME)
+        yield pg
 
 
 def card_with(pg: Playground, text: str) -> Locator:
