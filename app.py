@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 
+from bot.agenda_page import agenda_page
 from bot.features import Feature, FeatureFactory, FeatureServices
 from bot.handler import LncipBot
 from bot.notices import NoticeRenderers
@@ -22,6 +23,7 @@ from bot.web import ADAPTER, BOT, MAX_BODY_BYTES, READINESS, add_routes
 from core.clock import Clock, SystemClock
 from core.logs import log_event
 from core.settings import Settings, load_for_command
+from core.signed_links import signed_links
 from db.engine import Database
 from db.migrate import migrate_for
 from dialogs import attendance, forum, people, qa_feedback, referrals, safeguarding
@@ -99,6 +101,7 @@ def create_app(
     app.cleanup_ctx.append(scheduler_loop)
     add_routes(app)
     app.router.add_routes(provider_api(lambda running: running[DATABASE], clock))
+    app.router.add_routes(agenda_page(lambda running: running[DATABASE], clock, signed_links(settings)))
     return app
 
 

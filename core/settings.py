@@ -50,6 +50,10 @@ class Settings:
     attendance_unmarked_pm_time: time = time(13, 40)
     # The safeguarding ladder: minutes each rung waits for an acknowledgement (domain.md §3.3).
     safeguarding_escalate_after_minutes: int = 10
+    # The forum agenda's page for the shared screen: links signed with this secret (see
+    # core/signed_links.py); PUBLIC_URL is where people's browsers reach the bot.
+    agenda_page_secret: str = field(default="", repr=False)
+    public_url: str = ""
 
     def __post_init__(self) -> None:
         # Tenant ids compare as GUIDs, whatever their case or braces (also when built in code).
@@ -59,6 +63,12 @@ class Settings:
     def local_mode(self) -> bool:
         """No app id: requests are accepted without a token (local clients only)."""
         return not self.app_id
+
+    @property
+    def page_base_url(self) -> str:
+        """Where a browser reaches the bot's pages: PUBLIC_URL, else this host and port."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return self.public_url or f"http://{host}:{self.port}"
 
     @property
     def effective_database_url(self) -> str:
@@ -213,6 +223,12 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     if migration_database_url:
         _check_migration_url(database_url, migration_database_url)
     data_dir = Path(env.get("DATA_DIR", "").strip() or REPO_ROOT / "data")
+    page_secret = env.get("AGENDA_PAGE_SECRET", "").strip()
+    if page_secret and len(page_secret) < 32:
+        raise SettingsError("AGENDA_PAGE_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+    public_url = env.get("PUBLIC_URL", "").strip().rstrip("/")
+    if public_url and not re.fullmatch(r"https?://[A-Za-z0-9.:\-\[\]]+(/[A-Za-z0-9._~\-/]*)?", public_url):
+        raise SettingsError(f"PUBLIC_URL must be the bot's address like https://lncip.example.org, not {public_url!r}")
     return Settings(
         host=host,
         port=_int(env, "PORT", 3978, 1, 65535),
@@ -232,6 +248,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         attendance_unmarked_am_time=_time(env, "ATTENDANCE_UNMARKED_AM_TIME", time(9, 40)),
         attendance_unmarked_pm_time=_time(env, "ATTENDANCE_UNMARKED_PM_TIME", time(13, 40)),
         safeguarding_escalate_after_minutes=_int(env, "SAFEGUARDING_ESCALATE_AFTER_MINUTES", 10, 1, 240),
+        agenda_page_secret=page_secret,
+        public_url=public_url,
     )
 
 

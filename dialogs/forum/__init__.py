@@ -1,7 +1,8 @@
 """The Inclusion Forum and Core Group in Teams: dates from the records (`dates.py`, answering
 "when is the next forum?" before the Q&A does), a school's bookings with cancel and accept
-buttons (`bookings.py`), the agenda card for the Partnership (`agenda.py`) and the cards its
-notices become (`notices.py`); texts in `texts.yaml`, cards in `templates/`. What it does is
+buttons (`bookings.py`), the agenda card for the Partnership with its advice form (`agenda.py`)
+and the agenda's page for the shared screen (`page.py`, served by `bot/agenda_page.py`), and
+the cards its notices become (`notices.py`); texts in `texts.yaml`, cards in `templates/`. What it does is
 `domain.forum`; its jobs are `domain.forum.jobs`.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 from bot.commands import Command
 from bot.features import Feature, FeatureServices
 from bot.turn import Turn
-from dialogs.forum.agenda import agenda_command
+from core.signed_links import signed_links
+from dialogs.forum.agenda import AgendaCards
 from dialogs.forum.bookings import card_actions, my_bookings_command
 from dialogs.forum.dates import dates_answer, meetings_card
 from dialogs.forum.notices import renderers
@@ -22,6 +24,7 @@ from domain.forum.queries import next_meetings
 
 def feature(services: FeatureServices) -> Feature:
     database, clock = services.database, services.clock
+    agenda = AgendaCards(database, clock, services.settings, signed_links(services.settings))
 
     async def dates(turn: Turn) -> None:
         kind = MeetingKind.CORE_GROUP if "core" in turn.args.lower() else MeetingKind.FORUM
@@ -42,7 +45,7 @@ def feature(services: FeatureServices) -> Feature:
         Command(
             "agenda",
             "The next forum or Core Group agenda (add `anonymised` for the shared screen)",
-            agenda_command(database, clock),
+            agenda.command,
             action=Action.RUN_FORUM,
             takes_args=True,
             personal_only=True,
@@ -51,7 +54,7 @@ def feature(services: FeatureServices) -> Feature:
     return Feature(
         "forum",
         commands=commands,
-        card_actions=card_actions(database, clock),
+        card_actions=(*card_actions(database, clock), *agenda.card_actions()),
         notice_renderers=renderers(database),
         jobs=jobs(),
         answers=(dates_answer(database, clock),),

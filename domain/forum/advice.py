@@ -28,6 +28,11 @@ MAX_ADVICE = 4_000
 MAX_SERVICES = 12
 
 
+class AdviceProblem(ForumError):
+    """The advice as given will not do (empty, too long, too many services): the form needs
+    changing, the case is as it was."""
+
+
 @dataclass(frozen=True)
 class AdviceRecorded:
     booking: Booking
@@ -38,10 +43,10 @@ class AdviceRecorded:
 def _clean(advice: str, services: Sequence[str]) -> tuple[str, list[str]]:
     text = (advice or "").strip()
     if not text or len(text) > MAX_ADVICE:
-        raise ForumError(f"Please write the advice given (up to {MAX_ADVICE:,} characters).")
+        raise AdviceProblem(f"Please write the advice given (up to {MAX_ADVICE:,} characters).")
     linked = [" ".join(s.split())[:100] for s in services if s and s.strip()]
     if len(linked) > MAX_SERVICES:
-        raise ForumError(f"Please name up to {MAX_SERVICES} services.")
+        raise AdviceProblem(f"Please name up to {MAX_SERVICES} services.")
     return text, list(dict.fromkeys(linked))
 
 

@@ -178,6 +178,7 @@ class AgendaCase:
     sharing: Sharing
     pupil_name: str | None = None
     reference: str | None = None
+    advice_recorded: bool = False  # the forum's advice on it is on record (the booking is discussed)
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,16 @@
 - `my_bookings`: a school's upcoming bookings and waiting places (its SENCO sees all of them, a
   head of year the ones they made);
 - `agenda`: a meeting's cases for a reader: forum bookings, or the referrals listed for a Core
-  Group; identity by the case's sharing and the reader (`model.shows_name`). Audited as a view.
+  Group; identity by the case's sharing and the reader (`model.shows_name`). Audited as a view;
+  `current_agenda` is the one the Partnership is working on (a meeting of the last fortnight
+  with cases still awaiting advice, else the next with cases);
+- `case_for_advice`: one booked case as the advice form shows it (`RUN_FORUM`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -127,7 +131,14 @@ def need_of(referral: Referral) -> str:
 
 
 async def _case(
-    session: AsyncSession, booking_id: int, referral: Referral, sharing: Sharing, question: str, reader: Reader
+    session: AsyncSession,
+    booking_id: int,
+    referral: Referral,
+    sharing: Sharing,
+    question: str,
+    reader: Reader,
+    *,
+    advice_recorded: bool = False,
 ) -> AgendaCase:
     school = await get_school(session, referral.school_id)
     name = None
@@ -144,6 +155,7 @@ async def _case(
         sharing=sharing,
         pupil_name=name,
         reference=referral.reference if shows_name(sharing, reader) else None,
+        advice_recorded=advice_recorded,
     )
 
 
@@ -154,15 +166,20 @@ async def build_agenda(session: AsyncSession, meeting: Meeting, reader: Reader) 
         for booking in await store.bookings_on(session, meeting.id, (BookingStatus.BOOKED, BookingStatus.DISCUSSED)):
             referral = await referrals.load(session, booking.referral_id)
             if referral is not None:
-                cases.append(
-                    await _case(session, booking.id, referral, booking.sharing, booking.question or "", reader)
-                )
+                cases.append(await _booked_case(session, booking, referral, reader))
     else:
         for referral in await core_group_referrals(session, meeting):
             support = str(referral.values.get("requested_support") or "").replace("_", " ")
             question = f"Decision on: {support}" if support else "Decision on the referral"
             cases.append(await _case(session, 0, referral, Sharing.NAMED, question, reader))
     return Agenda(meeting, reader, cases)
+
+
+async def _booked_case(session: AsyncSession, booking: Booking, referral: Referral, reader: Reader) -> AgendaCase:
+    discussed = booking.status is BookingStatus.DISCUSSED
+    return await _case(
+        session, booking.id, referral, booking.sharing, booking.question or "", reader, advice_recorded=discussed
+    )
 
 
 async def core_group_referrals(session: AsyncSession, meeting: Meeting) -> list[Referral]:
@@ -180,9 +197,15 @@ async def core_group_referrals(session: AsyncSession, meeting: Meeting) -> list[
 
 
 async def agenda(
-    database: Database, requester: Requester, meeting_id: int, reader: Reader = Reader.PARTNERSHIP
+    database: Database,
+    requester: Requester,
+    meeting_id: int,
+    reader: Reader = Reader.PARTNERSHIP,
+    *,
+    shown_on: str = "teams",
 ) -> Agenda:
-    """A meeting's agenda for the Partnership team (`VIEW_FORUM_AGENDA` on the whole forum)."""
+    """A meeting's agenda for the Partnership team (`VIEW_FORUM_AGENDA` on the whole forum);
+    `shown_on` ("teams", or "page" for the shared screen's HTML page) goes into the audit entry."""
     async with unit(database) as session:
         meeting = await store.get_meeting(session, meeting_id)
         if meeting is None:
@@ -196,7 +219,62 @@ async def agenda(
             "forum_meeting",
             meeting.id,
             kind=reader.value,
+            status=shown_on,
             count=len(built.cases),
         )
         return built
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+RECENT = timedelta(days=14)  # advice is recorded during or soon after the meeting
+
+
+def _in_hand(agenda: Agenda, now: datetime) -> bool:
+    """Cases, and either the meeting is still to come or some case still awaits its advice."""
+    pending = any(not case.advice_recorded for case in agenda.cases)
+    return bool(agenda.cases) and (agenda.meeting.starts_at > now or pending)
+
+
+async def current_agenda(
+    database: Database, requester: Requester, reader: Reader = Reader.PARTNERSHIP, clock: Clock = SystemClock()
+) -> Agenda | None:
+    """The agenda the Partnership is working on: the first meeting since `RECENT` ago that is
+    still to come or has a case awaiting advice, with cases; None when there is none."""
+    now = clock.now()
+    async with unit(database) as session:
+        await require(session, requester, Action.VIEW_FORUM_AGENDA, Target(RecordKind.FORUM), "meeting:current")
+        for meeting in await store.upcoming(session, None, now - RECENT):
+            built = await build_agenda(session, meeting, reader)
+            if _in_hand(built, now):
+                count = len(built.cases)
+                await audit(
+                    session, requester, AuditAction.VIEWED, "forum_meeting", meeting.id, kind=reader.value, count=count
+                )
+                return built
+        return None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def case_for_advice(
+    database: Database, requester: Requester, booking_id: int, reader: Reader = Reader.PARTNERSHIP
+) -> tuple[Meeting, AgendaCase]:
+    """One forum case as the advice form shows it, for the Partnership SENCO or Director
+    (`RUN_FORUM`); `ForumError` when it is not (or no longer) a case awaiting advice."""
+    async with unit(database) as session:
+        booking = await store.get_booking(session, booking_id)
+        if booking is None:
+            raise ForumError("I can't find that case on the agenda.")
+        target = Target(RecordKind.FORUM_BOOKING, booking.school_id)
+        await require(session, requester, Action.RUN_FORUM, target, f"booking:{booking.id}")
+        meeting = await store.get_meeting(session, booking.meeting_id)
+        referral = await referrals.load(session, booking.referral_id)
+        if meeting is None or referral is None:
+            raise ForumError("I can't find that case on the agenda.")
+        if booking.status is BookingStatus.DISCUSSED:
+            raise ForumError("The advice on this case is already recorded.")
+        if booking.status is not BookingStatus.BOOKED:
+            raise ForumError("This case is no longer booked on the agenda, so there is no advice to record.")
+        case = await _booked_case(session, booking, referral, reader)
+        await audit(session, requester, AuditAction.VIEWED, "forum_booking", booking.id, kind=reader.value)
+        return meeting, case
     raise AssertionError("unreachable")  # pragma: no cover
