@@ -1,12 +1,13 @@
 """`GET /forum/agenda/{meeting_id}`: a forum or Core Group agenda as an HTML page for the shared
 screen in the meeting, served only through a link the agenda card gives its reader.
 
-The link names the person, the meeting, the view (`named` or `anonymised`) and when it expires
-(`VALID_FOR` after it was made), signed with HMAC-SHA256 (`core.signed_links`). The page is
-served when the signature holds for exactly those fields, the link has not expired, and the
-access policy, asked again now, still lets that person see the agenda (someone whose post has
-ended is refused). Anything else is 403 with a plain page saying what to do; the view is
-audited by the domain. The answer is never cached or indexed and loads nothing from elsewhere.
+The link (`dialogs.forum.page.agenda_page_url`) names the person, the meeting, the view
+(`named` or `anonymised`) and when it expires (`VALID_FOR` after it was made), signed with
+HMAC-SHA256 (`core.signed_links`). The page is served when the signature holds for exactly
+those fields, the link has not expired, and the access policy, asked again now, still lets
+that person see the agenda (someone whose post has ended is refused). Anything else is 403
+with a plain page saying what to do; the view is audited by the domain. The answer is never
+cached or indexed and loads nothing from elsewhere.
 
 Plain aiohttp: no Bot Framework here. Logs name the meeting and the outcome only, never a pupil.
 """
@@ -16,8 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
-from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -25,7 +24,7 @@ from core.clock import Clock
 from core.logs import log_event
 from core.signed_links import SignedLinks
 from db.engine import Database
-from dialogs.forum.page import reader_of, render_agenda_page
+from dialogs.forum.page import PATH, reader_of, render_agenda_page
 from domain.access import NotAllowed
 from domain.directory.queries import get_person
 from domain.forum import queries
@@ -33,8 +32,6 @@ from domain.forum.service import ForumError
 from domain.requester import Requester
 
 log = logging.getLogger("lncip.agenda_page")
-PATH = "/forum/agenda/{meeting_id}"
-VALID_FOR = timedelta(hours=12)
 VIEWS = frozenset({"named", "anonymised"})
 HEADERS = {
     "Cache-Control": "no-store",
@@ -50,16 +47,6 @@ REFUSED = (
     "Type agenda in the LNCIP assistant in Teams for a new link."
 )
 NOT_FOUND = "This meeting is no longer on record."
-
-
-def agenda_page_url(
-    links: SignedLinks, base_url: str, person_id: int, meeting_id: int, view: str, now: datetime
-) -> str:
-    """The signed link to a meeting's agenda page for this person and view."""
-    expires = int((now + VALID_FOR).timestamp())
-    fields = (str(person_id), str(meeting_id), view)
-    query = urlencode({"person": person_id, "view": view, "expires": expires, "sig": links.signature(fields, expires)})
-    return f"{base_url}{PATH.format(meeting_id=meeting_id)}?{query}"
 
 
 def _plain(status: int, message: str) -> web.Response:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 
-from bot.agenda_page import agenda_page_url
 from bot.card_actions import ActionData, ActionOutcome, CardAction
 from bot.cards import RenderedCard, render_card
 from bot.submit_shapes import Id, Text
@@ -31,7 +30,7 @@ from core.clock import Clock
 from core.settings import Settings
 from core.signed_links import SignedLinks
 from db.engine import Database
-from dialogs.forum.page import case_lines, headings, reader_of, view_of
+from dialogs.forum.page import agenda_page_url, case_lines, headings, reader_of, view_of
 from dialogs.forum.wording import NEXT_STEP, when
 from domain.access import Action, NotAllowed, RecordKind, Target
 from domain.forum import advice, queries

@@ -4,13 +4,18 @@ by `bot/agenda_page.py` only through a signed link, to a person the policy still
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from core.signed_links import SignedLinks
 from dialogs.forum.wording import when
 from domain.forum.model import Agenda, Reader
 
+PATH = "/forum/agenda/{meeting_id}"
+VALID_FOR = timedelta(hours=12)  # a meeting's morning, with time to spare
 TEMPLATES = FileSystemLoader(__file__.rsplit("/", 1)[0] + "/templates")
 html = Environment(
     loader=TEMPLATES,
@@ -55,3 +60,13 @@ def headings(agenda: Agenda) -> tuple[str, str]:
 def render_agenda_page(agenda: Agenda) -> str:
     title, subtitle = headings(agenda)
     return html.get_template("agenda_page.html.j2").render(title=title, subtitle=subtitle, cases=case_lines(agenda))
+
+
+def agenda_page_url(
+    links: SignedLinks, base_url: str, person_id: int, meeting_id: int, view: str, now: datetime
+) -> str:
+    """The signed link to a meeting's agenda page for this person and view."""
+    expires = int((now + VALID_FOR).timestamp())
+    fields = (str(person_id), str(meeting_id), view)
+    query = urlencode({"person": person_id, "view": view, "expires": expires, "sig": links.signature(fields, expires)})
+    return f"{base_url}{PATH.format(meeting_id=meeting_id)}?{query}"
