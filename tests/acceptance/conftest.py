@@ -123,6 +123,8 @@ def bot_environment(data_dir: Path, port: int | None = None) -> dict[str, str]:
         "MicrosoftAppTenantId": "",
         "ALLOWED_TENANT_IDS": "",
         "DEMO_USER_AAD_ID": "",
+        "AGENDA_PAGE_SECRET": "",  # local mode: made in DATA_DIR at the bot's start
+        "PUBLIC_URL": "",
         "PYTHONUNBUFFERED": "1",
     }
     if port is not None:
