@@ -79,6 +79,32 @@ class LimitedConnector:
         return SendResult(201)
 
 
+def chat_address(user: str) -> ConversationAddress:
+    """A 1:1 chat with `user` in the bench's tenant (the stand-in never calls its service URL)."""
+    return ConversationAddress(
+        channel_id="msteams",
+        service_url="http://127.0.0.1:1/",
+        conversation_id=f"a:{user}",
+        conversation_type="personal",
+        tenant_id=TENANT,
+        bot_id="28:bot",
+        bot_name="LNCIP assistant",
+        user_aad_object_id=None,
+        user_id=f"29:{user}",
+    )
+
+
+async def deliver(notifier: Notifier, connector: LimitedConnector, queued: int) -> float:
+    """Run the notifier until the stand-in has accepted `queued` messages; the seconds it took."""
+    started = time.perf_counter()
+    while sum(connector.accepted.values()) < queued:
+        if not await notifier.run_due(max_batch=50):
+            await asyncio.sleep(0.01)
+        if time.perf_counter() - started > 60 + queued:  # something is wrong: stop with the figures
+            break
+    return time.perf_counter() - started
+
+
 @dataclass
 class DigestFigures:
     schools: int
@@ -121,18 +147,7 @@ async def seed(database: Database, schools: int, day: date) -> None:
                     roles=[role],
                     school_id=school.id,
                 )
-                address = ConversationAddress(
-                    channel_id="msteams",
-                    service_url="http://127.0.0.1:1/",
-                    conversation_id=f"a:{role.value}-{n}",
-                    conversation_type="personal",
-                    tenant_id=TENANT,
-                    bot_id="28:bot",
-                    bot_name="LNCIP assistant",
-                    user_aad_object_id=None,
-                    user_id=f"29:{role.value}-{n}",
-                )
-                await remember(session, address, person.id, now)
+                await remember(session, chat_address(f"{role.value}-{n}"), person.id, now)
 
 
 async def measure_digests(schools: int, folder: Path) -> DigestFigures:
@@ -146,13 +161,7 @@ async def measure_digests(schools: int, folder: Path) -> DigestFigures:
         queued = await queue_digests(database, day, clock.now())
         connector = LimitedConnector()
         notifier = Notifier(database, connector, clock, render=_render(database, clock), batch_size=50)
-        started = time.perf_counter()
-        while sum(connector.accepted.values()) < queued:
-            if not await notifier.run_due(max_batch=50):
-                await asyncio.sleep(0.01)
-            if time.perf_counter() - started > 60 + queued:  # something is wrong: stop with the figures
-                break
-        seconds = time.perf_counter() - started
+        seconds = await deliver(notifier, connector, queued)
     finally:
         await database.dispose()
     # The tenant's window lets 50 go at once, then 50 more each second: the last can go after this.
