@@ -4,8 +4,9 @@ recording the forum's advice from it.
 The card shows the meeting the Partnership is working on (`queries.current_agenda`): each case
 with its school, year group, need and the school's question, pupils named only as the case's
 consent allows for the reader; a "Record advice" button per case still awaiting advice (or
-"Advice recorded"); a signed link to the same agenda as a page for the shared screen
-(`bot/agenda_page.py`) and the meeting's Teams link.
+"Advice recorded"), or for a Core Group an "Open the referral" button per referral listed for
+decision (its card records the decision: the referral's path); a signed link to the same
+agenda as a page for the shared screen (`bot/agenda_page.py`) and the meeting's Teams link.
 
 ```
 agenda card --Record advice--> advice form --Save the advice--> agenda card ("Advice recorded")
@@ -32,9 +33,10 @@ from core.signed_links import SignedLinks
 from db.engine import Database
 from dialogs.forum.page import agenda_page_url, case_lines, headings, reader_of, view_of
 from dialogs.forum.wording import NEXT_STEP, when
+from dialogs.referrals.partnership_cards import OPEN as OPEN_REFERRAL
 from domain.access import Action, NotAllowed, RecordKind, Target
 from domain.forum import advice, queries
-from domain.forum.model import DEFAULT_SERVICES, Agenda, AgendaCase, Meeting, NextStep, Reader
+from domain.forum.model import DEFAULT_SERVICES, Agenda, AgendaCase, Meeting, MeetingKind, NextStep, Reader
 from domain.forum.service import ForumError
 from domain.requester import Requester
 
@@ -54,7 +56,11 @@ class AgendaCards:
 
     def agenda_card(self, agenda: Agenda, requester: Requester) -> RenderedCard:
         runs = requester.decide(Action.RUN_FORUM, Target(RecordKind.FORUM)).allowed
-        cases = [{**line, "advice_button": runs and line["booking_id"] > 0} for line in case_lines(agenda)]
+        core_group = agenda.meeting.kind is MeetingKind.CORE_GROUP  # decided on the referral's own card
+        cases = [
+            {**line, "advice_button": runs and not core_group, "referral_button": runs and core_group}
+            for line in case_lines(agenda)
+        ]
         title, subtitle = headings(agenda)
         page_url = None
         if self.links is not None and requester.person_id is not None:
@@ -72,6 +78,7 @@ class AgendaCards:
             subtitle=subtitle,
             cases=cases,
             view=view_of(agenda.reader),
+            open_referral=OPEN_REFERRAL,
             page_url=page_url,
             link=agenda.meeting.teams_link or None,
         )

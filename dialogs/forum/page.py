@@ -39,6 +39,7 @@ def case_lines(agenda: Agenda) -> list[dict[str, Any]]:
     return [
         {
             "booking_id": case.booking_id,
+            "referral_id": case.referral_id,
             "heading": f"{number}. {case.pupil_name or 'Anonymous case'}"
             + (f" ({case.reference})" if case.reference else ""),
             "school": case.school,

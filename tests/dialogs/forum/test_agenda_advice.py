@@ -3,7 +3,7 @@ records a case's advice from the agenda card (the form, its checks, a forged pre
 agenda showing "Advice recorded", the school's notice queued and the discussion on record for a
 referral); and the agenda's page for the shared screen, served only through a signed link to a
 person the policy still allows, never cached, and with no pupil name in the anonymised view or
-in the bot's logs."""
+in the bot's logs; and a Core Group agenda opening each referral, whose card records the decision."""
 
 from __future__ import annotations
 
@@ -17,13 +17,15 @@ from core.signed_links import SignedLinks, link_secret
 from dialogs.forum.page import agenda_page_url
 from domain.directory.service import import_directory
 from domain.forum import queries, service
-from domain.forum.model import Sharing
+from domain.forum.model import MeetingKind, Sharing
+from domain.referrals import casework
+from domain.referrals import service as referrals
 from domain.referrals import store as referral_store
 from domain.requester import Requester
 from tests.dialogs.forum.test_forum_teams import PSENCO_AAD, SENCO_AAD, known_to_teams, texts_of
-from tests.domain.forum.conftest import a_forum, forum_case
+from tests.domain.forum.conftest import a_forum, case_values, forum_case
 from tests.domain.referrals.conftest import World
-from tests.domain.referrals.helpers import queued
+from tests.domain.referrals.helpers import queued, ready_draft
 from tests.fixtures.bot_server import BotClient, make_settings, running_bot
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.logs import JsonLines
@@ -188,3 +190,30 @@ async def test_the_agenda_page_is_served_only_through_a_valid_link_to_someone_st
     assert not [line for line in logged.written if "Jack" in line or "Smith" in line]
     kinds = [json.loads(line).get("outcome") for line in logged.written if '"agenda_page"' in line]
     assert kinds.count("shown") == 2 and kinds.count("refused") == 2
+
+
+async def test_a_core_group_agenda_opens_each_referral_whose_card_records_the_decision(
+    world: World, tmp_path: Path, connector: ConnectorStandIn
+) -> None:
+    await known_to_teams(world.db)
+    world.clock._now = datetime.now(UTC).replace(microsecond=0)
+    day = world.clock.now().date() + timedelta(days=12)
+    await a_forum(world, day, kind=MeetingKind.CORE_GROUP)
+    await casework.record_forum_discussion(
+        world.db, world.as_("psenco"), world.pupils["Jack Smith"], day - timedelta(days=60), clock=world.clock
+    )
+    consented = (world.clock.now().date() - timedelta(days=20)).isoformat()
+    referral_id = await ready_draft(world, consent_date=consented, interventions=case_values()["interventions"])
+    await referrals.submit(world.db, world.as_("senco"), referral_id, clock=world.clock)
+    await casework.receive(world.db, world.as_("psenco"), referral_id, clock=world.clock)
+    await casework.list_for_core_group(world.db, world.as_("psenco"), referral_id, day, clock=world.clock)
+    settings = make_settings(tmp_path, database_url=world.db.url)
+    async with running_bot(settings, connector) as bot:
+        lead = bot.conversation(aad_object_id=PSENCO_AAD)
+        [agenda] = cards_in(await lead.ask("agenda"))
+        assert "Core Group agenda" in json.dumps(agenda) and "Jack Smith" in json.dumps(agenda)
+        titles = {a["title"]: a for a in actions_of(agenda)}
+        assert "Record advice" not in titles
+        assert titles["Open the referral"]["data"] == {"verb": "referrals.open", "id": referral_id}
+        opened = await press(lead, connector, titles["Open the referral"]["data"])
+        assert "Record the decision" in json.dumps(cards_in(opened))
