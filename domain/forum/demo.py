@@ -22,6 +22,7 @@ from db.models.referrals import Referral as ReferralRow
 from domain.directory.queries import get_person, get_school_by_urn, list_people, pupils_for_school
 from domain.forum import meetings, service
 from domain.forum.model import MeetingKind, Sharing
+from domain.referrals import casework
 from domain.referrals import service as referrals
 from domain.referrals.demo import demo_values
 from domain.referrals.model import ReferralKind
@@ -62,7 +63,7 @@ async def load_demo_forum(database: Database, *, now: datetime) -> int:
             plan = meetings.MeetingPlan(kind, day, start, end, LINK, 8, deadline)
             made.append(await meetings.create_meeting(database, lead, plan, clock=clock))
     await _book_the_anonymous_case(database, made[0].id, clock)
-    await _book_a_named_case(database, made[0].id, clock)
+    await _book_a_named_case(database, made[0].id, lead, clock)
     return len(made)
 
 
@@ -87,9 +88,11 @@ async def _book_the_anonymous_case(database: Database, meeting_id: int, clock: M
     )
 
 
-async def _book_a_named_case(database: Database, meeting_id: int, clock: ManualClock) -> None:
+async def _book_a_named_case(database: Database, meeting_id: int, lead: Requester, clock: ManualClock) -> None:
     """A forum case from Outwoods Edge about a pupil with no referral yet, the parents having
-    consented to the Partnership knowing who the pupil is, booked as its SENCO."""
+    consented to the Partnership knowing who the pupil is, booked as its SENCO. The Partnership
+    has received it, so the referral queue's oldest case waiting to be received stays a
+    referral demo's (the referral demo's story clock runs past today)."""
     school = await get_school_by_urn(database, "990102")
     sencos = await list_people(database, school.id, Role.SENCO) if school is not None else []
     if school is None or not sencos:
@@ -107,6 +110,7 @@ async def _book_a_named_case(database: Database, meeting_id: int, clock: ManualC
         values.pop(name)
     await referrals.set_fields(database, senco, draft.id, values, clock=clock)
     await referrals.submit(database, senco, draft.id, clock=clock)
+    await casework.receive(database, lead, draft.id, clock=clock)
     await service.book_case(
         database,
         senco,
