@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from bot.features import FeatureServices
 from core.signed_links import SignedLinks, link_secret
+from dialogs.forum import feature
 from dialogs.forum.page import agenda_page_url
 from domain.directory.service import import_directory
 from domain.forum import queries, service
 from domain.forum.model import MeetingKind, Sharing
+from domain.notices import Notice
 from domain.referrals import casework
 from domain.referrals import service as referrals
 from domain.referrals import store as referral_store
@@ -106,6 +109,8 @@ async def test_the_partnership_records_advice_from_the_agenda_card(
             "other_services": "School nurse; Early Help",
         }
 
+        back = next(a for a in actions_of(form) if a["title"] == "Back to the agenda")
+        assert "Record advice" in json.dumps(cards_in(await press(lead, connector, back["data"])))
         no_step = texts_of(await press(lead, connector, filled))
         assert "choose the next step" in no_step
         school = bot.conversation(aad_object_id=SENCO_AAD)  # the school's SENCO, forging the press
@@ -126,8 +131,18 @@ async def test_the_partnership_records_advice_from_the_agenda_card(
     assert given.services == ["LCC Educational Psychologist", "NHS Care Navigator", "School nurse", "Early Help"]
     async with world.db.session() as session:
         assert await referral_store.forum_discussed(session, world.pupils["Jack Smith"])
-    notices = [(kind, person) for kind, person, _ in await queued(world) if kind == "forum.advice"]
-    assert notices == [("forum.advice", world.people["senco"].id)]
+    [(person, payload)] = [(person, payload) for kind, person, payload in await queued(world) if kind == "forum.advice"]
+    assert person == world.people["senco"].id
+    render = feature(FeatureServices(world.db, settings, world.clock)).notice_renderers["forum.advice"]
+    card = await render(Notice("forum.advice", payload, f"forum-advice:{booking_id}"))
+    assert card is not None  # what the school gets: the advice, the services, the next step
+    for shown in (
+        "A key adult at break",
+        "School nurse",
+        "Go ahead with a Referral to the Partnership",
+        "now on record",
+    ):
+        assert shown in card.text
 
 
 def the_secret(tmp_path: Path) -> SignedLinks:
