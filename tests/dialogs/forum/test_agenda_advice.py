@@ -28,7 +28,7 @@ from domain.requester import Requester
 from tests.dialogs.forum.test_forum_teams import PSENCO_AAD, SENCO_AAD, known_to_teams, texts_of
 from tests.domain.forum.conftest import a_forum, case_values, forum_case
 from tests.domain.referrals.conftest import World
-from tests.domain.referrals.helpers import queued, ready_draft
+from tests.domain.referrals.helpers import audited, queued, ready_draft
 from tests.fixtures.bot_server import BotClient, make_settings, running_bot
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.logs import JsonLines
@@ -203,6 +203,12 @@ async def test_the_agenda_page_is_served_only_through_a_valid_link_to_someone_st
         assert (await import_directory(world.db, Requester.system(), "people", ended)).accepted
         assert (await fetch(bot, named))[0] == 403  # the post has ended: the link no longer opens
     assert not [line for line in logged.written if "Jack" in line or "Smith" in line]
+    viewed = [
+        (row.actor_id, row.detail.get("status"), row.detail.get("kind")) for row in await audited(world, "viewed")
+    ]
+    assert viewed.count((lead.id, "page", "partnership")) == 1 and (lead.id, "page", "external") in viewed
+    refused = [(row.actor_id, row.record_id) for row in await audited(world, "refused")]
+    assert (lead.id, f"meeting:{meeting_id}") in refused  # the ended post's attempt is on record
     kinds = [json.loads(line).get("outcome") for line in logged.written if '"agenda_page"' in line]
     assert kinds.count("shown") == 2 and kinds.count("refused") == 2
 
