@@ -48,7 +48,7 @@ def forums_card(
         elif is_open:
             buttons.append(Button(text("forum_book_wait"), verb(PICK, meeting=meeting.id, case=case, wait=True)))
         sections.append(Section(when(meeting), facts, buttons))
-    intro = list(lines) or [text("forum_book_intro")]
+    intro = list(lines) or [text("forum_book_intro_case" if case else "forum_book_intro")]
     return render(View(text("forum_book_title"), intro, sections))
 
 
