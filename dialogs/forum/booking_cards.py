@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.cards import RenderedCard
 from bot.texts import text
 from dialogs.forum.views import Button, Section, View, render, verb
-from dialogs.forum.wording import SHARING, uk_time, when
+from dialogs.forum.wording import SHARING, deadline, when
 from domain.forum import queries
 from domain.forum.model import Meeting, Sharing, Timings
 from domain.forum.service import BookingResult
@@ -40,7 +40,7 @@ def forums_card(
         )
         facts = [
             (text("forum_book_fact_free"), free if is_open else text("forum_book_closed")),
-            (text("forum_book_fact_deadline"), uk_time(meeting.booking_deadline)),
+            (text("forum_book_fact_deadline"), deadline(meeting.booking_deadline)),
         ]
         buttons: list[Button] = []
         if is_open and meeting.free_slots:
@@ -190,7 +190,7 @@ def full_card(
 
 def closed_card(meeting: Meeting, alternative: Meeting | None, *, case: int | None) -> RenderedCard:
     """Past the deadline: says so, and offers the next forum still open."""
-    lines = [text("forum_book_deadline", when=when(meeting), deadline=uk_time(meeting.booking_deadline))]
+    lines = [text("forum_book_deadline", when=when(meeting), deadline=deadline(meeting.booking_deadline))]
     buttons = []
     if alternative is not None:
         buttons.append(

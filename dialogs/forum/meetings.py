@@ -18,7 +18,7 @@ from bot.turn import Turn
 from core.clock import Clock
 from db.engine import Database
 from dialogs.forum.views import Button, Section, View, render, verb
-from dialogs.forum.wording import uk_time, when
+from dialogs.forum.wording import deadline, when
 from domain.access import Action, NotAllowed
 from domain.forum import meetings, queries
 from domain.forum.model import MeetingKind, MeetingStatus
@@ -65,7 +65,7 @@ def list_card(found: list[queries.ManagedMeeting]) -> RenderedCard:
         if meeting.kind is MeetingKind.FORUM:
             facts += [
                 (text("forum_meetings_slots"), f"{meeting.slots_taken} of {meeting.slots}"),
-                (text("forum_book_fact_deadline"), uk_time(meeting.booking_deadline)),
+                (text("forum_book_fact_deadline"), deadline(meeting.booking_deadline)),
             ]
         facts.append((text("forum_meetings_cases"), str(line.cases)))
         buttons = [
@@ -205,9 +205,9 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
     async def create(turn: Turn, data: ActionData) -> ActionOutcome:
         day, start, end = _day(data.text("date")), _time(data.text("start")), _time(data.text("end"))
         deadline_raw = data.text("deadline")
-        deadline = _day(deadline_raw)
+        book_by = _day(deadline_raw)
         slots = data.values.get("slots")
-        if day is None or start is None or end is None or (deadline_raw and deadline is None):
+        if day is None or start is None or end is None or (deadline_raw and book_by is None):
             return ActionOutcome(say=text("forum_meeting_bad_date"))
         plan = meetings.MeetingPlan(
             MeetingKind(data.text("kind") or ""),
@@ -216,7 +216,7 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
             end,
             data.text("link") or "",
             slots if isinstance(slots, int) else meetings.DEFAULT_SLOTS,
-            deadline,
+            book_by,
         )
         requester = Requester.in_teams(turn.person)
         try:

@@ -138,7 +138,7 @@ async def test_past_the_deadline_the_bot_says_so_and_offers_the_next_forum(casew
     world.clock.advance(timedelta(days=8))  # past the first forum's deadline (3 days before)
     closed = await casework.press("senco", {"verb": "forum.book.pick", "meeting": soon.id})
     said = texts(closed)
-    assert "Booking has closed" in said and "closed on" in said
+    assert "Booking has closed" in said and "closed at the end of" in said
     assert starting_with(closed, "Book the next with space")["meeting"] == later.id
     assert shown  # the first card offered both
 
