@@ -140,6 +140,10 @@ class Booking:
     async def new_case(self, turn: Turn, data: ActionData) -> ActionOutcome:
         """Start a forum case in the referral dialog; `BookDialog` comes back to the booking."""
         meeting = data.values.get("meeting")
+        try:
+            await queries.may_book(self.database, Requester.in_teams(turn.person))
+        except NotAllowed as error:
+            return _refused(error)
         return await self._start(
             turn, {"meeting": meeting, "wait": data.flag("wait")}, text("forum_book_starting_case")
         )

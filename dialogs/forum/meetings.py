@@ -206,7 +206,7 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
         day, start, end = _day(data.text("date")), _time(data.text("start")), _time(data.text("end"))
         deadline_raw = data.text("deadline")
         book_by = _day(deadline_raw)
-        slots = data.values.get("slots")
+        slots = data.text("slots")
         if day is None or start is None or end is None or (deadline_raw and book_by is None):
             return ActionOutcome(say=text("forum_meeting_bad_date"))
         plan = meetings.MeetingPlan(
@@ -215,7 +215,7 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
             start,
             end,
             data.text("link") or "",
-            slots if isinstance(slots, int) else meetings.DEFAULT_SLOTS,
+            int(slots) if slots else meetings.DEFAULT_SLOTS,
             book_by,
         )
         requester = Requester.in_teams(turn.person)
@@ -245,7 +245,7 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
                 "kind": Text(max_length=20, choices=KINDS),
                 **when_fields,
                 "link": Text(max_length=1000, required=False, default=""),
-                "slots": Id(maximum=meetings.MAX_SLOTS, required=False),
+                "slots": Text(max_length=2, pattern=r"[1-9][0-9]?", required=False),
                 "deadline": Text(max_length=10, pattern=DAY, required=False),
             },
             create,

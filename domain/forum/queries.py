@@ -248,6 +248,14 @@ def _school_target(requester: Requester) -> Target:
     return Target(RecordKind.FORUM_BOOKING, school_id=school_id, owner_person_id=requester.person_id)
 
 
+async def may_book(database: Database, requester: Requester) -> None:
+    """Raises `NotAllowed` (the refusal audited) unless the requester may book their school's
+    forum cases (before starting a new forum case to book)."""
+    async with unit(database) as session:
+        target = _school_target(requester)
+        await require(session, requester, Action.BOOK_FORUM_CASE, target, f"school:{target.school_id}")
+
+
 async def cases_to_book(
     database: Database, requester: Requester, *, for_referral: int | None = None
 ) -> list[CaseToBook]:

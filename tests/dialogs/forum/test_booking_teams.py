@@ -13,10 +13,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.features import FeatureServices
 from bot.texts import text
+from core.settings import Settings
 from db.models.forum import ForumBooking, ForumMeeting
 from db.models.referrals import Referral as ReferralRow
+from dialogs.forum import feature
 from domain.forum.model import Meeting
+from domain.notices import Notice
 from tests.dialogs.referrals.conftest import Chat, seen
 from tests.dialogs.referrals.partnership_world import Casework, buttons, cards, texts
 from tests.domain.forum.conftest import a_forum, forum_case
@@ -284,10 +288,39 @@ async def test_the_partnership_adds_moves_and_cancels_meetings_and_schools_are_t
     gone = await casework.press("psenco", press_data(ask, text("forum_meeting_cancel_yes")))
     assert "Cancelled" in texts(gone)
     assert await bookings(casework) == [(meeting.id, case, "cancelled")]
-    await casework.deliver()
-    told = texts(casework.received("senco"))
-    assert "Forum moved" in told and "Forum cancelled" in told
+    senco_id = world.people["senco"].id
+    told = [
+        p["change"] for kind, who, p in await casework.outbox() if kind == "forum.meeting_changed" and who == senco_id
+    ]
+    assert told == ["moved", "cancelled"]  # the notifier tells the school, with these cards:
+    render = feature(FeatureServices(world.db, Settings(), world.clock)).notice_renderers["forum.meeting_changed"]
+    shown = []
+    for kind, who, payload in await casework.outbox():
+        if kind == "forum.meeting_changed" and who == senco_id:
+            card = await render(Notice(kind, payload, "k"))
+            assert card is not None
+            shown.append(card.text)
+    assert "Forum moved" in shown[0] and "Forum cancelled" in shown[1]
 
 
 def cards_of(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [a for a in activities if a.get("attachments")]
+
+
+async def test_book_a_forum_slot_books_the_pupils_forum_case_when_there_is_one(casework: Casework) -> None:
+    today_clock(casework)
+    first = await forum(casework, 14)
+    case = await forum_case(casework.world, "Oliver Brown")  # type: ignore[arg-type]
+    chat = Chat(casework.chat("senco"))
+    await chat.say("refer Oliver Brown")
+    await chat.press(text("referrals_kind_partnership_referral"))
+    await chat.press("Oliver Brown (year 10)")
+    await chat.answer_until(SUMMARY, {"requested_support": "in_school_support"})
+    await chat.press(text("referrals_submit"))  # held back: no forum discussion on record
+    shown = seen(await chat.press(text("referrals_book_forum")))
+    assert "kept as a draft" in shown and "You already have a forum case for this pupil" in shown
+    confirm = await press(chat, text("forum_book_pick"))
+    assert "Check and book" in confirm
+    data = press_data([s.activity for s in chat.sent], text("forum_book_confirm"))
+    assert (data["meeting"], data["case"]) == (first.id, case)
+    assert "Your drafts" in seen(await chat.say("my drafts"))  # the referral dialog has ended: commands work
