@@ -57,14 +57,19 @@ async def load_demo_forum(database: Database, *, now: datetime) -> int:
             plan = meetings.MeetingPlan(kind, day, start, end, LINK, 8, day - timedelta(days=3))
             made.append(await meetings.create_meeting(database, lead, plan, clock=clock))
     await _book_the_anonymous_case(database, made[0].id, clock)
-    outwoods = await _named_case(database, "990102", today, clock)
+    # The demo referrals' story may run past today: these cases come after it, so the oldest
+    # case waiting in the Partnership's queue is still the demo referrals' own.
+    async with database.session() as session:
+        latest = await session.scalar(select(func.max(ReferralRow.status_since)))
+    cases_clock = ManualClock(max(now, (latest or now) + timedelta(hours=1)))
+    outwoods = await _named_case(database, "990102", today, cases_clock)
     if outwoods is not None:
         senco, referral_id = outwoods
         question = "What else could we try for a Year 9 pupil whose mentoring has stopped working (demo)?"
         await service.book_case(
             database, senco, made[0].id, referral_id, sharing=Sharing.PARTNERSHIP_ONLY, question=question, clock=clock
         )
-    await _named_case(database, "990101", today, clock)  # sent, not booked: for the demo SENCO to book
+    await _named_case(database, "990101", today, cases_clock)  # sent, not booked: for the demo SENCO to book
     return len(made)
 
 

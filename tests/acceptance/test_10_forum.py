@@ -7,6 +7,7 @@ her school's forum case, sees what will be shared and with whom, writes her ques
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,7 +62,15 @@ def test_the_senco_books_a_case_at_the_forum(bot_server: BotServer, browser: Bro
         )
         pg.screenshot(SHOTS / "03-confirm.png")
 
+        since = len(pg.traffic)
         pg.click_card_button(text("forum_book_confirm"), card=card)
+        # The booked card replaces the confirm card in place; other scenarios' notices to Adele may
+        # arrive meanwhile, so first the exchange itself (the bot's answer to the press) is awaited.
+        pg.wait_for_traffic(
+            lambda e: e.direction == "from_bot" and "is on the agenda" in json.dumps(e.activity),
+            since=since,
+            timeout=45,
+        )
         booked = pg.wait_for_bot_message("is on the agenda for the Inclusion Forum", include_updates=True)
         assert "remind you the day before" in booked, booked
         pg.screenshot(SHOTS / "04-booked.png")
