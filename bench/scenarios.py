@@ -68,6 +68,13 @@ QUEUE_COMMAND = "referral queue"
 QUEUE_SHOWN = r"Referral queue"
 QUEUE_USER_AAD_ID = "00000000-0000-0000-0000-0000000000024"
 
+# Booking a case at the forum (dialogs/forum/book.py): the typed request and its card of forums
+# with free slots and deadlines, sent by the demo SENCO Adele Vance (the demo data has this
+# term's forums, made relative to the day it is loaded). Measured only where the bot knows it.
+BOOK_COMMAND = "book a case at the forum"
+BOOK_SHOWN = r"Book a case at the Inclusion Forum"
+BOOK_USER_AAD_ID = "00000000-0000-0000-0000-0000000000022"
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -92,7 +99,7 @@ class Scenario:
         return json_text(self.messages[i].format(n=n)) if self.numbered[i] else self.encoded[i]
 
 
-SCENARIOS = ("qa", "qa-new", "help", "dialog", "queue")  # the names `bot_scenarios` gives
+SCENARIOS = ("qa", "qa-new", "help", "dialog", "queue", "book")  # the names `bot_scenarios` gives
 
 
 def bot_scenarios(
@@ -111,6 +118,7 @@ def bot_scenarios(
             aad_object_id=DIALOG_USER_AAD_ID,
         ),
         "queue": Scenario("queue", (QUEUE_COMMAND,), started=re.compile(QUEUE_SHOWN), aad_object_id=QUEUE_USER_AAD_ID),
+        "book": Scenario("book", (BOOK_COMMAND,), started=re.compile(BOOK_SHOWN), aad_object_id=BOOK_USER_AAD_ID),
     }
 
 

@@ -100,6 +100,7 @@ class CardAction:
     verb: str
     fields: Shape
     handle: ActionHandler
+    starts_dialog: bool = False  # the handler gets the turn's dialog context (`Turn.dialogs`); others get None
 
 
 @dataclass(frozen=True)

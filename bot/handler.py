@@ -257,7 +257,9 @@ class LncipBot(ActivityHandler):
             if dialogs is not None and dialogs.active_dialog is not None:
                 if own_verb is None or dialogs.active_dialog.id == own_verb:
                     return False
-        await self.card_actions.submit(Turn(turn_context, person_of(turn_context), None), pressed)
+        starts_dialog = not isinstance(pressed, Refusal) and pressed[0].starts_dialog
+        dialogs = await self._dialog_context(turn_context) if starts_dialog else None
+        await self.card_actions.submit(Turn(turn_context, person_of(turn_context), dialogs), pressed)
         return True
 
     async def _form_finished(self, turn: Turn, pressed: dict[str, Any]) -> bool:

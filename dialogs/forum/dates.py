@@ -10,7 +10,7 @@ from bot.cards import RenderedCard, render_card
 from bot.turn import Turn, log_outcome
 from core.clock import Clock
 from db.engine import Database
-from dialogs.forum.wording import uk_time, when
+from dialogs.forum.wording import deadline, when
 from domain.forum.model import Meeting, MeetingKind
 from domain.forum.queries import next_meetings
 
@@ -41,7 +41,7 @@ def meetings_card(kind: MeetingKind, meetings: list[Meeting], clock: Clock) -> R
             "kind": m.kind.label,
             "bookable": m.kind is MeetingKind.FORUM,
             "free": f"{m.free_slots} of {m.slots}" if m.open_for_booking(now) else "Booking closed",
-            "deadline": uk_time(m.booking_deadline),
+            "deadline": deadline(m.booking_deadline),
         }
         for m in meetings
     ]

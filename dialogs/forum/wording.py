@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.forum.model import BookingStatus, Meeting, NextStep, Sharing
 from domain.scheduler.schedules import LONDON
@@ -31,6 +31,15 @@ def uk_time(instant: datetime) -> str:
     """E.g. "Monday 28 October 2024, 09:30" in UK local time (GMT or BST as the day has it)."""
     local = instant.astimezone(LONDON)
     return f"{local:%A} {local.day} {local:%B %Y}, {local:%H:%M}"
+
+
+def deadline(instant: datetime) -> str:
+    """A booking deadline: "the end of Monday 14 December 2026" for a midnight one, as most are."""
+    local = instant.astimezone(LONDON)
+    if (local.hour, local.minute) == (0, 0):
+        day = (local - timedelta(minutes=1)).date()
+        return f"the end of {day:%A} {day.day} {day:%B %Y}"
+    return uk_time(instant)
 
 
 def when(meeting: Meeting) -> str:

@@ -20,6 +20,7 @@ from domain.referrals.rules import RuleBreach
 from domain.referrals.validators import MAX_TEXT, FieldType, FormField, Group
 
 STEP_VERB = "referrals.step"
+BOOK_FORUM_VERB = "forum.book.held"  # the forum feature's (dialogs/forum/book.py): a forum slot for this pupil
 INTERVENTION_PARTS = ("what", "started_on", "ended_on", "review", "impact")
 YES_NO = ("yes", "no")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
@@ -210,7 +211,8 @@ def refused(
     buttons: list[dict[str, Any]] = []
     codes = {b.code for b in breaches}
     if "forum_first" in codes:
-        buttons.append(button(text("referrals_forum_instead"), step_data(draft, n, "forum_instead"), style="positive"))
+        buttons.append(button(text("referrals_book_forum"), {"verb": BOOK_FORUM_VERB, "id": draft}, style="positive"))
+        buttons.append(button(text("referrals_forum_instead"), step_data(draft, n, "forum_instead")))
     if "no_consent" in codes and anonymous_possible:
         buttons.append(button(text("referrals_anonymous_instead"), step_data(draft, n, "anonymous_instead")))
     buttons += [

@@ -74,6 +74,13 @@ class ReferDialog(Dialog):
                 return await dialog_context.end_dialog()
             state.update(draft=draft.id, kind=draft.kind.value, anonymous=draft.anonymous)
             return await steps.advance(draft, came_from=None)
+        if isinstance(given.get("forum_from"), int):  # "Book a forum slot" on a held-back referral
+            try:
+                held = await service.open_draft(self.database, steps.requester, given["forum_from"])
+            except (NotAllowed, ReferralError):
+                await dialog_context.context.send_activity(text("referrals_draft_missing"))
+                return await dialog_context.end_dialog()
+            return await steps.switch(held, anonymous=False)
         opening = read_opening(str(given.get("text") or ""))
         state["opening"] = {"name": opening.name, "values": opening.values}
         if opening.kind is ReferralKind.PARTNERSHIP_REFERRAL:

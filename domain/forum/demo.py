@@ -1,28 +1,27 @@
 """Demo forum dates: this term's Inclusion Forums (three, about monthly, on Thursday mornings)
-and Core Groups (two, Thursday afternoons) from the first Thursday at least `FIRST_AFTER` days
-ahead (so the first forum is still open for booking whatever day the demo is loaded), made as
-the demo Partnership SENCO through `meetings.create_meeting`; on the first forum, the demo
-anonymous forum case (Charnwood Vale) and a named one (Outwoods Edge, named to the Partnership
-only) are booked, so a new user sees dates with free slots and can book at once, and the
-Partnership sees an agenda with cases to record advice on.
+and Core Groups (two, Thursday afternoons), the first a week or two after the day the demo data
+is loaded (so its booking deadline is still ahead whatever day that is), made as the demo
+Partnership SENCO through `meetings.create_meeting`; the demo anonymous forum case (Charnwood
+Vale) and a named case from Outwoods Edge booked on the first forum; and a named Charnwood Vale
+forum case sent but not yet booked, so the demo SENCO (Adele Vance) can book at once.
 
 Idempotent: nothing is added when any meeting exists.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
 from core.clock import ManualClock
 from db.engine import Database
+from db.models.directory import Pupil as PupilRow
 from db.models.forum import ForumMeeting
 from db.models.referrals import Referral as ReferralRow
-from domain.directory.queries import get_person, get_school_by_urn, list_people, pupils_for_school
+from domain.directory.queries import get_person, get_school_by_urn, list_people
 from domain.forum import meetings, service
 from domain.forum.model import MeetingKind, Sharing
-from domain.referrals import casework
 from domain.referrals import service as referrals
 from domain.referrals.demo import demo_values
 from domain.referrals.model import ReferralKind
@@ -33,8 +32,6 @@ from domain.scheduler.schedules import LONDON
 LINK = "https://teams.microsoft.com/l/meetup-join/demo-lncip-forum"
 FORUM_WEEKS = (1, 5, 9)
 CORE_GROUP_WEEKS = (2, 6)
-DEADLINE_DAYS_BEFORE = 3
-FIRST_AFTER = DEADLINE_DAYS_BEFORE + 1  # days: the first forum's deadline is tomorrow at the soonest
 
 
 async def load_demo_forum(database: Database, *, now: datetime) -> int:
@@ -49,9 +46,7 @@ async def load_demo_forum(database: Database, *, now: datetime) -> int:
     lead = Requester(leads[0], Via.SYSTEM)
     clock = ManualClock(now)
     today = now.astimezone(LONDON).date()
-    thursday = today + timedelta(days=(3 - today.weekday()) % 7)
-    if (thursday - today).days < FIRST_AFTER:
-        thursday += timedelta(weeks=1)
+    thursday = today + timedelta(days=7 + (3 - today.weekday()) % 7)  # 7 to 13 days ahead
     made = []
     for kind, weeks, start, end in (
         (MeetingKind.FORUM, FORUM_WEEKS, time(9, 30), time(11, 30)),
@@ -59,12 +54,68 @@ async def load_demo_forum(database: Database, *, now: datetime) -> int:
     ):
         for week in weeks:
             day = thursday + timedelta(weeks=week - 1)
-            deadline = day - timedelta(days=DEADLINE_DAYS_BEFORE)
-            plan = meetings.MeetingPlan(kind, day, start, end, LINK, 8, deadline)
+            plan = meetings.MeetingPlan(kind, day, start, end, LINK, 8, day - timedelta(days=3))
             made.append(await meetings.create_meeting(database, lead, plan, clock=clock))
     await _book_the_anonymous_case(database, made[0].id, clock)
-    await _book_a_named_case(database, made[0].id, lead, clock)
+    # The demo referrals' story may run past today: these cases come after it, so the oldest
+    # case waiting in the Partnership's queue is still the demo referrals' own.
+    async with database.session() as session:
+        latest = await session.scalar(select(func.max(ReferralRow.status_since)))
+    cases_clock = ManualClock(max(now, (latest or now) + timedelta(hours=1)))
+    outwoods = await _named_case(database, "990102", today, cases_clock)
+    if outwoods is not None:
+        senco, referral_id = outwoods
+        question = "What else could we try for a Year 9 pupil whose mentoring has stopped working (demo)?"
+        await service.book_case(
+            database, senco, made[0].id, referral_id, sharing=Sharing.PARTNERSHIP_ONLY, question=question, clock=clock
+        )
+    await _named_case(database, "990101", today, cases_clock)  # sent, not booked: for the demo SENCO to book
     return len(made)
+
+
+# What a Referral to the Partnership asks that a forum case does not.
+_NOT_FOR_A_FORUM_CASE = (
+    "gender",
+    "pupil_premium",
+    "attendance_last_year_percent",
+    "requested_support",
+    "parent_views",
+    "pupil_voice",
+)
+
+
+async def _named_case(database: Database, urn: str, today: date, clock: ManualClock) -> tuple[Requester, int] | None:
+    """A named forum case (the parents consented) from the school's SENCO, for a pupil with no
+    referral yet; sent. The SENCO and the case's id, or None if the school has no such pupil."""
+    school = await get_school_by_urn(database, urn)
+    sencos = await list_people(database, school.id, Role.SENCO) if school else []
+    if school is None or not sencos:
+        return None
+    async with database.session() as session:
+        referred = select(ReferralRow.pupil_id).where(ReferralRow.pupil_id.is_not(None))
+        pupil_id = await session.scalar(
+            select(PupilRow.id)
+            .where(
+                PupilRow.school_id == school.id,
+                PupilRow.erased_at.is_(None),
+                PupilRow.left_provision_on.is_(None),
+                PupilRow.id.not_in(referred),
+            )
+            .order_by(PupilRow.id.desc())
+            .limit(1)
+        )
+    if pupil_id is None:
+        return None
+    senco = Requester(sencos[0], Via.SYSTEM)
+    draft = await referrals.start_draft(database, senco, ReferralKind.FORUM_CASE, pupil_id=pupil_id, clock=clock)
+    values = demo_values(today)
+    for name in _NOT_FOR_A_FORUM_CASE:
+        values.pop(name, None)
+    result = await referrals.set_fields(database, senco, draft.id, values, clock=clock)
+    if result.problems:
+        return None
+    await referrals.submit(database, senco, draft.id, clock=clock)
+    return senco, draft.id
 
 
 async def _book_the_anonymous_case(database: Database, meeting_id: int, clock: ManualClock) -> None:
@@ -84,39 +135,5 @@ async def _book_the_anonymous_case(database: Database, meeting_id: int, clock: M
         referral_id,
         sharing=Sharing.ANONYMOUS,
         question="How can we help a Year 8 pupil who refuses to come into lessons after break (demo)?",
-        clock=clock,
-    )
-
-
-async def _book_a_named_case(database: Database, meeting_id: int, lead: Requester, clock: ManualClock) -> None:
-    """A forum case from Outwoods Edge about a pupil with no referral yet, the parents having
-    consented to the Partnership knowing who the pupil is, booked as its SENCO. The Partnership
-    has received it, so the referral queue's oldest case waiting to be received stays a
-    referral demo's (the referral demo's story clock runs past today)."""
-    school = await get_school_by_urn(database, "990102")
-    sencos = await list_people(database, school.id, Role.SENCO) if school is not None else []
-    if school is None or not sencos:
-        return
-    async with database.session() as session:
-        referred = set(await session.scalars(select(ReferralRow.pupil_id).where(ReferralRow.pupil_id.is_not(None))))
-    pupils = [p for p in await pupils_for_school(database, school.id) if p.id not in referred and p.year_group >= 7]
-    if not pupils:
-        return
-    senco = Requester(sencos[0], Via.SYSTEM)
-    today = clock.now().astimezone(LONDON).date()
-    draft = await referrals.start_draft(database, senco, ReferralKind.FORUM_CASE, pupil_id=pupils[0].id, clock=clock)
-    values = demo_values(today, requested_support=None)
-    for name in ("gender", "pupil_premium", "attendance_last_year_percent", "parent_views", "pupil_voice"):
-        values.pop(name)
-    await referrals.set_fields(database, senco, draft.id, values, clock=clock)
-    await referrals.submit(database, senco, draft.id, clock=clock)
-    await casework.receive(database, lead, draft.id, clock=clock)
-    await service.book_case(
-        database,
-        senco,
-        meeting_id,
-        draft.id,
-        sharing=Sharing.PARTNERSHIP_ONLY,
-        question="What else could we try before a Referral to the Partnership (demo)?",
         clock=clock,
     )

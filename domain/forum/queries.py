@@ -21,13 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock, SystemClock
 from db.engine import Database
-from db.models.forum import ForumAdvice
+from db.models.forum import ForumAdvice, ForumBooking
 from db.models.referrals import Referral as ReferralRow
 from domain.access import Action, RecordKind, Target
 from domain.audit import AuditAction
 from domain.directory.queries import get_pupil, get_school
 from domain.forum import store
 from domain.forum.model import (
+    ACTIVE,
     Agenda,
     AgendaCase,
     Booking,
@@ -39,9 +40,9 @@ from domain.forum.model import (
     Sharing,
     shows_name,
 )
-from domain.forum.service import ForumError, audit, require, unit
+from domain.forum.service import ForumError, audit, forum_case, next_with_space, open_meeting, require, unit
 from domain.referrals import store as referrals
-from domain.referrals.model import Referral, ReferralStatus
+from domain.referrals.model import OPEN_STATES, Referral, ReferralKind, ReferralStatus
 from domain.requester import Requester
 
 NEEDS = {
@@ -277,4 +278,150 @@ async def case_for_advice(
         case = await _booked_case(session, booking, referral, reader)
         await audit(session, requester, AuditAction.VIEWED, "forum_booking", booking.id, kind=reader.value)
         return meeting, case
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class CaseToBook:
+    """A school's sent forum case with no booking or waiting place yet (no pupil name: the
+    school knows its case by its reference)."""
+
+    referral_id: int
+    reference: str | None
+    year_group: int | None
+    anonymous: bool
+    consent: bool  # the parents agreed to the pupil being named
+    need: str
+
+
+@dataclass(frozen=True)
+class BookingPreview:
+    """What the confirm card shows before a school books: the meeting, the case, what may be
+    shared (the choices the case's consent allows, the first the default) and who attends."""
+
+    meeting: Meeting
+    case: CaseToBook
+    school: str
+    sharing: tuple[Sharing, ...]
+    full: bool
+    waiting: int  # schools on the meeting's waiting list now
+
+
+MAX_CASES = 20
+
+
+def _case_to_book(referral: Referral) -> CaseToBook:
+    return CaseToBook(
+        referral.id,
+        referral.reference,
+        referral.year_group,
+        referral.anonymous,
+        referral.values.get("parental_consent") is True,
+        need_of(referral),
+    )
+
+
+def _school_target(requester: Requester) -> Target:
+    school_id = requester.person.school_id if requester.person else None
+    return Target(RecordKind.FORUM_BOOKING, school_id=school_id, owner_person_id=requester.person_id)
+
+
+async def may_book(database: Database, requester: Requester) -> None:
+    """Raises `NotAllowed` (the refusal audited) unless the requester may book their school's
+    forum cases (before starting a new forum case to book)."""
+    async with unit(database) as session:
+        target = _school_target(requester)
+        await require(session, requester, Action.BOOK_FORUM_CASE, target, f"school:{target.school_id}")
+
+
+async def cases_to_book(
+    database: Database, requester: Requester, *, for_referral: int | None = None
+) -> list[CaseToBook]:
+    """The requester's school's sent forum cases not yet booked (or waiting), that the requester
+    may book, newest first; `for_referral`: only those about the same pupil as that referral (a
+    Referral to the Partnership held back for want of a forum discussion)."""
+    async with unit(database) as session:
+        target = _school_target(requester)
+        await require(session, requester, Action.BOOK_FORUM_CASE, target, f"school:{target.school_id}")
+        query = (
+            select(ReferralRow.id)
+            .where(
+                ReferralRow.school_id == target.school_id,
+                ReferralRow.kind == ReferralKind.FORUM_CASE.value,
+                ReferralRow.status.in_([s.value for s in OPEN_STATES]),
+                ~ReferralRow.id.in_(
+                    select(ForumBooking.referral_id).where(ForumBooking.status.in_([s.value for s in ACTIVE]))
+                ),
+            )
+            .order_by(ReferralRow.submitted_at.desc(), ReferralRow.id.desc())
+            .limit(MAX_CASES * 2)
+        )
+        if for_referral is not None:
+            held = await referrals.load(session, for_referral)
+            if held is None or held.pupil_id is None or held.school_id != target.school_id:
+                return []
+            await require(session, requester, Action.VIEW_REFERRAL, held.target, f"referral:{held.id}")
+            query = query.where(ReferralRow.pupil_id == held.pupil_id)
+        found: list[CaseToBook] = []
+        for referral_id in list(await session.scalars(query)):
+            referral = await referrals.load(session, referral_id)
+            if referral is not None and requester.decide(Action.VIEW_REFERRAL, referral.target).allowed:
+                found.append(_case_to_book(referral))
+        return found[:MAX_CASES]
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def preview_booking(
+    database: Database, requester: Requester, meeting_id: int, referral_id: int
+) -> BookingPreview:
+    """The confirm card's facts, after the same checks `service.book_case` makes (the case is
+    the requester's school's, sent and open; the meeting a forum)."""
+    async with unit(database) as session:
+        referral = await forum_case(session, requester, referral_id)
+        meeting = await open_meeting(session, meeting_id)
+        if await store.active_booking_for(session, referral.id) is not None:
+            raise ForumError("This case is already booked (or waiting) for a forum; see 'my forum bookings'.")
+        case = _case_to_book(referral)
+        if case.anonymous or not case.consent:
+            sharing: tuple[Sharing, ...] = (Sharing.ANONYMOUS,)
+        else:
+            sharing = (Sharing.NAMED, Sharing.PARTNERSHIP_ONLY, Sharing.ANONYMOUS)
+        school = await get_school(session, referral.school_id)
+        waiting = len(await store.bookings_on(session, meeting.id, (BookingStatus.WAITING,)))
+        return BookingPreview(
+            meeting, case, school.name if school else "Your school", sharing, meeting.free_slots == 0, waiting
+        )
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def next_open_forum(
+    database: Database, clock: Clock = SystemClock(), *, besides: int | None = None
+) -> Meeting | None:
+    """The next forum still taking bookings with a free slot."""
+    async with database.session() as session:
+        return await next_with_space(session, clock.now(), besides=besides)
+
+
+@dataclass(frozen=True)
+class ManagedMeeting:
+    meeting: Meeting
+    cases: int  # bookings and waiting places on it now
+
+
+async def meetings_to_manage(
+    database: Database, requester: Requester, clock: Clock = SystemClock(), *, meeting_id: int | None = None
+) -> list[ManagedMeeting]:
+    """Upcoming forum and Core Group meetings (or just `meeting_id`), for the Partnership SENCO
+    or Director to move or cancel (`RUN_FORUM`), each with how many schools have a case on it."""
+    async with unit(database) as session:
+        await require(session, requester, Action.RUN_FORUM, Target(RecordKind.FORUM), f"meeting:{meeting_id or 'all'}")
+        if meeting_id is None:
+            meetings = (await store.upcoming(session, None, clock.now()))[:12]
+        else:
+            one = await store.get_meeting(session, meeting_id)
+            meetings = [one] if one is not None else []
+        return [
+            ManagedMeeting(meeting, len(await store.bookings_on(session, meeting.id, tuple(ACTIVE))))
+            for meeting in meetings
+        ]
     raise AssertionError("unreachable")  # pragma: no cover
