@@ -38,10 +38,14 @@ def _int(notice: Notice, name: str) -> int | None:
 def renderers(database: Database, clock: Clock) -> dict[str, NoticeRenderer]:
     async def digest(notice: Notice) -> RenderedCard | None:
         school_id = _int(notice, "school_id")
-        if school_id is None or await get_school(database, school_id) is None:
+        if school_id is None:
             return None
-        built = await build_digest(database, school_id, _day(notice))
-        return digest_card(built, await chasers(database, built))
+        async with database.session() as session:  # one read for the whole card, not one a query
+            if await get_school(session, school_id) is None:
+                return None
+            built = await build_digest(session, school_id, _day(notice))
+            names = await chasers(session, built)
+        return digest_card(built, names)
 
     async def undeliverable(notice: Notice) -> RenderedCard | None:
         school_id = _int(notice, "school_id")
