@@ -71,6 +71,7 @@ class RegisterRow:
     reason: str = ""
     given_by: str = ""
     actions: tuple[str, ...] = ()
+    school: str = ""  # the pupil's home school, for a register across the Partnership's schools
 
 
 def _choices(prefix: str, values: Sequence[str]) -> list[dict[str, str]]:
