@@ -24,7 +24,7 @@ from domain.attendance.model import AbsenceReason, ActionTaken, Figure, Flag, Gi
 
 SAVE_VERB = "attendance.register.save"
 CHASED_VERB = "attendance.chased"
-MAX_ROWS = 30  # pupils on one register card (its size stays well inside Teams' limit)
+MAX_ROWS = 15  # pupils on one register card: about 2.7 KB each, so a card stays near half the bot's MAX_MESSAGE_BYTES
 DATE_PATTERN = r"20[0-9]{2}-[01][0-9]-[0-3][0-9]"
 TIME_PATTERN = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
 
