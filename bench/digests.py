@@ -10,9 +10,9 @@ into one conversation, 50 a second per app per tenant) and records every message
 
 Figures: the time to deliver all, the bound the limits set (the tenant's 50 a second is the
 binding one: each conversation gets one message), their ratio (goal <= 1.1), the 429s, and
-messages lost (accepted never) or duplicated (accepted twice). Then the register card's turn:
-CPU per `register` turn through the app (in-process, local mode) beside a bare echo turn
-through the same adapter and server (`--turns`).
+messages lost (accepted never) or duplicated (accepted twice), and this process's CPU per
+message while sending. The register card's turn CPU beside the echo bot is `bench.turns`'s
+`register` scenario (bench/README.md).
 """
 
 from __future__ import annotations
@@ -181,25 +181,17 @@ def _render(database: Database, clock: SystemClock) -> Any:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.digests", description=__doc__.split("\n")[0])
     parser.add_argument("--schools", type=int, default=1000)
-    parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--json", type=Path)
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         figures = asyncio.run(measure_digests(options.schools, Path(folder)))
-        from bench.register_turns import measure_turns
-
-        turns = asyncio.run(measure_turns(options.turns, Path(folder)))
     print(
         f"digests: {figures.messages} to {figures.schools} schools in {figures.seconds} s; the limits' bound "
         f"{figures.bound_seconds} s; ratio {figures.ratio} (goal <= 1.1); 429s {figures.throttled}; "
         f"CPU {figures.cpu_ms_per_message} ms a message; lost {figures.lost}; duplicated {figures.duplicated}"
     )
-    print(
-        f"turn CPU: register card {turns['register_cpu_ms']} ms, echo {turns['echo_cpu_ms']} ms "
-        f"(per turn, {turns['turns']} turns, in-process)"
-    )
     if options.json:
-        options.json.write_text(json.dumps({"digests": asdict(figures), "turns": turns}, indent=2), encoding="utf-8")
+        options.json.write_text(json.dumps({"digests": asdict(figures)}, indent=2), encoding="utf-8")
     return 0
 
 
