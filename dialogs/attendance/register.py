@@ -43,7 +43,6 @@ from domain.attendance.model import (
 )
 from domain.attendance.service import RegisterError, last_school_day, london_day, record_register
 from domain.directory.model import PupilRecord
-from domain.directory.queries import get_school
 from domain.requester import Requester
 from domain.school_calendar.queries import load_term_dates
 
@@ -82,12 +81,14 @@ def session_now(clock: Clock) -> Session:
 
 async def expected_rows(database: Database, day: date, which: Session) -> list[RegisterRow]:
     """The pupils expected at the Centre or a provider on `day`, with what is stored for them."""
-    pupils = [p for p in await queries.placed_pupils(database, day) if queries.expected_at_partnership(p, day)]
-    ids = [p.id for p in pupils]
-    marks = await queries.marks_between(database, ids, day, day)
-    actions = await queries.actions_on(database, ids, day)
-    providers = await queries.providers_of(database, ids)
-    schools = {s: school.name for s in {p.school_id for p in pupils} if (school := await get_school(database, s))}
+    register = await queries.register_data(database, day)
+    pupils, marks, actions, providers, schools = (
+        register.pupils,
+        register.marks,
+        register.actions,
+        register.providers,
+        register.schools,
+    )
     rows = []
     for pupil in pupils:
         stored = queries.by_session(marks.get(pupil.id, []), day).get(which)

@@ -24,10 +24,10 @@ from bot.commands import Command
 from bot.texts import text
 from bot.turn import Turn
 from core.clock import Clock
-from db.engine import Database, DatabaseOrSession
+from db.engine import Database
 from dialogs.attendance.cards import CHASED_SUBMIT, CHASED_VERB, day_label, digest_card, partnership_card, week_card
 from domain.access import Action, Actor, NotAllowed, RecordKind, Target
-from domain.attendance.digest import SchoolDigest
+from domain.attendance.digest import SchoolDigest, chaser_names
 from domain.attendance.queries import schools_with_placed_pupils
 from domain.attendance.service import RegisterError, attendance_digest, last_school_day, london_day, mark_chased
 from domain.directory.queries import get_person, get_pupil
@@ -49,14 +49,9 @@ def accepts(args: str) -> bool:
     return words in TODAY_WORDS | WEEK_WORDS or words.startswith("for ")
 
 
-async def chasers(database: DatabaseOrSession, digest: SchoolDigest) -> dict[int, str]:
+async def chasers(database: Database, digest: SchoolDigest) -> dict[int, str]:
     """Who took each chased absence on, by pupil, for the card."""
-    names: dict[int, str] = {}
-    for line in digest.pupils:
-        if line.chase is not None and line.chase.chased_by is not None:
-            person = await get_person(database, line.chase.chased_by)
-            names[line.pupil_id] = person.display_name if person else "the school"
-    return names
+    return await chaser_names(database, digest)
 
 
 async def school_card(
