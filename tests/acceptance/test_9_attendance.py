@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -33,6 +35,7 @@ pytestmark = pytest.mark.acceptance
 WELCOME = "Hello, I'm the LNCIP assistant"
 SCHOOL = "Charnwood Vale Academy"
 SHOTS = ARTIFACTS / "test_9_attendance"
+LONDON = ZoneInfo("Europe/London")
 REGISTER_TITLE = re.compile(r"Register: (\w+ \d+ \w+ \d{4}), (morning \(AM\)|afternoon \(PM\))")
 
 
@@ -106,6 +109,11 @@ def test_the_coordinator_takes_the_register_and_the_dsl_chases_an_absence(
     title = REGISTER_TITLE.search(reply)
     assert title, reply
     day = title[1]
+    # On a weekend or in a holiday the register is the last school day's, and the bot says so.
+    not_today = datetime.strptime(day, "%A %d %B %Y").date() != datetime.now(LONDON).date()
+    if not_today:
+        said = " ".join(m.text for m in pg.bot_messages())
+        assert f"It isn't a school day today, so this is the register for {day}" in said, said
     parts = re.search(r"Part 1 of (\d+)", reply)
     if parts:  # a long register comes as several cards: wait for the last
         pg.wait_for_bot_message(f"Part {parts[1]} of {parts[1]}")
@@ -144,6 +152,9 @@ def test_the_coordinator_takes_the_register_and_the_dsl_chases_an_absence(
         assert "please chase today" in digest and late in digest and unexplained in digest, digest
         assert "Late at 09:20" in digest and "Absent: Illness (given by parent, by phone)" in digest, digest
         assert "Outwoods Edge Academy" not in digest
+        if not_today:
+            said = " ".join(m.text for m in dsl.bot_messages())  # other cards may arrive after it
+            assert f"It isn't a school day today, so this is {day}, the last school day" in said, said
         _shot(dsl, "3-digest", pupil_of(card_with(dsl, f"Attendance at {SCHOOL}"), unexplained))
 
         dsl.click_card_button("Chased", card=pupil_of(card_with(dsl, f"Attendance at {SCHOOL}"), unexplained))
