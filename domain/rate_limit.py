@@ -38,7 +38,7 @@ class Window:
 
 PER_CONVERSATION: tuple[Window, ...] = (Window(7, 1), Window(8, 2), Window(60, 30), Window(1800, 3600))
 PER_TENANT: tuple[Window, ...] = (Window(50, 1),)
-SEND_MARGIN = 0.02  # seconds added to each window by the notifier's limiter (see the docstring)
+SEND_MARGIN = 0.01  # seconds added to each window by the notifier's limiter (see the docstring)
 
 
 class SlidingWindows:
