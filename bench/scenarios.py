@@ -75,6 +75,14 @@ BOOK_COMMAND = "book a case at the forum"
 BOOK_SHOWN = r"Book a case at the Inclusion Forum"
 BOOK_USER_AAD_ID = "00000000-0000-0000-0000-0000000000022"
 
+# Taking the register (dialogs/attendance/register.py): one command, the register cards for the
+# session (the demo data's placed pupils, pre-filled from its registers), asked by the demo
+# Partnership Coordinator. On a weekend or in a holiday the cards are the last school day's,
+# so the turn is the same whatever the day.
+REGISTER_COMMAND = "register"
+REGISTER_SHOWN = r"Register: "
+REGISTER_USER_AAD_ID = "00000000-0000-0000-0000-0000000000025"
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -99,7 +107,7 @@ class Scenario:
         return json_text(self.messages[i].format(n=n)) if self.numbered[i] else self.encoded[i]
 
 
-SCENARIOS = ("qa", "qa-new", "help", "dialog", "queue", "book")  # the names `bot_scenarios` gives
+SCENARIOS = ("qa", "qa-new", "help", "dialog", "queue", "book", "register")  # the names `bot_scenarios` gives
 
 
 def bot_scenarios(
@@ -119,6 +127,9 @@ def bot_scenarios(
         ),
         "queue": Scenario("queue", (QUEUE_COMMAND,), started=re.compile(QUEUE_SHOWN), aad_object_id=QUEUE_USER_AAD_ID),
         "book": Scenario("book", (BOOK_COMMAND,), started=re.compile(BOOK_SHOWN), aad_object_id=BOOK_USER_AAD_ID),
+        "register": Scenario(
+            "register", (REGISTER_COMMAND,), started=re.compile(REGISTER_SHOWN), aad_object_id=REGISTER_USER_AAD_ID
+        ),
     }
 
 

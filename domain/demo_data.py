@@ -28,7 +28,7 @@ Loaded once: a second run finds them and adds nothing.
 Referrals (`load_demo_referrals`, from `domain.referrals.demo`): one in every state across the
 demo schools, made through the referral services, so a new user sees a live queue.
 
-Term dates (`DEMO_TERM_DATES`) for 2025-26 and 2026-27 are invented, shaped like a
+Term dates (`DEMO_TERM_DATES`) for 2025-26, 2026-27 and 2027-28 are invented, shaped like a
 Leicestershire school year; the bank holidays are England's real ones for those years.
 """
 
@@ -327,6 +327,23 @@ holiday,2027-05-31,2027-06-04,May half term
 bank_holiday,2027-05-31,,Spring bank holiday
 inset,2027-07-21,,INSET day
 bank_holiday,2027-08-30,,Summer bank holiday
+term,2027-09-02,2027-12-17,Autumn term 2027
+inset,2027-09-02,,INSET day
+holiday,2027-10-25,2027-10-29,October half term
+bank_holiday,2027-12-27,,Christmas Day (substitute day)
+bank_holiday,2027-12-28,,Boxing Day (substitute day)
+bank_holiday,2028-01-03,,New Year's Day (substitute day)
+term,2028-01-04,2028-04-07,Spring term 2028
+inset,2028-01-04,,INSET day
+holiday,2028-02-14,2028-02-18,February half term
+bank_holiday,2028-04-14,,Good Friday
+bank_holiday,2028-04-17,,Easter Monday
+term,2028-04-24,2028-07-21,Summer term 2028
+bank_holiday,2028-05-01,,Early May bank holiday
+holiday,2028-05-29,2028-06-02,May half term
+bank_holiday,2028-05-29,,Spring bank holiday
+inset,2028-07-21,,INSET day
+bank_holiday,2028-08-28,,Summer bank holiday
 """
 
 

@@ -10,6 +10,7 @@ rate limits, and records every attempt and outcome:
 - The renderer answers None (the record it names is gone): cancelled (`record_gone`).
 - The renderer raises or hangs: retried like a failed send (`render_failed`), then failed.
 - The rendered message is over MAX_MESSAGE_BYTES: failed (`too_large`); Teams would refuse it.
+- The same notice to several recipients in one batch is rendered once and sent to each.
 
 - 2xx: sent.
 - 412, 429, 502, 503, 504, no response, timeout: retried after `Retry-After` when given
@@ -50,7 +51,7 @@ from domain import outbox
 from domain.conversations import MAX_MESSAGE_BYTES, ConversationAddress, address_by_id, mark_stale, personal_address_for
 from domain.notices import Notice, Render, RenderedMessage, UnknownNoticeKind
 from domain.outbox import NO_CONVERSATION, Attempt, ClaimedNotification, Delivery, NotificationStatus
-from domain.rate_limit import RateLimiter, Sleep
+from domain.rate_limit import SEND_MARGIN, RateLimiter, Sleep
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ class Notifier:
         # rate limit or a Retry-After pause (on a manual clock it moves the clock).
         self.sleep = sleep or asyncio.sleep
         self.wait = wait or sleep or clock.wait
-        self.limiter = limiter or RateLimiter(clock, self.wait)
+        self.limiter = limiter or RateLimiter(clock, self.wait, margin=SEND_MARGIN)
         self.policy = policy
         self.jitter = jitter
         self.batch_size = batch_size
@@ -176,6 +177,7 @@ class Notifier:
             self.db, now, lease=self.lease, max_batch=max_batch, history=self.policy.stale_after_timeouts
         )
         tried = 0
+        rendered: dict[tuple[str, str, str], RenderedMessage] = {}
         # Stop while the claim still covers a whole try, so no other instance can take a row
         # this one is still sending (a slow batch hands the rest back instead).
         one_try = timedelta(seconds=self.send_timeout + self.max_wait_in_batch)
@@ -187,12 +189,14 @@ class Notifier:
             if self.clock.now() + one_try >= job.claimed_until:
                 await outbox.release(self.db, claimed[position:], self.clock.now())
                 break
-            if await self._deliver(job):
+            if await self._deliver(job, rendered):
                 tried += 1
         return tried
 
-    async def _deliver(self, job: ClaimedNotification) -> bool:
-        """Try one claimed notification once; False if it was put back untried."""
+    async def _deliver(self, job: ClaimedNotification, rendered: dict[tuple[str, str, str], RenderedMessage]) -> bool:
+        """Try one claimed notification once; False if it was put back untried. `rendered`
+        holds this batch's messages by notice: the same notice to several people (a school's
+        digest to its DSL and attendance lead) is drawn once a batch, not once a person."""
         replacing: str | None = None
         if job.notice.update_of is not None:
             original = await outbox.sent_message(
@@ -219,8 +223,9 @@ class Notifier:
             return False
         started = time.perf_counter()
         # Rendered now, not when queued: the card says what the records say at this moment.
+        same = (job.notice.kind, job.notice.key, job.notice.encoded)
         try:
-            message = await asyncio.wait_for(self.render(job.notice), self.send_timeout)
+            message = rendered.get(same) or await asyncio.wait_for(self.render(job.notice), self.send_timeout)
         except UnknownNoticeKind:
             await self._finish(job, None, None, NotificationStatus.FAILED, NO_RENDERER, 0)
             return True
@@ -236,6 +241,7 @@ class Notifier:
         if message_bytes(message) > MAX_MESSAGE_BYTES:
             await self._finish(job, None, None, NotificationStatus.FAILED, TOO_LARGE, 0)
             return True
+        rendered[same] = message
         await self.limiter.acquire(conversation, address.tenant_id)
         try:
             if replacing is not None:

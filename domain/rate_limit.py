@@ -3,6 +3,11 @@
 Per conversation (a 1:1 chat, group chat or channel): 7 sends per second, 8 per 2 s, 60 per
 30 s, 1,800 per hour. Per tenant, for the whole app: 50 per second. Time comes from the
 injected clock and waiting from the injected sleep, so tests run on a manual clock.
+
+Teams counts a message when it arrives, not when the sender took its slot, and two requests
+do not take the same time to get there: a send let go exactly on a window's edge can arrive
+inside it and be refused (429, and the whole sender pauses). `margin` widens every window a
+little (the notifier's default: `SEND_MARGIN`) so that jitter costs a few ms, not a pause.
 """
 
 from __future__ import annotations
@@ -33,15 +38,18 @@ class Window:
 
 PER_CONVERSATION: tuple[Window, ...] = (Window(7, 1), Window(8, 2), Window(60, 30), Window(1800, 3600))
 PER_TENANT: tuple[Window, ...] = (Window(50, 1),)
+SEND_MARGIN = 0.01  # seconds added to each window by the notifier's limiter (see the docstring)
 
 
 class SlidingWindows:
     """Send times per key (in whole microseconds, so waits land exactly on the boundary)."""
 
-    def __init__(self, windows: Sequence[Window]) -> None:
+    def __init__(self, windows: Sequence[Window], margin: float = 0.0) -> None:
         if not windows:
             raise ValueError("at least one window is needed")
-        self.windows = tuple(windows)
+        if margin < 0:
+            raise ValueError("a margin cannot be negative")
+        self.windows = tuple(Window(w.limit, w.seconds + margin) for w in windows)
         self._span = max(w.micros for w in self.windows)
         self._times: dict[str, list[int]] = {}
         self._records = 0
@@ -92,11 +100,12 @@ class RateLimiter:
         sleep: Sleep = asyncio.sleep,
         per_conversation: Sequence[Window] = PER_CONVERSATION,
         per_tenant: Sequence[Window] = PER_TENANT,
+        margin: float = 0.0,
     ) -> None:
         self._clock = clock
         self._sleep = sleep
-        self._conversations = SlidingWindows(per_conversation)
-        self._tenants = SlidingWindows(per_tenant)
+        self._conversations = SlidingWindows(per_conversation, margin)
+        self._tenants = SlidingWindows(per_tenant, margin)
 
     def delay(self, conversation: str, tenant: str) -> float:
         """Seconds until a send may go (0.0 when it may go now); records nothing."""

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from jinja2.utils import htmlsafe_json_dumps
+
 from bot.cards import RenderedCard, render_card
 from bot.submit_shapes import Choices, Id, Shape, Text
 from bot.texts import text
@@ -24,7 +26,7 @@ from domain.attendance.model import AbsenceReason, ActionTaken, Figure, Flag, Gi
 
 SAVE_VERB = "attendance.register.save"
 CHASED_VERB = "attendance.chased"
-MAX_ROWS = 30  # pupils on one register card (its size stays well inside Teams' limit)
+MAX_ROWS = 15  # pupils on one register card: about 2.7 KB each, so a card stays near half the bot's MAX_MESSAGE_BYTES
 DATE_PATTERN = r"20[0-9]{2}-[01][0-9]-[0-3][0-9]"
 TIME_PATTERN = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
 
@@ -71,10 +73,12 @@ class RegisterRow:
     reason: str = ""
     given_by: str = ""
     actions: tuple[str, ...] = ()
+    school: str = ""  # the pupil's home school, for a register across the Partnership's schools
 
 
-def _choices(prefix: str, values: Sequence[str]) -> list[dict[str, str]]:
-    return [{"title": text(f"attendance_{prefix}_{value}"), "value": value} for value in values]
+def _choices(prefix: str, values: Sequence[str]) -> str:
+    """A choice set's choices as JSON (as `tojson` writes it), made once, not once a pupil row."""
+    return htmlsafe_json_dumps([{"title": text(f"attendance_{prefix}_{value}"), "value": value} for value in values])
 
 
 def register_cards(
@@ -82,6 +86,12 @@ def register_cards(
 ) -> list[RenderedCard]:
     """The register for `day` and `which` session, `MAX_ROWS` pupils a card."""
     pages = [rows[start : start + MAX_ROWS] for start in range(0, len(rows), MAX_ROWS)] or [[]]
+    marks = _choices("mark", [m.value for m in MarkKind])
+    reasons = _choices("reason", [r.value for r in AbsenceReason])
+    given_by, actions = (
+        _choices("given_by", [g.value for g in GivenBy]),
+        _choices("action", [a.value for a in ActionTaken]),
+    )
     return [
         render_card(
             "attendance/register.json.j2",
@@ -90,10 +100,10 @@ def register_cards(
             rows=page,
             problems=problems,
             saved=saved,
-            marks=_choices("mark", [m.value for m in MarkKind]),
-            reasons=_choices("reason", [r.value for r in AbsenceReason]),
-            given_by=_choices("given_by", [g.value for g in GivenBy]),
-            actions=_choices("action", [a.value for a in ActionTaken]),
+            marks=marks,
+            reasons=reasons,
+            given_by=given_by,
+            actions=actions,
             data={
                 "verb": SAVE_VERB,
                 "date": day.isoformat(),

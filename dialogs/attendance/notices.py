@@ -13,9 +13,8 @@ from bot.notices import NoticeRenderer
 from core.clock import Clock
 from db.engine import Database
 from dialogs.attendance.cards import day_label, digest_card, session_label
-from dialogs.attendance.views import chasers
 from domain.attendance import notices, queries
-from domain.attendance.digest import build_digest
+from domain.attendance.digest import digest_to_send
 from domain.attendance.model import Session, Setting
 from domain.directory.queries import get_pupil, get_school
 from domain.notices import Notice
@@ -38,10 +37,8 @@ def _int(notice: Notice, name: str) -> int | None:
 def renderers(database: Database, clock: Clock) -> dict[str, NoticeRenderer]:
     async def digest(notice: Notice) -> RenderedCard | None:
         school_id = _int(notice, "school_id")
-        if school_id is None or await get_school(database, school_id) is None:
-            return None
-        built = await build_digest(database, school_id, _day(notice))
-        return digest_card(built, await chasers(database, built))
+        found = await digest_to_send(database, school_id, _day(notice)) if school_id is not None else None
+        return digest_card(*found) if found is not None else None
 
     async def undeliverable(notice: Notice) -> RenderedCard | None:
         school_id = _int(notice, "school_id")

@@ -1,6 +1,8 @@
 """Taking the register in Teams (Partnership staff): `register` (or `take the register`,
 `register am`, `register pm`) shows today's session's register as cards, pre-filled with what
-is stored; Save (`attendance.register.save`) records the marks and actions through
+is stored. On a weekend or in a holiday it shows the last school day's (saying so), and
+`register <date> [am|pm]` (`2026-12-04`, `4/12/2026`) any past school day's, to take it late
+or correct it; a past day opens on its morning. Save (`attendance.register.save`) records the marks and actions through
 `domain.attendance.service.record_register` and puts the card back as it now stands, so
 saving again corrects it. The domain checks who may (placed pupils, Partnership staff), audits
 corrections and queues the immediate alerts; this module only talks.
@@ -8,6 +10,7 @@ corrections and queues the immediate alerts; this module only talks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, time
 
@@ -17,7 +20,15 @@ from bot.texts import text
 from bot.turn import Turn
 from core.clock import Clock
 from db.engine import Database
-from dialogs.attendance.cards import MAX_ROWS, REGISTER_SUBMIT, SAVE_VERB, RegisterRow, register_cards, session_label
+from dialogs.attendance.cards import (
+    MAX_ROWS,
+    REGISTER_SUBMIT,
+    SAVE_VERB,
+    RegisterRow,
+    day_label,
+    register_cards,
+    session_label,
+)
 from domain.access import Action, NotAllowed, RecordKind, Target
 from domain.attendance import queries
 from domain.attendance.model import (
@@ -30,7 +41,7 @@ from domain.attendance.model import (
     Setting,
     expected_setting,
 )
-from domain.attendance.service import RegisterError, london_day, record_register
+from domain.attendance.service import RegisterError, last_school_day, london_day, record_register
 from domain.directory.model import PupilRecord
 from domain.requester import Requester
 from domain.school_calendar.queries import load_term_dates
@@ -38,6 +49,28 @@ from domain.school_calendar.queries import load_term_dates
 SESSION_WORDS = {"am": Session.AM, "morning": Session.AM, "pm": Session.PM, "afternoon": Session.PM}
 PLACED_PUPILS = Target(RecordKind.ATTENDANCE, placed_with_partnership=True)  # the register's pupils
 PM_FROM = time(12, 0)  # London time: the register shown is the afternoon's from midday
+UK_DATE = re.compile(r"([0-3]?[0-9])/([01]?[0-9])/(20[0-9]{2})")
+
+
+def register_args(args: str) -> tuple[Session | None, date | None] | None:
+    """The session and day typed after `register` (either, both, or neither, in any order);
+    None when the words are not a session or a date."""
+    which: Session | None = None
+    day: date | None = None
+    for word in args.lower().split():
+        if word in SESSION_WORDS and which is None:
+            which = SESSION_WORDS[word]
+            continue
+        if day is not None:
+            return None
+        try:
+            uk = UK_DATE.fullmatch(word)
+            day = date(int(uk[3]), int(uk[2]), int(uk[1])) if uk else date.fromisoformat(word)
+        except ValueError:
+            return None
+        if not uk and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", word):
+            return None
+    return which, day
 
 
 def session_now(clock: Clock) -> Session:
@@ -48,11 +81,14 @@ def session_now(clock: Clock) -> Session:
 
 async def expected_rows(database: Database, day: date, which: Session) -> list[RegisterRow]:
     """The pupils expected at the Centre or a provider on `day`, with what is stored for them."""
-    pupils = [p for p in await queries.placed_pupils(database, day) if queries.expected_at_partnership(p, day)]
-    ids = [p.id for p in pupils]
-    marks = await queries.marks_between(database, ids, day, day)
-    actions = await queries.actions_on(database, ids, day)
-    providers = await queries.providers_of(database, ids)
+    register = await queries.register_data(database, day)
+    pupils, marks, actions, providers, schools = (
+        register.pupils,
+        register.marks,
+        register.actions,
+        register.providers,
+        register.schools,
+    )
     rows = []
     for pupil in pupils:
         stored = queries.by_session(marks.get(pupil.id, []), day).get(which)
@@ -67,6 +103,7 @@ async def expected_rows(database: Database, day: date, which: Session) -> list[R
                 reason=mark.reason.value if mark and mark.reason else "",
                 given_by=mark.given_by.value if mark and mark.given_by else "",
                 actions=tuple(a.value for a in actions.get(pupil.id, [])),
+                school=schools.get(pupil.school_id, ""),
             )
         )
     return rows
@@ -139,6 +176,7 @@ def typed_back(rows: Sequence[RegisterRow], data: ActionData) -> list[RegisterRo
                 str(value.get(f"r{i}") or ""),
                 str(value.get(f"g{i}") or ""),
                 chosen if isinstance(chosen, tuple) else (),
+                school=row.school,
             )
         )
     return shown
@@ -147,15 +185,30 @@ def typed_back(rows: Sequence[RegisterRow], data: ActionData) -> list[RegisterRo
 def register_feature(database: Database, clock: Clock) -> tuple[Command, CardAction]:
     async def show(turn: Turn) -> None:
         today = london_day(clock.now())
-        which = SESSION_WORDS.get(turn.args.lower(), session_now(clock))
-        if not (await load_term_dates(database)).is_school_day(today):
-            await turn.say(text("attendance_no_register_today"))
-            return
-        rows = await expected_rows(database, today, which)
+        calendar = await load_term_dates(database)
+        which, asked = register_args(turn.args) or (None, None)
+        if asked is not None:
+            if asked > today:
+                await turn.say(text("attendance_register_future", day=day_label(asked)))
+                return
+            if not calendar.is_school_day(asked):
+                await turn.say(text("attendance_register_not_school_day", day=day_label(asked)))
+                return
+            day = asked
+        else:
+            found = last_school_day(calendar, today)
+            if found is None:
+                await turn.say(text("attendance_no_register_today"))
+                return
+            day = found
+            if day != today:
+                await turn.say(text("attendance_register_last_school_day", day=day_label(day), iso=day.isoformat()))
+        which = which or (session_now(clock) if day == today else Session.AM)
+        rows = await expected_rows(database, day, which)
         if not rows:
-            await turn.say(text("attendance_nobody_expected", session=session_label(which)))
+            await turn.say(text("attendance_nobody_expected", day=day_label(day), session=session_label(which)))
             return
-        for card in register_cards(today, which, rows):
+        for card in register_cards(day, which, rows):
             await turn.send_card(card)
 
     async def save(turn: Turn, data: ActionData) -> ActionOutcome:
@@ -193,14 +246,14 @@ def register_feature(database: Database, clock: Clock) -> tuple[Command, CardAct
 
     command = Command(
         "register",
-        "Take the register for today's session",
+        "Take the register for today's session (or `register 2026-12-04 pm` for a past school day)",
         show,
         aliases=("take the register",),
         action=Action.TAKE_REGISTER,
         target=lambda _actor: PLACED_PUPILS,
         personal_only=True,
         takes_args=True,
-        accepts=lambda args: args.lower() in SESSION_WORDS,
+        accepts=lambda args: register_args(args) is not None,
         in_menu=True,
     )
     return command, CardAction(SAVE_VERB, REGISTER_SUBMIT, save)

@@ -8,6 +8,8 @@
 - `attendance.chased` (the button, pupil and date only): the school takes the absence on, and
   the pressed card is replaced by the school's digest as it now stands.
 
+On a weekend or in a holiday "today" is the last school day, and the reply says so first.
+
 Everything is read through `domain.attendance.service` (policy checked, scoped to one school).
 """
 
@@ -23,11 +25,11 @@ from bot.texts import text
 from bot.turn import Turn
 from core.clock import Clock
 from db.engine import Database
-from dialogs.attendance.cards import CHASED_SUBMIT, CHASED_VERB, digest_card, partnership_card, week_card
+from dialogs.attendance.cards import CHASED_SUBMIT, CHASED_VERB, day_label, digest_card, partnership_card, week_card
 from domain.access import Action, Actor, NotAllowed, RecordKind, Target
-from domain.attendance.digest import SchoolDigest
+from domain.attendance.digest import SchoolDigest, chaser_names
 from domain.attendance.queries import schools_with_placed_pupils
-from domain.attendance.service import RegisterError, attendance_digest, london_day, mark_chased
+from domain.attendance.service import RegisterError, attendance_digest, last_school_day, london_day, mark_chased
 from domain.directory.queries import get_person, get_pupil
 from domain.requester import Requester
 from domain.school_calendar.queries import load_term_dates
@@ -49,12 +51,7 @@ def accepts(args: str) -> bool:
 
 async def chasers(database: Database, digest: SchoolDigest) -> dict[int, str]:
     """Who took each chased absence on, by pupil, for the card."""
-    names: dict[int, str] = {}
-    for line in digest.pupils:
-        if line.chase is not None and line.chase.chased_by is not None:
-            person = await get_person(database, line.chase.chased_by)
-            names[line.pupil_id] = person.display_name if person else "the school"
-    return names
+    return await chaser_names(database, digest)
 
 
 async def school_card(
@@ -70,7 +67,10 @@ def attendance_feature(database: Database, clock: Clock) -> tuple[Command, CardA
             await turn.say(text("attendance_not_in_directory"))
             return
         requester = Requester.in_teams(turn.person)
-        day = london_day(clock.now())
+        today = london_day(clock.now())
+        day = last_school_day(await load_term_dates(database), today) or today
+        if day != today:
+            await turn.say(text("attendance_last_school_day", day=day_label(day)))
         words = turn.args.lower().strip(" ?.")
         try:
             if turn.person.school_id is None:

@@ -17,6 +17,7 @@ from domain.attendance import queries, writes
 from domain.attendance.model import PARTNERSHIP_SETTINGS, AbsenceReason, GivenBy, Mark, MarkKind, Session, Setting
 from domain.attendance.model import expected_setting as setting_on
 from domain.attendance.providers import add_provider, place_pupil
+from domain.attendance.service import london_day
 from domain.requester import Requester
 from domain.school_calendar.queries import load_term_dates
 
@@ -39,7 +40,7 @@ async def load_demo_registers(database: Database, *, now: datetime, seed: int = 
     """Add the demo providers, placements and registers; returns how many marks were added."""
     system = Requester.system()
     providers = [await add_provider(database, system, name, registered_school=reg) for name, reg in DEMO_PROVIDERS]
-    today = now.date()
+    today = london_day(now)
     pupils = await queries.placed_pupils(database, today)
     for index, pupil in enumerate(p for p in pupils if Setting.AP.value in p.timetable.values()):
         await place_pupil(database, system, providers[index % len(providers)].id, pupil.id)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from db.engine import DatabaseOrSession
+from db.engine import DatabaseOrSession, unit_of_work
 from domain.attendance import queries
 from domain.attendance.model import (
     PARTNERSHIP_SETTINGS,
@@ -34,7 +34,7 @@ from domain.attendance.model import (
 )
 from domain.attendance.queries import Chase, ProviderRecord, StoredMark
 from domain.directory.model import PupilRecord
-from domain.directory.queries import get_school
+from domain.directory.queries import get_person, get_school
 from domain.school_calendar.model import TermDates
 from domain.school_calendar.queries import load_term_dates
 
@@ -196,3 +196,25 @@ async def build_digest(db: DatabaseOrSession, school_id: int, day: date) -> Scho
         for p in pupils
     )
     return SchoolDigest(school.id, school.name, day, count(lines), lines)
+
+
+async def chaser_names(db: DatabaseOrSession, digest: SchoolDigest) -> dict[int, str]:
+    """Who took each chased absence on, by pupil, for the card."""
+    names: dict[int, str] = {}
+    for line in digest.pupils:
+        if line.chase is not None and line.chase.chased_by is not None:
+            person = await get_person(db, line.chase.chased_by)
+            names[line.pupil_id] = person.display_name if person else "the school"
+    return names
+
+
+async def digest_to_send(
+    db: DatabaseOrSession, school_id: int, day: date
+) -> tuple[SchoolDigest, dict[int, str]] | None:
+    """The school's digest for the daily notice, with who chased what, read in one session
+    (not one a query); None when the school is gone."""
+    async with unit_of_work(db) as session:
+        if await get_school(session, school_id) is None:
+            return None
+        built = await build_digest(session, school_id, day)
+        return built, await chaser_names(session, built)

@@ -32,6 +32,7 @@ from domain.attendance.model import (
     expected_setting,
 )
 from domain.directory.model import PupilRecord, pupil_record
+from domain.directory.queries import list_schools
 
 
 @dataclass(frozen=True)
@@ -183,3 +184,29 @@ async def unmarked_pupils(db: DatabaseOrSession, day: date, session: Session) ->
 
 def by_session(marks: Sequence[StoredMark], day: date) -> dict[Session, StoredMark]:
     return {m.session: m for m in marks if m.on_date == day}
+
+
+@dataclass(frozen=True)
+class RegisterData:
+    """What a day's register shows: the pupils expected at the Centre or a provider, their
+    marks and actions that day, their providers, and their schools' names."""
+
+    pupils: list[PupilRecord]
+    marks: dict[int, list[StoredMark]]
+    actions: dict[int, list[ActionTaken]]
+    providers: dict[int, ProviderRecord]
+    schools: dict[int, str]
+
+
+async def register_data(db: DatabaseOrSession, day: date) -> RegisterData:
+    """The day's register, read in one session (not one a query)."""
+    async with unit_of_work(db) as session:
+        pupils = [p for p in await placed_pupils(session, day) if expected_at_partnership(p, day)]
+        ids = [p.id for p in pupils]
+        return RegisterData(
+            pupils,
+            await marks_between(session, ids, day, day),
+            await actions_on(session, ids, day),
+            await providers_of(session, ids),
+            {school.id: school.name for school in await list_schools(session)},
+        )

@@ -7,7 +7,9 @@ changes the records, audits and queues any notice:
 - `mark_chased`: the school takes on an unexplained absence (the digest's "chased" button);
 - `attendance_digest`: a school's digest as it stands, for its DSL, attendance lead or head,
   or the Partnership;
-- `unmarked_pupils`: who is still to be marked, for the person taking the register.
+- `unmarked_pupils`: who is still to be marked, for the person taking the register;
+- `last_school_day`: the day a register or digest asked for "today" is about: today, or on a
+  weekend or in a holiday the last school day before it (shown as such, never a blank).
 
 `apply_marks` is the write both the register and a provider's file go through
 (`provider_files.py`), so a mark from either is checked, stored and alerted the same way.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +36,10 @@ from domain.directory.model import PupilRecord
 from domain.directory.queries import get_pupil
 from domain.requester import Requester, authorise
 from domain.scheduler.schedules import LONDON
+from domain.school_calendar.model import TermDates
 from domain.school_calendar.queries import load_term_dates
+
+LOOK_BACK_DAYS = 366  # how far back `last_school_day` looks (the summer holiday is about six weeks)
 
 
 class RegisterError(ValueError):
@@ -56,6 +61,15 @@ class RegisterResult:
 
 def london_day(now: datetime) -> date:
     return now.astimezone(LONDON).date()
+
+
+def last_school_day(calendar: TermDates, day: date) -> date | None:
+    """`day` if it is a school day, else the last school day before it; None if there was
+    none in the year before (a calendar closed all year)."""
+    for back in range(LOOK_BACK_DAYS):
+        if calendar.is_school_day(earlier := day - timedelta(days=back)):
+            return earlier
+    return None
 
 
 async def record_register(

@@ -120,6 +120,9 @@ async def test_the_demo_calendar_knows_2026_27(database: Database) -> None:
     assert not dates.is_school_day(date(2026, 12, 21))  # Christmas holiday
     assert not dates.is_school_day(date(2027, 3, 29))  # Easter Monday
     assert dates.is_school_day(date(2027, 7, 20))
+    # 2027-28 too, so the whole of 2025 to 2027 has real holidays (the summer of 2027 is one).
+    assert not dates.is_school_day(date(2027, 8, 10)) and not dates.is_school_day(date(2027, 12, 20))
+    assert dates.is_school_day(date(2027, 9, 3)) and dates.is_school_day(date(2028, 7, 20))
     assert (await load_demo_term_dates(database)).accepted  # twice is fine: it replaces
 
 

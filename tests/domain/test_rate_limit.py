@@ -112,3 +112,19 @@ def test_sliding_windows_forget_idle_keys() -> None:
 def test_a_limiter_needs_a_window() -> None:
     with pytest.raises(ValueError):
         SlidingWindows([])
+
+
+async def test_a_margin_widens_every_window_so_a_send_on_the_edge_is_not_refused(
+    clock: ManualClock, sleep: FakeSleep
+) -> None:
+    limiter = RateLimiter(clock, sleep, margin=0.02)
+    times = []
+    for n in range(51):
+        await limiter.acquire(f"chat-{n}", "tenant")
+        times.append(clock.now())
+    assert offsets(times)[49:] == [0.0, 1.02]
+    for _ in range(7):
+        await limiter.acquire("chat-x", "tenant")
+    assert limiter.delay("chat-x", "tenant") == pytest.approx(1.02)
+    with pytest.raises(ValueError):
+        SlidingWindows([Window(5, 1)], margin=-0.1)

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from app import NOTIFIER, SCHEDULER
 from core.clock import ManualClock
 from db.engine import Database
+from db.models.proactive import Notification
 from domain.attendance import notices
+from domain.outbox import NotificationStatus
 from tests.dialogs.attendance.conftest import (
     DSL_AAD,
     DSL_B_AAD,
@@ -41,8 +45,21 @@ def chased_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def send_due(running: Running) -> None:
+    """Send what is due; the app's own sender loop may have claimed some of it meanwhile, so
+    wait (on the connector, not the clock) until nothing is left on its way."""
     while await running.app[NOTIFIER].run_due():
         pass
+    while await _sending(running):
+        await running.connector.wait_for(len(running.connector.sent) + 1)
+
+
+async def _sending(running: Running) -> bool:
+    database = running.app[NOTIFIER].db
+    async with database.session() as session:
+        found = await session.scalar(
+            select(Notification.id).where(Notification.status == NotificationStatus.SENDING).limit(1)
+        )
+    return found is not None
 
 
 async def test_a_school_day_through_the_app(
