@@ -68,6 +68,14 @@ QUEUE_COMMAND = "referral queue"
 QUEUE_SHOWN = r"Referral queue"
 QUEUE_USER_AAD_ID = "00000000-0000-0000-0000-0000000000024"
 
+# One step of the referral dialog (dialogs/referrals/refer.py), asked by the demo SENCO of school
+# 990101 (a Playground user, who may refer): `refer` asks which kind; the step answers it by typing,
+# which starts a draft (a domain row, audited), marks the kind's card answered and asks for the pupil.
+REFERRAL_OPENING = "refer"
+REFERRAL_STEP = "a referral to the partnership"
+REFERRAL_STARTED = r"Which pupil"
+REFERRAL_USER_AAD_ID = "00000000-0000-0000-0000-0000000000022"
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -92,7 +100,7 @@ class Scenario:
         return json_text(self.messages[i].format(n=n)) if self.numbered[i] else self.encoded[i]
 
 
-SCENARIOS = ("qa", "qa-new", "help", "dialog", "queue")  # the names `bot_scenarios` gives
+SCENARIOS = ("qa", "qa-new", "help", "dialog", "queue", "referral-step")  # the names `bot_scenarios` gives
 
 
 def bot_scenarios(
@@ -111,6 +119,13 @@ def bot_scenarios(
             aad_object_id=DIALOG_USER_AAD_ID,
         ),
         "queue": Scenario("queue", (QUEUE_COMMAND,), started=re.compile(QUEUE_SHOWN), aad_object_id=QUEUE_USER_AAD_ID),
+        "referral-step": Scenario(
+            "referral-step",
+            (REFERRAL_STEP,),
+            opening=REFERRAL_OPENING,
+            started=re.compile(REFERRAL_STARTED),
+            aad_object_id=REFERRAL_USER_AAD_ID,
+        ),
     }
 
 
