@@ -5,6 +5,7 @@ calls. No pupil name is kept in the dialog state beyond the "which of these?" qu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,26 +136,28 @@ class Steps:
         `summary`, a bad typed answer), loses its buttons first: one card needing input on screen.
         The new card's message id is kept in the dialog state (`card`), so that an answer typed
         instead of pressed can still put the answer in its place."""
-        await self.answered_in_place(cards.moved_on(self.title()))
+        await self.answered_in_place(lambda: cards.moved_on(self.title()))
         state = self.state
         sent = await self.dialogs.context.send_activity(card_activity(card.card, card.text))
         state["card"] = sent.id if sent is not None and sent.id else None
         if state["card"] is None:  # held until the state is stored: its id comes when it is sent
             held_replies.when_sent(self.dialogs.context, lambda card_id: state.__setitem__("card", card_id))
 
-    async def answered_in_place(self, card: RenderedCard) -> None:
-        """The step's card on screen becomes `card` (its answer, nothing to press): the card
-        pressed, or, for a typed answer, the last card this dialog sent."""
-        turn_state = self.dialogs.context.turn_state
-        if turn_state.get(_ANSWERED):  # once a turn: the card was already given its answer
+    async def answered_in_place(self, card: Callable[[], RenderedCard]) -> None:
+        """The step's card on screen becomes `card()` (its answer, nothing to press): the card
+        pressed, or, for a typed answer, the last card this dialog sent. Made only if there is
+        such a card to change."""
+        context = self.dialogs.context
+        if context.turn_state.get(_ANSWERED):  # once a turn: the card was already given its answer
             return
-        turn_state[_ANSWERED] = True
-        card_id = self.state.get("card")
-        self.state["card"] = None
-        if _pressed(self.dialogs.context.activity.value):
-            await replace_pressed_card(self.turn, card, send_if_not_replaced=False)
+        context.turn_state[_ANSWERED] = True
+        state = self.state
+        card_id, state["card"] = state.get("card"), None
+        if _pressed(context.activity.value):
+            if context.activity.reply_to_id:
+                await replace_pressed_card(self.turn, card(), send_if_not_replaced=False)
         elif isinstance(card_id, str) and card_id:
-            await replace_card(self.turn, card_id, card)
+            await replace_card(self.turn, card_id, card())
 
     async def _card(
         self, step: str, draft: Referral | None, problems: list[str], typed: dict[str, Any]
@@ -213,7 +216,7 @@ class Steps:
 
     async def mark_answered(self, step: str, answer: str | None, *, by_press: bool = True) -> None:
         """The card answered (pressed, or typed) becomes its answer, with nothing left to press."""
-        await self.answered_in_place(cards.answered(self.title(), _label(step, answer), []))
+        await self.answered_in_place(lambda: cards.answered(self.title(), _label(step, answer), []))
 
     # --- moving on --------------------------------------------------------------------------
 
@@ -288,11 +291,15 @@ class Steps:
                 return await self.show(step, problems=problems, typed=typed, in_place=True, draft=result.referral)
             await self.say(" ".join(problems))
             return await self.show(step, draft=result.referral)
-        fields = [BY_NAME[name] for name in raw if name in BY_NAME]
-        facts = cards.facts_of(fields, result.referral.values)
-        group = form.group_of(step)
-        heading = text(f"referrals_group_{group.value}") if group else self.title()
-        await self.answered_in_place(cards.answered(self.title(), heading, facts))
+
+        def answered() -> RenderedCard:
+            fields = [BY_NAME[name] for name in raw if name in BY_NAME]
+            facts = cards.facts_of(fields, result.referral.values)
+            group = form.group_of(step)
+            heading = text(f"referrals_group_{group.value}") if group else self.title()
+            return cards.answered(self.title(), heading, facts)
+
+        await self.answered_in_place(answered)
         return await self.advance(result.referral, came_from=step)
 
     async def back(self, *, by_press: bool) -> DialogTurnResult:
