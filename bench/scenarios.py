@@ -68,6 +68,14 @@ QUEUE_COMMAND = "referral queue"
 QUEUE_SHOWN = r"Referral queue"
 QUEUE_USER_AAD_ID = "00000000-0000-0000-0000-0000000000024"
 
+# One step of the referral dialog (dialogs/referrals/refer.py), asked by the demo SENCO of school
+# 990101 (a Playground user, who may refer): `refer` asks which kind; the step answers it by typing,
+# which starts a draft (a domain row, audited), marks the kind's card answered and asks for the pupil.
+REFERRAL_OPENING = "refer"
+REFERRAL_STEP = "a referral to the partnership"
+REFERRAL_STARTED = r"Which pupil"
+REFERRAL_USER_AAD_ID = "00000000-0000-0000-0000-0000000000022"
+
 # Booking a case at the forum (dialogs/forum/book.py): the typed request and its card of forums
 # with free slots and deadlines, sent by the demo SENCO Adele Vance (the demo data has this
 # term's forums, made relative to the day it is loaded). Measured only where the bot knows it.
@@ -107,7 +115,16 @@ class Scenario:
         return json_text(self.messages[i].format(n=n)) if self.numbered[i] else self.encoded[i]
 
 
-SCENARIOS = ("qa", "qa-new", "help", "dialog", "queue", "book", "register")  # the names `bot_scenarios` gives
+SCENARIOS = (
+    "qa",
+    "qa-new",
+    "help",
+    "dialog",
+    "queue",
+    "referral-step",
+    "book",
+    "register",
+)  # the names `bot_scenarios` gives
 
 
 def bot_scenarios(
@@ -126,6 +143,13 @@ def bot_scenarios(
             aad_object_id=DIALOG_USER_AAD_ID,
         ),
         "queue": Scenario("queue", (QUEUE_COMMAND,), started=re.compile(QUEUE_SHOWN), aad_object_id=QUEUE_USER_AAD_ID),
+        "referral-step": Scenario(
+            "referral-step",
+            (REFERRAL_STEP,),
+            opening=REFERRAL_OPENING,
+            started=re.compile(REFERRAL_STARTED),
+            aad_object_id=REFERRAL_USER_AAD_ID,
+        ),
         "book": Scenario("book", (BOOK_COMMAND,), started=re.compile(BOOK_SHOWN), aad_object_id=BOOK_USER_AAD_ID),
         "register": Scenario(
             "register", (REGISTER_COMMAND,), started=re.compile(REGISTER_SHOWN), aad_object_id=REGISTER_USER_AAD_ID

@@ -221,15 +221,21 @@ async def replace_pressed_card(turn: Turn, card: RenderedCard, send_if_not_repla
     """Put `card` where the pressed card was (the message Teams names in `replyToId`), so its
     buttons are gone; if Teams named none, or the message cannot be changed, send it as a new one."""
     pressed_id = turn.context.activity.reply_to_id
-    if pressed_id:
-        replacement = card_activity(card.card, card.text)
-        replacement.id = pressed_id
-        try:
-            await turn.context.update_activity(replacement)
-        except HttpOperationError as error:  # e.g. 404: deleted, or not a message of this bot
-            log_outcome(turn.context, card_update_failed=type(error).__name__)
-        else:
-            log_outcome(turn.context, card_replaced=True)
-            return
+    if pressed_id and await replace_card(turn, pressed_id, card):
+        return
     if send_if_not_replaced:
         await turn.send_card(card)
+
+
+async def replace_card(turn: Turn, activity_id: str, card: RenderedCard) -> bool:
+    """Put `card` in place of the bot's message `activity_id` in this conversation (a card it
+    sent earlier, e.g. one answered by typing); False if Teams would not change it."""
+    replacement = card_activity(card.card, card.text)
+    replacement.id = activity_id
+    try:
+        await turn.context.update_activity(replacement)
+    except HttpOperationError as error:  # e.g. 404: deleted, or not a message of this bot
+        log_outcome(turn.context, card_update_failed=type(error).__name__)
+        return False
+    log_outcome(turn.context, card_replaced=True)
+    return True

@@ -6,17 +6,22 @@ handler holds the turn's replies (`hold`), stores the state, then lets them go (
 turn that fails sends none of them (`drop`), only the apology, as its state was not stored.
 
 Holding is done in the adapter, not in a `TurnContext.on_send_activities` hook: botbuilder 4.17
-sends an activity whatever its hooks do. A held activity's reply id is "" (nothing we send
-reads it); message updates (a pressed card replaced) are not held.
+sends an activity whatever its hooks do. A held activity's reply id is ""; message updates (a
+pressed card replaced) are not held. A turn that needs the id Teams gives a held message (a
+dialog that will put a typed answer on its card) asks with `when_sent`: once the replies are
+sent, it is given the id, and the handler stores the state again.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ResourceResponse
 
 HELD_KEY = "lncip.held_replies"
+WANTED_KEY = "lncip.held_reply_ids_wanted"  # [(index in the held list, callback)]
 
 
 class HoldingCloudAdapter(CloudAdapter):  # type: ignore[misc]  # botbuilder ships no type hints
@@ -34,13 +39,34 @@ def hold(context: TurnContext) -> None:
     context.turn_state[HELD_KEY] = []
 
 
-async def release(context: TurnContext) -> None:
-    """Send what the turn held, in order, and stop holding."""
+def when_sent(context: TurnContext, callback: Callable[[str], None]) -> bool:
+    """Ask for the id Teams gives the activity the turn sent last, which is held: `callback` gets
+    it once the replies are sent. False (and no callback) when nothing is held."""
+    held = context.turn_state.get(HELD_KEY)
+    if not isinstance(held, list) or not held:
+        return False
+    context.turn_state.setdefault(WANTED_KEY, []).append((len(held) - 1, callback))
+    return True
+
+
+async def release(context: TurnContext) -> bool:
+    """Send what the turn held, in order, and stop holding. True if a `when_sent` callback was
+    given its id (the turn's state changed after it was stored)."""
     held = context.turn_state.pop(HELD_KEY, None)
-    if held:
-        await context.adapter.send_activities(context, held)
+    wanted = context.turn_state.pop(WANTED_KEY, None) or []
+    if not held:
+        return False
+    responses = await context.adapter.send_activities(context, held)
+    told = False
+    for index, callback in wanted:
+        sent = responses[index] if index < len(responses) else None
+        if sent is not None and sent.id:
+            callback(sent.id)
+            told = True
+    return told
 
 
 def drop(context: TurnContext) -> None:
     """Forget what the turn held (it failed) and stop holding, so the apology goes out."""
     context.turn_state.pop(HELD_KEY, None)
+    context.turn_state.pop(WANTED_KEY, None)

@@ -3,9 +3,10 @@
 The SDK sends every reply through msrest 0.7.1's async pipeline, which runs `requests` in a
 thread pool: a thread hop, `http.client`'s header parsing through the `email` package, and
 msrest's response unpacking, about half of a Q&A turn's CPU (see "Where a turn's time goes"
-in ../shared/TEAMS-NOTES.md). `ReplyConversations` does the same two calls a turn makes
-(`reply_to_activity`, `send_to_conversation`) on the event loop with aiohttp; every other call,
-and any call with `raw=True` or per-operation settings, is msrest's own.
+in ../shared/TEAMS-NOTES.md). `ReplyConversations` does the three calls a turn makes
+(`reply_to_activity`, `send_to_conversation`, and `update_activity`, which replaces an answered
+card) on the event loop with aiohttp; every other call, and any call with `raw=True` or
+per-operation settings, is msrest's own.
 
 What stays exactly as msrest does it:
 - the URL: msrest's quoting and joining (the joining done once per client), passed on as it is
@@ -22,7 +23,11 @@ What stays exactly as msrest does it:
   `allowed_methods`), but does retry a failed connection up to 3 times, waiting 0, 1.6 and
   3.2 s (`backoff_factor` 0.8); `CONNECT_RETRY_DELAYS` is checked against that policy at start.
   A reply keeps that spacing but stops retrying once the next try would start later than
-  `REPLY_CONNECT_BUDGET` after the first;
+  `REPLY_CONNECT_BUDGET` after the first. An update (PUT) is retried by msrest on a status
+  too (408 and 5xx, urllib3's `status_forcelist`), spaced the same: ours retries those within
+  the same budget, and does not wait for a `Retry-After` (msrest would, on 413, 429 and 503):
+  a card update is part of a turn, and a card left unchanged keeps buttons that the feature
+  already treats as stale;
 - the proxy from the environment (`HTTPS_PROXY`, `NO_PROXY`), looked up once per service URL;
 - the timeout, with one difference: msrest waits the configuration's `connection.timeout`
   (100 s) to connect and again to read; a reply waits at most `REPLY_CONNECT_SECONDS` to
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from types import SimpleNamespace
 from typing import Any
@@ -61,6 +67,7 @@ SUCCESS = (200, 201, 202)
 # The two operations' paths, as msrest's operations hold them, without the leading "/".
 _REPLY_PATH = ConversationsOperations.reply_to_activity.metadata["url"].lstrip("/")
 _SEND_PATH = ConversationsOperations.send_to_conversation.metadata["url"].lstrip("/")
+_UPDATE_PATH = ConversationsOperations.update_activity.metadata["url"].lstrip("/")
 _JOINED_AWAY = ("", ".", "..")  # ids that urljoin drops or resolves as path steps
 _ARGUMENT = {"conversationId": "conversation_id", "activityId": "activity_id"}  # as msrest's errors name them
 
@@ -112,6 +119,12 @@ class ReplySession:
             self._session = None
 
 
+@functools.cache  # msrest's policy is slow to build; it does not change while running
+def retried_statuses() -> frozenset[int]:
+    """The statuses msrest retries an idempotent request (a PUT) on."""
+    return frozenset(sdk_fixes.original_retry_policy().policy.status_forcelist or ())
+
+
 def check_retry_policy() -> None:
     """Raise `SdkFixError` if msrest's retry policy would space connection retries
     differently, or retry a POST on a status, than `ReplyConversations` does."""
@@ -154,6 +167,7 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
         # holding braces would change: such a URL is left to msrest on every call).
         base_url = inner.config.base_url
         self._joined = None if "{" in base_url else self._client.format_url("x")[:-1]
+        self._put_retried = retried_statuses()
 
     async def reply_to_activity(
         self,
@@ -188,6 +202,23 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
         url = self._url(_SEND_PATH, conversationId=conversation_id)
         return await self._post(url, activity, custom_headers or {})
 
+    async def update_activity(
+        self,
+        conversation_id: str,
+        activity_id: str,
+        activity: Any,
+        *,
+        custom_headers: Any = None,
+        raw: bool = False,
+        **operation_config: Any,
+    ) -> Any:
+        if raw or operation_config:
+            return await super().update_activity(
+                conversation_id, activity_id, activity, custom_headers=custom_headers, raw=raw, **operation_config
+            )
+        url = self._url(_UPDATE_PATH, conversationId=conversation_id, activityId=activity_id)
+        return await self._post(url, activity, custom_headers or {}, method="PUT")
+
     def _url(self, path: str, **ids: Any) -> str:
         """msrest's URL for an operation: each id quoted whole (`Serializer.url`), the path joined
         to the service URL (`format_url`). Joining is done once per client (`_joined`); an id
@@ -208,7 +239,7 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
             headers.update(signed.headers)
         return headers
 
-    async def _post(self, url: str, activity: Any, extra_headers: dict[str, str]) -> Any:
+    async def _post(self, url: str, activity: Any, extra_headers: dict[str, str], method: str = "POST") -> Any:
         body = json.dumps(self._codec.serialize(activity, "Activity")).encode()
         headers = self._headers(extra_headers)
         seconds = self.config.connection.timeout
@@ -222,12 +253,16 @@ class ReplyConversations(ConversationsOperations):  # type: ignore[misc]  # botf
             if delay:
                 await asyncio.sleep(delay)
             try:
-                post = self._session.get().post(
-                    URL(url, encoded=True), data=body, headers=headers, timeout=timeout, proxy=self._proxy
+                post = self._session.get().request(
+                    method, URL(url, encoded=True), data=body, headers=headers, timeout=timeout, proxy=self._proxy
                 )
                 async with post as sent:
                     response = LoadedResponse(None, sent)  # type: ignore[arg-type]  # no msrest request
                     await response.load_body()
+                retries = (0.0, *CONNECT_RETRY_DELAYS)[attempt + 1 :]
+                if method == "PUT" and response.status_code in self._put_retried and retries:
+                    if loop.time() + retries[0] - started <= REPLY_CONNECT_BUDGET:
+                        continue  # msrest retries an update on this status, spaced as below
                 break
             except aiohttp.ClientConnectorError as error:
                 retries = (0.0, *CONNECT_RETRY_DELAYS)[attempt + 1 :]

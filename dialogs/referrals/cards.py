@@ -8,6 +8,7 @@ number>}` and its answer, so a press of an old card is recognised and changes no
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -68,7 +69,12 @@ def choices_of(form_field: FormField) -> tuple[str, ...]:
 
 
 def title_of(kind: ReferralKind | str, anonymous: bool) -> str:
-    return text("referrals_title", kind=str(kind), anonymous=anonymous)
+    return _title(str(kind), anonymous)
+
+
+@functools.cache  # asked several times a step, of a handful of values
+def _title(kind: str, anonymous: bool) -> str:
+    return text("referrals_title", kind=kind, anonymous=anonymous)
 
 
 def question(
@@ -181,6 +187,11 @@ def facts_of(fields: Sequence[FormField], values: Mapping[str, Any]) -> list[dic
 def answered(title: str, asked: str, facts: Sequence[dict[str, str]]) -> RenderedCard:
     """What a card becomes once answered: the question and the answer, nothing to press."""
     return render(View(title, [asked], sections=[{"title": text("referrals_answered"), "facts": list(facts)}]))
+
+
+def moved_on(title: str) -> RenderedCard:
+    """A card left behind unanswered (the step was asked again below): nothing to press."""
+    return render(View(title, [text("referrals_moved_on")]))
 
 
 def summary(

@@ -1,5 +1,7 @@
 """The Partnership's card actions on a referral: open, receive, ask the school, list for the Core
-Group, decide, withdraw, mark a follow-up done, and the school's answer to a question.
+Group, decide, withdraw, mark a follow-up done, allow a held-back Referral to the Partnership
+without a forum discussion; and the school's answer to a question and its "Send it now" once the
+exception is allowed.
 
 Each button carries a verb and ids only. Who pressed comes from the activity (`Turn.person`),
 never from the card; the handler calls the domain, which reloads the record and asks the
@@ -19,13 +21,17 @@ from bot.texts import text
 from bot.turn import Turn
 from core.clock import Clock
 from db.engine import Database
+from dialogs.referrals import cards as school_cards
 from dialogs.referrals.partnership_cards import (
+    ALLOW_EXCEPTION,
     ANSWER,
     ASK,
     DECIDE,
     LIST,
+    MAX_REASON,
     OPEN,
     RECEIVE,
+    SEND,
     TASK_DONE,
     WITHDRAW,
     CaseView,
@@ -36,7 +42,7 @@ from domain.access import Action, NotAllowed
 from domain.directory.queries import get_pupil, get_school
 from domain.referrals import casework, service
 from domain.referrals.model import TRANSITIONS, Outcome, Referral, ReferralStatus
-from domain.referrals.service import ReferralError
+from domain.referrals.service import ReferralError, SubmissionRefused
 from domain.requester import Requester
 
 S = ReferralStatus
@@ -77,6 +83,10 @@ class PartnershipActions:
             CardAction(WITHDRAW, referral, self.withdraw),
             CardAction(TASK_DONE, referral, self.task_done),
             CardAction(ANSWER, {**referral, "answer": Text(max_length=FREE_TEXT, required=False)}, self.answer),
+            CardAction(
+                ALLOW_EXCEPTION, {**referral, "reason": Text(max_length=MAX_REASON, required=False)}, self.allow
+            ),
+            CardAction(SEND, referral, self.send),
         )
 
     async def _card(self, referral: Referral, requester: Requester) -> ActionOutcome:
@@ -192,3 +202,33 @@ class PartnershipActions:
             return ActionOutcome(card=shown.card, say=text("partnership_answered", reference=reference(referral)))
 
         return await self._run(turn, data.id, step, S.INFORMATION_GIVEN if data.text("answer") else None)
+
+    async def allow(self, turn: Turn, data: ActionData) -> ActionOutcome:
+        """Let a held-back Referral to the Partnership go ahead without a forum discussion (the
+        Partnership SENCO or Director, with a reason); the referrer is told and sends it."""
+
+        async def step(requester: Requester) -> ActionOutcome:
+            # No reason: the domain asks the policy first (a refusal is audited), then for one.
+            reason = data.text("reason") or ""
+            referral = await service.allow_forum_exception(self.database, requester, data.id, reason, self.clock)
+            shown = await self._card(referral, requester)
+            said = text("partnership_exception_allowed", reference=reference(referral))
+            return ActionOutcome(card=shown.card, say=said)
+
+        return await self._run(turn, data.id, step)
+
+    async def send(self, turn: Turn, data: ActionData) -> ActionOutcome:
+        """The referrer sends their draft once the Partnership has allowed it (the notice's button)."""
+
+        async def step(requester: Requester) -> ActionOutcome:
+            try:
+                referral = await service.submit(self.database, requester, data.id, clock=self.clock)
+            except SubmissionRefused as refused:
+                reasons = " ".join(b.reason for b in refused.breaches)
+                said = text("partnership_send_held", reference=f"Draft {data.id}", reasons=reasons, id=data.id)
+                return ActionOutcome(say=said)
+            title = school_cards.title_of(referral.kind.value, referral.anonymous)
+            what = text(f"referrals_what_{referral.kind.value}")
+            return ActionOutcome(card=school_cards.sent(title, referral.reference or "", what))
+
+        return await self._run(turn, None, step)

@@ -17,7 +17,7 @@ from bot.cards import RenderedCard, render_card
 from bot.texts import md, text
 from domain.access import Action
 from domain.referrals.fields import FIELDS
-from domain.referrals.model import OPEN_STATES, Outcome, Referral, ReferralStatus
+from domain.referrals.model import OPEN_STATES, Outcome, Referral, ReferralKind, ReferralStatus
 from domain.referrals.queries import KeyStageCapacity, Queue
 from domain.requester import Requester
 
@@ -36,6 +36,8 @@ OPEN, RECEIVE, ASK, LIST, DECIDE, WITHDRAW, TASK_DONE, ANSWER = (
     "referrals.task_done",
     "referrals.answer",
 )
+ALLOW_EXCEPTION, SEND = "referrals.allow_exception", "referrals.send"
+MAX_REASON = 500  # as the domain keeps an exception's reason
 
 
 @dataclass(frozen=True)
@@ -137,9 +139,21 @@ def next_steps(referral: Referral, requester: Requester) -> tuple[list[Form], li
     if may_progress and referral.status in (S.RECEIVED, S.INFORMATION_GIVEN, S.LISTED_FOR_CORE_GROUP):
         forms.append(Form("ask", "Ask the school", ASK, rid))
         forms.append(Form("list", "List for the Core Group", LIST, rid))
+    if held_back(referral) and requester.decide(Action.ALLOW_REFERRAL_EXCEPTION, target).allowed:
+        forms.append(Form("exception", text("partnership_allow_exception"), ALLOW_EXCEPTION, rid))
     if referral.status in OPEN_STATES and requester.decide(Action.WITHDRAW_REFERRAL, target).allowed:
         buttons.append(Button("Withdraw", WITHDRAW, rid))
     return forms, buttons
+
+
+def held_back(referral: Referral) -> bool:
+    """A Referral to the Partnership not sent yet and not let past "forum first": one the
+    Partnership may allow without a forum discussion (the domain says whether one is on record)."""
+    return (
+        referral.kind is ReferralKind.PARTNERSHIP_REFERRAL
+        and referral.status is S.DRAFT
+        and not referral.forum_exception
+    )
 
 
 def case_card(view: CaseView, requester: Requester) -> RenderedCard:

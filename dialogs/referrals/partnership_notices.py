@@ -19,12 +19,15 @@ from core.clock import Clock
 from db.engine import Database
 from dialogs.referrals.partnership_actions import case_view
 from dialogs.referrals.partnership_cards import (
+    ALLOW_EXCEPTION,
     ANSWER,
     RECEIVE,
+    SEND,
     TASK_DONE,
     Button,
     CaseView,
     Form,
+    held_back,
     notice_card,
     outcome_label,
     reference,
@@ -102,6 +105,13 @@ class _Renderer:
                     forms.append(Form("answer", "Send the answer", ANSWER, referral.id))
         elif notice.kind == notices.EXCEPTION_ALLOWED:
             title = text("partnership_notice_exception", reference=ref)
+            if referral.status is S.DRAFT and requester.decide(Action.EDIT_REFERRAL_DRAFT, target).allowed:
+                buttons.append(Button(text("partnership_send_now"), SEND, referral.id))
+        elif notice.kind == notices.HELD_BACK:
+            school = (await case_view(self.database, referral, requester)).school
+            title = text("partnership_notice_held_back", reference=ref, school=school, year_group=referral.year_group)
+            if held_back(referral) and requester.decide(Action.ALLOW_REFERRAL_EXCEPTION, target).allowed:
+                forms.append(Form("exception", text("partnership_allow_exception"), ALLOW_EXCEPTION, referral.id))
         elif notice.kind == notices.DECIDED:
             outcome = outcome_label(str(payload.get("outcome")))
             title = text("partnership_notice_decided", reference=ref, outcome=outcome)

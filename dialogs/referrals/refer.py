@@ -155,8 +155,7 @@ class ReferDialog(Dialog):
         if answer == "back":
             return await steps.back(by_press=by_press)
         if answer == "later":
-            if by_press:
-                await steps.mark_answered(step, answer)
+            await steps.mark_answered(step, answer)
             if state.get("draft") is not None:
                 await steps.say(text("referrals_kept"))
             else:

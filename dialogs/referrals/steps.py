@@ -5,12 +5,15 @@ calls. No pupil name is kept in the dialog state beyond the "which of these?" qu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.card_actions import replace_pressed_card
+from bot import held_replies
+from bot.activities import card_activity
+from bot.card_actions import replace_card, replace_pressed_card
 from bot.cards import RenderedCard
 from bot.texts import text
 from bot.turn import Turn, person_of
@@ -30,6 +33,7 @@ from domain.roles import Role
 _YES = frozenset({"yes", "y", "yeah", "yep", "true"})
 _NO = frozenset({"no", "n", "nope", "false"})
 _UNKNOWN = frozenset({"unknown", "not known", "don't know", "dont know", "not sure"})
+_ANSWERED = "referrals.card_answered"  # turn state: this turn has put the answer on the step's card
 MAX_INPUT = 20_000  # longer than any field allows: the validator names the length; more is cut
 
 
@@ -124,8 +128,36 @@ class Steps:
         if in_place:
             await replace_pressed_card(self.turn, card)
         else:
-            await self.turn.send_card(card)
+            await self._send(card)
         return Dialog.end_of_turn
+
+    async def _send(self, card: RenderedCard) -> None:
+        """A new step card. The one before it, if never answered (a question asked in between,
+        `summary`, a bad typed answer), loses its buttons first: one card needing input on screen.
+        The new card's message id is kept in the dialog state (`card`), so that an answer typed
+        instead of pressed can still put the answer in its place."""
+        await self.answered_in_place(lambda: cards.moved_on(self.title()))
+        state = self.state
+        sent = await self.dialogs.context.send_activity(card_activity(card.card, card.text))
+        state["card"] = sent.id if sent is not None and sent.id else None
+        if state["card"] is None:  # held until the state is stored: its id comes when it is sent
+            held_replies.when_sent(self.dialogs.context, lambda card_id: state.__setitem__("card", card_id))
+
+    async def answered_in_place(self, card: Callable[[], RenderedCard]) -> None:
+        """The step's card on screen becomes `card()` (its answer, nothing to press): the card
+        pressed, or, for a typed answer, the last card this dialog sent. Made only if there is
+        such a card to change."""
+        context = self.dialogs.context
+        if context.turn_state.get(_ANSWERED):  # once a turn: the card was already given its answer
+            return
+        context.turn_state[_ANSWERED] = True
+        state = self.state
+        card_id, state["card"] = state.get("card"), None
+        if _pressed(context.activity.value):
+            if context.activity.reply_to_id:
+                await replace_pressed_card(self.turn, card(), send_if_not_replaced=False)
+        elif isinstance(card_id, str) and card_id:
+            await replace_card(self.turn, card_id, card())
 
     async def _card(
         self, step: str, draft: Referral | None, problems: list[str], typed: dict[str, Any]
@@ -183,11 +215,8 @@ class Steps:
         return " · ".join(parts)
 
     async def mark_answered(self, step: str, answer: str | None, *, by_press: bool = True) -> None:
-        """After a press: the pressed card becomes its answer, with nothing left to press."""
-        if by_press and self.dialogs.context.activity.reply_to_id:
-            label = _label(step, answer)
-            card = cards.answered(self.title(), label, [])
-            await replace_pressed_card(self.turn, card, send_if_not_replaced=False)
+        """The card answered (pressed, or typed) becomes its answer, with nothing left to press."""
+        await self.answered_in_place(lambda: cards.answered(self.title(), _label(step, answer), []))
 
     # --- moving on --------------------------------------------------------------------------
 
@@ -218,6 +247,7 @@ class Steps:
 
     async def find_pupil(self, typed: str, year: object = None) -> DialogTurnResult:
         """The pupils on the school's roll whose name is like `typed` (the same year first)."""
+        await self.mark_answered(PUPIL_STEP, typed)
         matches = await queries.match_pupils(self.database, self.requester, typed[:100])
         if year is not None:
             same = [m for m in matches if str(m.year_group) == str(year)]
@@ -261,14 +291,15 @@ class Steps:
                 return await self.show(step, problems=problems, typed=typed, in_place=True, draft=result.referral)
             await self.say(" ".join(problems))
             return await self.show(step, draft=result.referral)
-        if by_press and self.dialogs.context.activity.reply_to_id:
+
+        def answered() -> RenderedCard:
             fields = [BY_NAME[name] for name in raw if name in BY_NAME]
             facts = cards.facts_of(fields, result.referral.values)
             group = form.group_of(step)
             heading = text(f"referrals_group_{group.value}") if group else self.title()
-            await replace_pressed_card(
-                self.turn, cards.answered(self.title(), heading, facts), send_if_not_replaced=False
-            )
+            return cards.answered(self.title(), heading, facts)
+
+        await self.answered_in_place(answered)
         return await self.advance(result.referral, came_from=step)
 
     async def back(self, *, by_press: bool) -> DialogTurnResult:
@@ -325,6 +356,14 @@ class Steps:
                 pass  # already gone: nothing to delete
         await self.say(text("referrals_discarded"))
         return await self.dialogs.end_dialog()
+
+
+PUPIL_STEP = "pupil"
+
+
+def _pressed(value: object) -> bool:
+    """Whether this turn is a press of one of the dialog's cards (not something typed)."""
+    return isinstance(value, dict) and value.get("verb") == cards.STEP_VERB
 
 
 def _input(value: object) -> object:

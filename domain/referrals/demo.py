@@ -2,8 +2,9 @@
 demo people themselves (a `system` request naming the person, so each step is audited as the
 demo loader's), so a new user sees a live queue at once:
 
-- Charnwood Vale Academy (the Playground's SENCO, Adele Vance): a draft, a submitted referral and
-  an anonymous forum case;
+- Charnwood Vale Academy (the Playground's SENCO, Adele Vance): a draft, a submitted referral,
+  an anonymous forum case, and two pupils discussed at the Inclusion Forum with no referral yet
+  (a Referral to the Partnership for either is not held back by "forum first");
 - Outwoods Edge: received, information requested; Soar Meadows: information given, listed for
   the Core Group; Shepshed Ridge: decided (the Coordinator's task open), closed; Mountsorrel
   Brook: withdrawn.
@@ -118,6 +119,7 @@ async def load_demo_referrals(database: Database, *, today: date) -> int:
         if status is not S.DRAFT:
             await _walk(database, referral, status, senco, lead, director, coordinator, clock)
     made += await _anonymous_case(database, today, clock)
+    await _discussed_at_the_forum(database, "990101", used, lead, clock)
     return made
 
 
@@ -187,6 +189,18 @@ async def _walk(
 
 def _fortnight(clock: ManualClock) -> date:
     return clock.now().date() + timedelta(days=14)
+
+
+async def _discussed_at_the_forum(
+    database: Database, urn: str, used: set[int], lead: Requester, clock: ManualClock, count: int = 2
+) -> None:
+    """Pupils of the school discussed at the Inclusion Forum, with no referral yet."""
+    for _ in range(count):
+        _, pupil = await _senco_and_pupil(database, urn, used)
+        if pupil is None:
+            return
+        on = clock.now().date() - timedelta(days=7)
+        await casework.record_forum_discussion(database, lead, pupil.id, on, clock=clock)
 
 
 async def _anonymous_case(database: Database, today: date, clock: ManualClock) -> int:

@@ -6,6 +6,8 @@ A named referral's notices carry its `pupil_id`, so erasing the pupil cancels th
 - `referrals.new`: to each Partnership SENCO, a new referral to receive ("Open").
 - `referrals.status_changed`: to the referrer and the school's SENCO (and, for an answer, to
   whoever asked); `question_id` names the question when one was asked or answered.
+- `referrals.held_back`: to each Partnership SENCO and Director, a Referral to the Partnership
+  that only "Inclusion Forum first" holds back (once per referral): they may allow an exception.
 - `referrals.exception_allowed`: to the referrer, the forum-first rule was waived.
 - `referrals.decided`: to the referrer and the school's SENCO, the outcome and, for a programme,
   whether a place was taken or the pupil is on the waiting list.
@@ -26,9 +28,10 @@ SUBMITTED = "referrals.submitted"
 NEW = "referrals.new"
 STATUS_CHANGED = "referrals.status_changed"
 EXCEPTION_ALLOWED = "referrals.exception_allowed"
+HELD_BACK = "referrals.held_back"
 DECIDED = "referrals.decided"
 TASK = "referrals.task"
-KINDS = (SUBMITTED, NEW, STATUS_CHANGED, EXCEPTION_ALLOWED, DECIDED, TASK)
+KINDS = (SUBMITTED, NEW, STATUS_CHANGED, EXCEPTION_ALLOWED, HELD_BACK, DECIDED, TASK)
 
 
 def _facts(referral: Referral) -> dict[str, JsonValue]:
@@ -72,6 +75,10 @@ def exception_allowed(referral: Referral, exception_id: int) -> Notice:
     return Notice(
         EXCEPTION_ALLOWED, {**_facts(referral), "rule": "forum_first"}, key=f"{EXCEPTION_ALLOWED}:{exception_id}"
     )
+
+
+def held_back(referral: Referral) -> Notice:
+    return Notice(HELD_BACK, {**_facts(referral), "rule": "forum_first"}, key=f"{HELD_BACK}:{referral.id}")
 
 
 def decided(referral: Referral, outcome: Outcome, place: PlaceState | None) -> Notice:

@@ -67,7 +67,8 @@ def forum_first(kind: ReferralKind, *, forum_on_record: bool, exception_allowed:
         "forum_first",
         "The Partnership asks schools to bring a pupil to the Inclusion Forum first, and there is no "
         "forum discussion on record for this pupil.",
-        "Start a forum case instead, or ask the Partnership SENCO to allow an exception.",
+        "Start a forum case instead, or ask the Partnership SENCO to allow an exception (they are told "
+        "when this is all that holds it back).",
     )
 
 

@@ -7,7 +7,9 @@ in `casework.py`, on the same helpers.
   field: the good values are kept, each bad one named with its problem), `discard_draft`,
   `submit` (the offer's rules; on success a reference, the referrer's confirmation and a notice
   to each Partnership SENCO);
-- `allow_forum_exception` (Partnership SENCO or Director, with a reason);
+- `allow_forum_exception` (Partnership SENCO or Director, with a reason; they are told of a
+  Referral to the Partnership that only "forum first" holds back, and the referrer is told of
+  the exception, then sends it);
 - `view_referral` (every view is audited; special category data only for those who need it).
 
 Identity is the `Requester` (from the Teams activity), never a person id from a card: a draft's
@@ -286,6 +288,10 @@ async def submit(database: Database, requester: Requester, referral_id: int, clo
                 record_id=str(referral.id),
                 detail={"kind": "submit", "reason": [b.code for b in breaches], **requester.audit_detail},
             )
+            if [b.code for b in breaches] == ["forum_first"]:  # only the Partnership can let it by
+                deciders = await holders(session, Role.PARTNERSHIP_SENCO)
+                deciders += await holders(session, Role.PARTNERSHIP_DIRECTOR)
+                await tell(session, notices.held_back(referral), deciders, now)
             raise SubmissionRefused(breaches)
         reference = await store.next_reference(session, now)
         referral = replace(move(referral, ReferralStatus.SUBMITTED, at=now), reference=reference, submitted_at=now)
@@ -348,7 +354,7 @@ async def allow_forum_exception(
         referral = await load(session, referral_id)
         await require(session, requester, Action.ALLOW_REFERRAL_EXCEPTION, referral.target, str(referral.id), now)
         if not isinstance(cleaned, str):
-            raise ReferralError("Please give a short reason for the exception.")
+            raise ReferralError("Please give a short reason for the exception. Nothing has been changed.")
         if referral.kind is not ReferralKind.PARTNERSHIP_REFERRAL or referral.status is not ReferralStatus.DRAFT:
             raise ReferralError("An exception is for a Referral to the Partnership that has not been sent yet.")
         if not referral.forum_exception:

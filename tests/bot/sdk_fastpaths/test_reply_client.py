@@ -124,6 +124,35 @@ async def test_a_new_message_is_the_request_msrest_sends(recorder: RecordingConn
     assert mine.path.endswith("/activities")
 
 
+async def test_an_update_is_the_request_msrest_sends(recorder: RecordingConnector, session: ReplySession) -> None:
+    original, ours = clients(recorder.url, session)
+    assert await ours.update_activity(CONVERSATION, "1:card", reply()) == ResourceResponse(id="sent-1")
+    assert await original.update_activity(CONVERSATION, "1:card", reply()) == ResourceResponse(id="sent-1")
+    mine, msrest = recorder.seen
+    assert request_of(mine) == request_of(msrest) and mine.method == "PUT"
+    assert "x-ms-conversation-id" not in mine.headers  # msrest sends it with a reply only
+
+
+@pytest.mark.parametrize(("status", "retried"), [(404, False), (412, False), (429, False), (408, True), (500, True)])
+async def test_an_update_is_retried_on_msrest_s_statuses_within_the_budget(
+    recorder: RecordingConnector, session: ReplySession, monkeypatch: pytest.MonkeyPatch, status: int, retried: bool
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(reply_client.asyncio, "sleep", sleep)
+    _, ours = clients(recorder.url, session)
+    recorder.answer = (status, {"error": {"code": "BadThing", "message": "it went wrong"}})
+    with pytest.raises(ErrorResponseException) as mine:
+        await ours.update_activity(CONVERSATION, "1", reply())
+    assert str(mine.value) == "(BadThing) it went wrong"
+    # msrest retries a PUT on 408 and 5xx: at once, again at once, after 1.6 s, after 3.2 s; an
+    # update stops where the next try would start past REPLY_CONNECT_BUDGET (2 s) from the first.
+    assert (len(recorder.seen), waits) == ((3, [1.6]) if retried else (1, []))
+
+
 async def test_an_empty_answer_is_none_as_with_msrest(recorder: RecordingConnector, session: ReplySession) -> None:
     original, ours = clients(recorder.url, session)
     recorder.answer = (201, None)
@@ -200,8 +229,8 @@ async def test_with_an_app_id_the_token_is_sent(
 
 async def test_other_operations_are_msrest_s(recorder: RecordingConnector, session: ReplySession) -> None:
     _, ours = clients(recorder.url, session)
-    await ours.update_activity(CONVERSATION, "1", reply())
-    assert recorder.seen[0].method == "PUT"
+    await ours.delete_activity(CONVERSATION, "1")
+    assert recorder.seen[0].method == "DELETE"
     assert recorder.seen[0].headers["Connection"].lower() == "keep-alive"  # sent by requests, not aiohttp
 
 

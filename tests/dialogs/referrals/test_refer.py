@@ -65,6 +65,39 @@ async def test_each_answered_card_is_replaced_by_its_answer(world: World) -> Non
     assert not answered.get("actions") and "A case for the Inclusion Forum" in str(answered)
 
 
+def _buttons(card: dict[str, object]) -> list[object]:
+    return [a for a in str(card).split("'type': ") if a.startswith("'Action.")]
+
+
+async def test_a_typed_answer_puts_the_answer_on_the_card_on_screen(world: World) -> None:
+    chat = world.chat()
+    await chat.say("refer")
+    kind_card, _ = chat.live()
+    turn = await chat.say("a referral to the partnership")  # typed while the buttons are on screen
+    [update] = [s for s in turn if s.is_update]
+    assert update.id == kind_card  # a PUT of that very message
+    assert "A Referral to the Partnership" in str(update.cards[0]) and _buttons(update.cards[0]) == []
+    pupil_card, _ = chat.live()
+    assert pupil_card != kind_card and "Which pupil?" in seen(turn)
+
+    turn = await chat.say("Jack Smith")  # the pupil question answered by typing too
+    [update] = [s for s in turn if s.is_update]
+    assert update.id == pupil_card and "Jack Smith" in str(update.cards[0])
+    await chat.press("Jack Smith (year 9)")
+    question_card, question = chat.live()
+    assert question["body"][1]["text"] == text("referrals_ask_gender")
+    turn = await chat.say("male")
+    [update] = [s for s in turn if s.is_update]
+    assert update.id == question_card and "Male" in seen([update]) and _buttons(update.cards[0]) == []
+
+    # A question in the middle: the card it interrupted loses its buttons, the step is asked again below.
+    asked_card, _ = chat.live()
+    turn = await chat.say("what does AWPU mean?")
+    [update] = [s for s in turn if s.is_update]
+    assert update.id == asked_card and _buttons(update.cards[0]) == []
+    assert text("referrals_moved_on") in seen([update]) and _buttons(chat.live()[1]) != []
+
+
 async def test_an_anonymous_forum_case_keeps_nothing_identifying(world: World) -> None:
     chat = world.chat()
     await chat.say("refer a forum case")

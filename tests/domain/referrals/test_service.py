@@ -132,8 +132,12 @@ async def test_inclusion_forum_first_and_the_exception(world: World) -> None:
     )
     referral = await service.submit(world.db, senco, referral_id, clock=world.clock)
     assert referral.status is ReferralStatus.SUBMITTED and referral.forum_exception
-    kinds = [kind for kind, _, _ in await queued(world)]
-    assert kinds[0] == "referrals.exception_allowed"
+    told = [(kind, person) for kind, person, _ in await queued(world)][:3]
+    assert told == [  # held back by "forum first" alone: those who may allow it are told, then the referrer
+        ("referrals.held_back", world.people["psenco"].id),
+        ("referrals.held_back", world.people["director"].id),
+        ("referrals.exception_allowed", world.people["senco"].id),
+    ]
 
 
 async def test_each_rule_holds_a_referral_back(world: World) -> None:
