@@ -91,7 +91,7 @@ class DigestFigures:
     duplicated: int
 
 
-async def seed(database: Database, schools: int, day: date) -> None:
+async def seed(database: Database, schools: int, day: date, service_url: str = "http://127.0.0.1:1/") -> None:
     now = datetime.now(UTC)
     async with database.session() as session:
         session.add(TermDatesRow(kind="term", start_on=day, end_on=day, name="", imported_at=now))
@@ -123,7 +123,7 @@ async def seed(database: Database, schools: int, day: date) -> None:
                 )
                 address = ConversationAddress(
                     channel_id="msteams",
-                    service_url="http://127.0.0.1:1/",
+                    service_url=service_url,
                     conversation_id=f"a:{role.value}-{n}",
                     conversation_type="personal",
                     tenant_id=TENANT,

@@ -103,9 +103,7 @@ def test_a_concern_reaches_the_dsl_who_acknowledges_it_and_the_reporter_sees_it(
         assert "Urgent safeguarding concern" in alert and pupil in alert and "Charnwood Vale Academy" in alert, alert
         assert "immediate danger" in alert and "Lynne Robbins" in alert, alert
         sent = [
-            entry.activity
-            for entry in pg.activities_from_bot()
-            if marker in str(entry.activity.get("attachments"))
+            entry.activity for entry in pg.activities_from_bot() if marker in str(entry.activity.get("attachments"))
         ]
         # One message, the card alone: its preview (the summary) says only "please open".
         assert sent and all(not a.get("text") and a.get("summary") == PREVIEW for a in sent), sent
