@@ -1,5 +1,5 @@
 """A safeguarding concern's time from "report" to the DSL's card, while the day's attendance digests
-go out: `python -m bench.alerts [--schools 1000] [--concerns 100] [--reporters 4] [--json FILE]`.
+go out: `python -m bench.alerts [--schools 1000] [--concerns 40] [--reporters 4] [--pause 1] [--json FILE]`.
 
 The app runs in this process (local mode, a fresh SQLite database, its own notifier and
 scheduler) and is spoken to over HTTP, as Teams would: every turn is a POST to `/api/messages`.
@@ -14,11 +14,14 @@ attendance lead (2 x `--schools`, about 2 x schools / 50 seconds of sending at t
 limit), and at the same moment `--reporters` Partnership staff members, each in their own chat,
 report `--concerns` concerns between them through the whole dialog ("report a safeguarding
 concern", "no", the pupil's name, what was seen, what was done), each about a pupil of another
-school. **A concern's latency** runs from just before the POST of its last answer (the turn that
-records it) to the arrival of its alert card at the stand-in (each card carries its concern's
-marker). Figures: p50, p99 and the slowest (goal p99 under 2 s), how many digests were still
-waiting when each concern was recorded, the time the digests took and the 429s; then the stock
-echo bot's turn (POST to its reply) through the same client and stand-in, as the floor.
+school, `--pause` seconds between a reporter's answers (typing; 0: each answer as soon as the last
+reply is in, which keeps the bot's one event loop busy with turns all the time).
+
+**A concern's latency** runs from just before the POST of its last answer (the turn that records
+it) to the arrival of its alert card at the stand-in (each card carries its concern's marker).
+Figures: p50, p99 and the slowest (goal p99 under 2 s), how many digests were still waiting when
+each concern was recorded, the time the digests took and the 429s; then the stock echo bot's turn
+(POST to its reply) through the same client and stand-in, as the floor.
 """
 
 from __future__ import annotations
@@ -126,11 +129,15 @@ class Chat:
     """One reporter's personal chat with the bot: a turn is one POST, its replies are what the
     stand-in received for the chat while the POST was answered."""
 
-    def __init__(self, client: aiohttp.ClientSession, bot: str, template: ActivityTemplate, user: VirtualUser) -> None:
-        self.client, self.bot, self.template, self.user = client, bot, template, user
+    def __init__(
+        self, client: aiohttp.ClientSession, bot: str, template: ActivityTemplate, user: VirtualUser, pause: float
+    ) -> None:
+        self.client, self.bot, self.template, self.user, self.pause = client, bot, template, user, pause
         self.replies: list[bytes] = []
 
     async def say(self, text: str) -> str:
+        if self.pause:
+            await asyncio.sleep(self.pause)  # the reporter reads the question and types
         seen = len(self.replies)
         body = self.template.body(self.user, uuid.uuid4().hex, json_text(text))
         headers = {"Content-Type": "application/json"}
@@ -159,9 +166,13 @@ async def _report(chat: Chat, concern: Concern, pupil: str, database: Database) 
     if "What did you see or hear?" not in said:
         raise RuntimeError(f"unexpected reply to the pupil's name: {said[:300]!r}")
     await chat.say(f"Said 'I am scared to go home' (bench concern {concern.number}).")
+    if chat.pause:
+        await asyncio.sleep(chat.pause)
     concern.digests_waiting = await _digests_waiting(database)
+    chat.pause, pause = 0.0, chat.pause
     concern.reported_at = time.perf_counter()
     said = await chat.say("Stayed with the pupil.")
+    chat.pause = pause
     if "Recorded." not in said:
         raise RuntimeError(f"the concern was not recorded: {said[:300]!r}")
 
@@ -217,7 +228,7 @@ async def _echo_latencies(client: aiohttp.ClientSession, connector: str, turns: 
     return latencies
 
 
-async def measure_alerts(schools: int, concerns: int, reporters: int, folder: Path) -> AlertFigures:
+async def measure_alerts(schools: int, concerns: int, reporters: int, folder: Path, pause: float = 1.0) -> AlertFigures:
     from app import create_app
 
     url = f"sqlite+aiosqlite:///{folder / 'alerts.db'}"
@@ -236,7 +247,7 @@ async def measure_alerts(schools: int, concerns: int, reporters: int, folder: Pa
                 chats = []
                 for n, aad in enumerate(aads):
                     user = VirtualUser(f"a:reporter-{n}", f"29:reporter-{n}".encode(), aad.encode())
-                    chat = Chat(client, bot, template, user)
+                    chat = Chat(client, bot, template, user, pause)
                     chat.replies = connector.capture(user.conversation_id)
                     chats.append(chat)
                 await chats[0].say("hello")  # the app's first turn loads what it loads once
@@ -282,14 +293,18 @@ async def measure_alerts(schools: int, concerns: int, reporters: int, folder: Pa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.alerts", description=__doc__.split("\n")[0])
     parser.add_argument("--schools", type=int, default=1000, help="schools getting the day's digests")
-    parser.add_argument("--concerns", type=int, default=100)
+    parser.add_argument("--concerns", type=int, default=40)
     parser.add_argument("--reporters", type=int, default=4, help="Partnership staff reporting at once")
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds between a reporter's answers")
     parser.add_argument("--json", type=Path)
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        figures = asyncio.run(measure_alerts(options.schools, options.concerns, options.reporters, Path(folder)))
+        figures = asyncio.run(
+            measure_alerts(options.schools, options.concerns, options.reporters, Path(folder), options.pause)
+        )
     print(
-        f"alerts: {figures.concerns} concerns by {options.reporters} reporters; report -> DSL's card p50 "
+        f"alerts: {figures.concerns} concerns by {options.reporters} reporters ({options.pause} s between answers); "
+        f"report -> DSL's card p50 "
         f"{figures.p50_ms} ms, p99 {figures.p99_ms} ms, slowest {figures.max_ms} ms (goal p99 < 2000 ms); "
         f"lost {figures.lost}"
     )

@@ -34,9 +34,11 @@ lets through. A row whose send was cut off before Teams answered is simply sent 
 duplicate: the first never arrived).
 
 Held for a chat (`hold_for_a_chat`, `requeue_waiting_for`): a notice that found its person
-with no chat with the bot is stored undeliverable at once. For kinds that say so (a
-safeguarding alert), the row waits: when the person's chat is first stored or refreshed, the
-rows still wanted (the kind's own check, e.g. the concern is not yet acknowledged) are due again.
+with no chat with the bot is stored undeliverable at once, and one whose chat was gone (403 or
+404: the app removed, the chat blocked or deleted) becomes undeliverable. For kinds that say so
+(a safeguarding alert, the reporter's status), the row waits: when the person's chat is first
+stored or refreshed (they open the app again), the rows still wanted (the kind's own check, e.g.
+the concern is not yet acknowledged) are due again.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ WAITING = (NotificationStatus.PENDING, NotificationStatus.RETRYING, Notification
 ERASED = "erased"  # last_error of a notification cancelled because a pupil it named was erased
 NO_CONVERSATION = "no_conversation"  # last_error of a row stored undeliverable: no chat with the bot
 HELD_FOR = timedelta(days=7)  # how long an undeliverable row may wait for its person's chat
+CHAT_GONE = (403, 404)  # a send's answer when the chat it went to is no more
 
 # Whether a held row is still wanted: (session, its payload) -> bool.
 StillWanted = Callable[[AsyncSession, Mapping[str, JsonValue]], Awaitable[bool]]
@@ -92,7 +95,7 @@ async def requeue_waiting_for(session: AsyncSession, person_id: int, now: dateti
         select(Notification.id, Notification.kind, Notification.payload).where(
             Notification.person_id == person_id,
             Notification.status == NotificationStatus.UNDELIVERABLE,
-            Notification.last_error == NO_CONVERSATION,
+            or_(Notification.last_error == NO_CONVERSATION, Notification.last_status_code.in_(CHAT_GONE)),
             Notification.kind.in_(sorted(_HELD_FOR_A_CHAT)),
             Notification.created_at >= now - HELD_FOR,
         )
