@@ -1,5 +1,5 @@
 """A safeguarding concern's time from "report" to the DSL's card, while the day's attendance digests
-go out: `python -m bench.alerts [--schools 1000] [--concerns 40] [--reporters 4] [--pause 1] [--json FILE]`.
+go out: `python -m bench.alerts [--schools 1000] [--concerns 100] [--reporters 8] [--pause 1] [--json FILE]`.
 
 The app runs in this process (local mode, a fresh SQLite database, its own notifier and
 scheduler) and is spoken to over HTTP, as Teams would: every turn is a POST to `/api/messages`.
@@ -293,8 +293,8 @@ async def measure_alerts(schools: int, concerns: int, reporters: int, folder: Pa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.alerts", description=__doc__.split("\n")[0])
     parser.add_argument("--schools", type=int, default=1000, help="schools getting the day's digests")
-    parser.add_argument("--concerns", type=int, default=40)
-    parser.add_argument("--reporters", type=int, default=4, help="Partnership staff reporting at once")
+    parser.add_argument("--concerns", type=int, default=100)
+    parser.add_argument("--reporters", type=int, default=8, help="Partnership staff reporting at once")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between a reporter's answers")
     parser.add_argument("--json", type=Path)
     options = parser.parse_args(argv)
