@@ -135,8 +135,8 @@ class Chat:
         self.client, self.bot, self.template, self.user, self.pause = client, bot, template, user, pause
         self.replies: list[bytes] = []
 
-    async def say(self, text: str) -> str:
-        if self.pause:
+    async def say(self, text: str, *, typed: bool = True) -> str:
+        if typed and self.pause:
             await asyncio.sleep(self.pause)  # the reporter reads the question and types
         seen = len(self.replies)
         body = self.template.body(self.user, uuid.uuid4().hex, json_text(text))
@@ -166,22 +166,17 @@ async def _report(chat: Chat, concern: Concern, pupil: str, database: Database) 
     if "What did you see or hear?" not in said:
         raise RuntimeError(f"unexpected reply to the pupil's name: {said[:300]!r}")
     await chat.say(f"Said 'I am scared to go home' (bench concern {concern.number}).")
-    if chat.pause:
-        await asyncio.sleep(chat.pause)
+    await asyncio.sleep(chat.pause)  # typed before the clock starts
     concern.digests_waiting = await _digests_waiting(database)
-    chat.pause, pause = 0.0, chat.pause
     concern.reported_at = time.perf_counter()
-    said = await chat.say("Stayed with the pupil.")
-    chat.pause = pause
+    said = await chat.say("Stayed with the pupil.", typed=False)
     if "Recorded." not in said:
         raise RuntimeError(f"the concern was not recorded: {said[:300]!r}")
 
 
-async def _reporter(
-    chat: Chat, concerns: list[Concern], schools: int, reporters: int, database: Database, index: int
-) -> None:
+async def _reporter(chat: Chat, concerns: list[Concern], schools: int, database: Database) -> None:
     for concern in concerns:
-        school = (concern.number * 7 + index) % schools  # spread over the schools
+        school = (concern.number * 7) % schools  # spread over the schools
         await _report(chat, concern, f"Pat Pupil{school}", database)
 
 
@@ -255,10 +250,7 @@ async def measure_alerts(schools: int, concerns: int, reporters: int, folder: Pa
                 queued = asyncio.create_task(queue_digests(database, day, datetime.now(UTC)))
                 await asyncio.sleep(0.5)  # the job is under way: the first digests are queued
                 await asyncio.gather(
-                    *(
-                        _reporter(chat, work[n::reporters], schools, reporters, database, n)
-                        for n, chat in enumerate(chats)
-                    )
+                    *(_reporter(chat, work[n::reporters], schools, database) for n, chat in enumerate(chats))
                 )
                 digests = await queued
                 deadline = time.perf_counter() + ALERT_TIMEOUT
