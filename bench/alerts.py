@@ -14,8 +14,9 @@ attendance lead (2 x `--schools`, about 2 x schools / 50 seconds of sending at t
 limit), and at the same moment `--reporters` Partnership staff members, each in their own chat,
 report `--concerns` concerns between them through the whole dialog ("report a safeguarding
 concern", "no", the pupil's name, what was seen, what was done), each about a pupil of another
-school, `--pause` seconds between a reporter's answers (typing; 0: each answer as soon as the last
-reply is in, which keeps the bot's one event loop busy with turns all the time).
+school, about `--pause` seconds between a reporter's answers (typing: each pause is `--pause` give
+or take half, seeded, so that the reporters do not answer in step; 0: each answer as soon as the
+last reply is in, which keeps the bot's one event loop busy with turns all the time).
 
 **A concern's latency** runs from just before the POST of its last answer (the turn that records
 it) to the arrival of its alert card at the stand-in (each card carries its concern's marker).
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import re
 import statistics
 import tempfile
@@ -134,10 +136,16 @@ class Chat:
     ) -> None:
         self.client, self.bot, self.template, self.user, self.pause = client, bot, template, user, pause
         self.replies: list[bytes] = []
+        # People do not answer in step: each pause is `pause` give or take half (seeded per chat).
+        self.typing = random.Random(user.conversation_id)
+
+    async def typed(self) -> None:
+        if self.pause:
+            await asyncio.sleep(self.pause * self.typing.uniform(0.5, 1.5))
 
     async def say(self, text: str, *, typed: bool = True) -> str:
-        if typed and self.pause:
-            await asyncio.sleep(self.pause)  # the reporter reads the question and types
+        if typed:
+            await self.typed()  # the reporter reads the question and types
         seen = len(self.replies)
         body = self.template.body(self.user, uuid.uuid4().hex, json_text(text))
         headers = {"Content-Type": "application/json"}
@@ -166,7 +174,7 @@ async def _report(chat: Chat, concern: Concern, pupil: str, database: Database) 
     if "What did you see or hear?" not in said:
         raise RuntimeError(f"unexpected reply to the pupil's name: {said[:300]!r}")
     await chat.say(f"Said 'I am scared to go home' (bench concern {concern.number}).")
-    await asyncio.sleep(chat.pause)  # typed before the clock starts
+    await chat.typed()  # before the clock starts
     concern.digests_waiting = await _digests_waiting(database)
     concern.reported_at = time.perf_counter()
     said = await chat.say("Stayed with the pupil.", typed=False)
