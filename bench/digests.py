@@ -79,11 +79,12 @@ class LimitedConnector:
         return SendResult(201)
 
 
-def chat_address(user: str) -> ConversationAddress:
-    """A 1:1 chat with `user` in the bench's tenant (the stand-in never calls its service URL)."""
+def chat_address(user: str, service_url: str = "http://127.0.0.1:1/") -> ConversationAddress:
+    """A 1:1 chat with `user` in the bench's tenant (the stand-ins here never call the default
+    service URL; `bench.alerts` gives its stand-in connector's)."""
     return ConversationAddress(
         channel_id="msteams",
-        service_url="http://127.0.0.1:1/",
+        service_url=service_url,
         conversation_id=f"a:{user}",
         conversation_type="personal",
         tenant_id=TENANT,
@@ -119,7 +120,7 @@ class DigestFigures:
     duplicated: int
 
 
-async def seed(database: Database, schools: int, day: date) -> None:
+async def seed(database: Database, schools: int, day: date, service_url: str = "http://127.0.0.1:1/") -> None:
     now = datetime.now(UTC)
     async with database.session() as session:
         session.add(TermDatesRow(kind="term", start_on=day, end_on=day, name="", imported_at=now))
@@ -149,7 +150,7 @@ async def seed(database: Database, schools: int, day: date) -> None:
                     roles=[role],
                     school_id=school.id,
                 )
-                await remember(session, chat_address(f"{role.value}-{n}"), person.id, now)
+                await remember(session, chat_address(f"{role.value}-{n}", service_url), person.id, now)
 
 
 async def measure_digests(schools: int, folder: Path) -> DigestFigures:

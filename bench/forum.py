@@ -12,7 +12,7 @@ are made and booked on one forum through the services, as the schools' SENCOs. T
   stand-in connector (Teams' limits enforced, 429 with Retry-After), until all are accepted.
 
 Times are wall-clock and this process's CPU (`time.process_time`), which holds under load. Then
-the stock echo bot's turn CPU in this process, measured by `bench.register_turns`, as the
+the stock echo bot's turn CPU in this process, measured by `bench.in_process`, as the
 yardstick every bench prints beside its figures.
 """
 
@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import delete
 
 from bench.digests import LimitedConnector, chat_address, deliver
+from bench.in_process import echo_cpu_per_turn
 from core.clock import ManualClock, SystemClock
 from core.settings import Settings
 from core.signed_links import SignedLinks
@@ -208,9 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         figures = asyncio.run(measure_forum(options.cases, options.rounds, Path(folder)))
-        from bench.register_turns import measure_turns
-
-        turns = asyncio.run(measure_turns(options.turns, Path(folder)))
+    turns = {"turns": options.turns, "echo_cpu_ms": asyncio.run(echo_cpu_per_turn(options.turns))}
     print(
         f"agenda, {figures.cases} cases (domain + card + page, median of {figures.rounds}): "
         f"named {figures.agenda_named_ms} ms ({figures.agenda_named_cpu_ms} ms CPU), "

@@ -68,12 +68,14 @@ def card_activity(card: dict[str, Any], summary: str | None = None) -> Activity:
 
 
 def message_activity(card: dict[str, Any], text: str, alert: bool) -> Activity:
-    """One message: the card as an Adaptive Card attachment, the text, and the feed alert. With a
-    card, the text is also the activity's `summary`, which Teams shows in the notification and
-    the chat list instead of the card (a safeguarding alert's preview says only "please open")."""
+    """One message: the card as an Adaptive Card attachment (or the text, when there is no card),
+    and the feed alert. With a card, the text is only the activity's `summary`, which Teams shows
+    in the notification and the chat list instead of the card (a safeguarding alert's preview says
+    only "please open"): text beside a card is split into a message of its own (as in
+    `card_activity`), which repeats the card and leaves no one id to update the card by."""
     return Activity(
         type=ActivityTypes.message,
-        text=text or None,
+        text=None if card else (text or None),
         summary=(text or None) if card else None,
         attachments=[SharedAttachment(content_type=ADAPTIVE_CARD, content=card)] if card else None,
         channel_data={"notification": {"alert": True}} if alert else None,

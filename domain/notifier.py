@@ -21,6 +21,11 @@ rate limits, and records every attempt and outcome:
 - No usable address (person never talked to the bot, or stale): undeliverable, at once. Kinds
   held for a chat (`outbox.hold_for_a_chat`) are due again when the person's chat is stored.
 
+Urgent first: notices that raise a feed alert (a safeguarding alert) are claimed before routine
+ones (the day's digests), and a batch of routine ones is handed back when an urgent one becomes
+due while it goes out, so an alert waits for one send, not for the queue. The rate limits apply
+to both alike.
+
 A sent message's activity id is stored with its row. A notice that updates another
 (`Notice.update_of`) replaces that message in place through `Sender.update`: it waits while
 the other is still on its way, and is cancelled (`nothing_to_update`) when the other never
@@ -187,6 +192,11 @@ class Notifier:
                 await outbox.release(self.db, claimed[position:], self._paused_until)
                 break
             if self.clock.now() + one_try >= job.claimed_until:
+                await outbox.release(self.db, claimed[position:], self.clock.now())
+                break
+            if position and not job.notice.alert and await outbox.any_urgent_due(self.db, self.clock.now()):
+                # An urgent notice (a safeguarding alert) came in while this batch of routine ones
+                # was going out: the rest go back, and the next pass claims the urgent one first.
                 await outbox.release(self.db, claimed[position:], self.clock.now())
                 break
             if await self._deliver(job, rendered):

@@ -10,7 +10,14 @@ already stored leaves the caller's transaction as it was (no error to roll back 
 the row already there is the answer. On PostgreSQL a second transaction adding the same key
 waits for the first to commit, then finds its row.
 
-Claiming: PostgreSQL selects due rows `FOR UPDATE SKIP LOCKED`; SQLite (one writer at a time)
+Claiming takes urgent rows first: those whose notice raises a feed alert (`Notice.alert`: a
+safeguarding alert, a pupil gone from their placement) go before routine ones (the day's
+digests, however many are waiting), then the longest waiting first. Only the order changes:
+every send still waits for the rate limits, and a row in a batch already claimed is not
+overtaken; so an urgent row waits at most for the batch in hand (`run_due` also checks for
+urgent rows between the sends of a batch of routine ones, see `domain.notifier`).
+
+PostgreSQL selects due rows `FOR UPDATE SKIP LOCKED`; SQLite (one writer at a time)
 claims with one conditional UPDATE. A claim carries a token and a lease; a row whose lease
 ran out (its instance died mid-send) is due again, so delivery is at least once. Every later
 write names the token, so an instance that lost its claim changes nothing.
@@ -27,9 +34,11 @@ lets through. A row whose send was cut off before Teams answered is simply sent 
 duplicate: the first never arrived).
 
 Held for a chat (`hold_for_a_chat`, `requeue_waiting_for`): a notice that found its person
-with no chat with the bot is stored undeliverable at once. For kinds that say so (a
-safeguarding alert), the row waits: when the person's chat is first stored or refreshed, the
-rows still wanted (the kind's own check, e.g. the concern is not yet acknowledged) are due again.
+with no chat with the bot is stored undeliverable at once, and one whose chat was gone (403 or
+404: the app removed, the chat blocked or deleted) becomes undeliverable. For kinds that say so
+(a safeguarding alert, the reporter's status), the row waits: when the person's chat is first
+stored or refreshed (they open the app again), the rows still wanted (the kind's own check, e.g.
+the concern is not yet acknowledged) are due again.
 """
 
 from __future__ import annotations
@@ -64,6 +73,7 @@ WAITING = (NotificationStatus.PENDING, NotificationStatus.RETRYING, Notification
 ERASED = "erased"  # last_error of a notification cancelled because a pupil it named was erased
 NO_CONVERSATION = "no_conversation"  # last_error of a row stored undeliverable: no chat with the bot
 HELD_FOR = timedelta(days=7)  # how long an undeliverable row may wait for its person's chat
+CHAT_GONE = (403, 404)  # a send's answer when the chat it went to is no more
 
 # Whether a held row is still wanted: (session, its payload) -> bool.
 StillWanted = Callable[[AsyncSession, Mapping[str, JsonValue]], Awaitable[bool]]
@@ -85,7 +95,7 @@ async def requeue_waiting_for(session: AsyncSession, person_id: int, now: dateti
         select(Notification.id, Notification.kind, Notification.payload).where(
             Notification.person_id == person_id,
             Notification.status == NotificationStatus.UNDELIVERABLE,
-            Notification.last_error == NO_CONVERSATION,
+            or_(Notification.last_error == NO_CONVERSATION, Notification.last_status_code.in_(CHAT_GONE)),
             Notification.kind.in_(sorted(_HELD_FOR_A_CHAT)),
             Notification.created_at >= now - HELD_FOR,
         )
@@ -279,6 +289,10 @@ def _due_at(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     )
 
 
+# Urgent first: a notice that raises a feed alert (a safeguarding alert, a pupil gone from their
+# placement) before the routine ones (the day's digests), then the longest waiting.
+_CLAIM_ORDER = (Notification.alert.desc(), Notification.next_attempt_at, Notification.id)
+
 # Built once, with no expanding parameters, so it runs on the driver itself (`Database.read_rows`).
 _ANY_DUE = select(Notification.id).where(_due_at(bindparam("now", type_=Notification.next_attempt_at.type))).limit(1)
 
@@ -288,13 +302,23 @@ async def any_due(db: Database, now: datetime) -> bool:
     return bool(await db.read_rows(_ANY_DUE, {"now": now}))
 
 
+_ANY_URGENT_DUE = _ANY_DUE.where(Notification.alert.is_(True))
+
+
+async def any_urgent_due(db: Database, now: datetime) -> bool:
+    """Whether an urgent row (one that raises a feed alert) is due: a read, made between the sends
+    of a batch of routine rows so that an urgent one need not wait for the whole batch."""
+    return bool(await db.read_rows(_ANY_URGENT_DUE, {"now": now}))
+
+
 async def claim_due(
     db: Database, now: datetime, *, lease: timedelta, max_batch: int, history: int
 ) -> list[ClaimedNotification]:
-    """Claim up to `max_batch` due rows, oldest first, each with its last `history` errors."""
+    """Claim up to `max_batch` due rows, urgent ones first (see the module docstring), then oldest
+    first, each with its last `history` errors."""
     token = uuid.uuid4().hex
     due = _due_at(now)
-    oldest_first = select(Notification.id).where(due).order_by(Notification.next_attempt_at, Notification.id)
+    oldest_first = select(Notification.id).where(due).order_by(*_CLAIM_ORDER)
     claim = {"status": NotificationStatus.SENDING, "claim_token": token, "claimed_until": now + lease}
     async with db.session() as session:
         if db.is_sqlite:
@@ -318,11 +342,7 @@ async def claim_due(
                 .execution_options(synchronize_session=False)
             )
         rows = (
-            await session.execute(
-                select(Notification)
-                .where(Notification.claim_token == token)
-                .order_by(Notification.next_attempt_at, Notification.id)
-            )
+            await session.execute(select(Notification).where(Notification.claim_token == token).order_by(*_CLAIM_ORDER))
         ).scalars()
         claimed = list(rows)
         pupils = await _pupils_of(session, [row.id for row in claimed])

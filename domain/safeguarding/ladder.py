@@ -7,8 +7,9 @@
                └─ nobody can (no chat, or nobody) ───> climb(n+1) at once, saying why
     climb(n):  rung n-1 -> n once (a compare-and-set on the concern), then reach(n)
 
-An alert that found no chat with its person is held for one (`outbox.hold_for_a_chat`): when
-they first talk to the bot it is sent, if the concern is still not acknowledged.
+An alert that found no chat with its person (none yet, or gone: 403, 404) is held for one
+(`outbox.hold_for_a_chat`): when they open the bot it is sent, if the concern is still not
+acknowledged. So is the reporter's status: the acknowledgement, and escalations while unacknowledged.
 
 The compare-and-set makes a rung happen once, however often its one-off runs (a restart
 between the due time and the run, two instances, the follower and the timer together); the
@@ -203,4 +204,15 @@ async def _alert_still_wanted(session: AsyncSession, payload: Mapping[str, JsonV
     return concern is not None and concern.status is Status.RAISED
 
 
+async def _status_still_wanted(session: AsyncSession, payload: Mapping[str, JsonValue]) -> bool:
+    """A status that found the reporter with no chat is sent when they open one: the
+    acknowledgement always, an escalation only while the concern is still not acknowledged."""
+    concern_id = payload.get("concern_id")
+    concern = await get_concern(session, concern_id) if isinstance(concern_id, int) else None
+    if concern is None:
+        return False
+    return payload.get("status") == "acknowledged" or concern.status is Status.RAISED
+
+
 hold_for_a_chat(notices.ALERT, _alert_still_wanted)
+hold_for_a_chat(notices.STATUS, _status_still_wanted)

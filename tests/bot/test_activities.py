@@ -36,7 +36,7 @@ def test_a_shared_card_is_sent_as_a_plain_one_is() -> None:
         (card_activity(CARD, "summary"), plain(CARD, summary="summary")),
         (
             message_activity(CARD, "text", alert=True),
-            plain(CARD, text="text", summary="text", channel_data={"notification": {"alert": True}}),
+            plain(CARD, summary="text", channel_data={"notification": {"alert": True}}),
         ),
     ):
         expected = json.dumps(msrest.body(theirs, "Activity"))

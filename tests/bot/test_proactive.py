@@ -37,8 +37,9 @@ async def test_a_card_and_text_arrive_without_a_token_in_local_mode(
     assert result == SendResult(200, activity_id="sent-1")
     [sent] = await connector.wait_for(1)
     assert sent.conversation_id == "a:chat-1"
-    assert sent.text == "A forum has been booked"
     assert sent.cards == [CARD]
+    # The text goes as the notification's summary only: beside the card it would be a message of its own.
+    assert (sent.text, sent.activity["summary"]) == ("", "A forum has been booked")
     assert sent.activity["channelData"] == {"notification": {"alert": True}}
     assert sent.activity["recipient"]["id"] == "29:user-1"
     assert sent.activity["from"]["id"] == "28:lncip-bot"
@@ -127,7 +128,7 @@ async def test_through_the_notifier_a_429_waits_then_succeeds(
     assert sleep.waits == [1.0]
     [sent] = await connector.wait_for(1)
     assert sent.cards == [CARD]
-    assert sent.text == "Forum booked"
+    assert sent.activity["summary"] == "Forum booked"
     assert sent.activity["channelData"] == {"notification": {"alert": True}}
     delivery = await notifier.delivery(notification_id)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (NotificationStatus.SENT, 2, 200)

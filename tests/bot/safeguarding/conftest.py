@@ -138,7 +138,11 @@ class World:
         return [s for s in self.connector.sent if s.conversation_id == f"a:chat-{name}"]
 
     def alerts_to(self, name: str) -> list[Sent]:
-        return [s for s in self.to(name) if not s.is_update and s.text == "Urgent safeguarding concern: please open"]
+        return [
+            s
+            for s in self.to(name)
+            if not s.is_update and s.activity.get("summary") == "Urgent safeguarding concern: please open"
+        ]
 
     def updates_to(self, name: str) -> list[Sent]:
         return [s for s in self.to(name) if s.is_update]
