@@ -625,7 +625,8 @@ class Playground:
         return self.page.locator(f'[data-pgd-seq="{with_cards[-1].seq}"] {_SEL_CARD}').last
 
     def click_card_button(self, title: str, *, card: Locator | None = None) -> None:
-        """Press a card action (Action.Submit / Action.Execute / Action.ShowCard …) by its title.
+        """Press a card action (Action.Submit / Action.Execute / Action.ShowCard …) by its title,
+        on `card` or else on the newest card that has it (a notice may have come in after it).
 
         Action.Submit sends a ``message`` activity with ``text`` absent, ``value`` =
         the action's ``data`` merged with every input (all values strings) and
@@ -637,8 +638,13 @@ class Playground:
         response was sent to the app": wait for it with
         ``wait_for_bot_message(..., include_updates=True)``.
         """
-        card = card or self.latest_card()
         self._settle()
+        if card is None:
+            # The newest card, unless a notice (another card) arrived after the one with the button.
+            card = self.latest_card()
+            if not card.get_by_role("button", name=title, exact=True).count():
+                cards = self.page.locator(_SEL_CARD)
+                card = cards.filter(has=self.page.get_by_role("button", name=title, exact=True)).last
         self._mark_read()
         card.get_by_role("button", name=title, exact=True).click()
 

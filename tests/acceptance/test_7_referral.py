@@ -138,7 +138,7 @@ def test_a_senco_files_a_named_case_for_the_inclusion_forum(
         pg.wait_for_bot_message(text("referrals_ask_kind"))
         pg.screenshot(shots / "01-kind.png")
         pg.click_card_button(text("referrals_kind_forum_case"))
-        pg.wait_for_bot_message("named")
+        pg.wait_for_bot_message(text("referrals_ask_anonymity").split("?")[0])
         pg.screenshot(shots / "02-named.png")
         pg.click_card_button(text("referrals_named"))
         pg.wait_for_bot_message(name)
