@@ -1,0 +1,325 @@
+"""The kill run: safeguarding alerts are never lost, and a duplicate is counted, never hidden.
+
+The real bot runs as its own process (`python app.py`) on one database, with a stand-in Bot
+Connector in this process. Reporters raise concerns through the real dialog, over HTTP, all
+the time, while the bot is SIGKILLed at random moments and started again on the same database,
+`kills` times. The ladder's waits are short (`SAFEGUARDING_ESCALATE_AFTER_MINUTES`), and so are
+the notifier's and the scheduler's claims (`CLAIM_LEASE_SECONDS`), so what a killed process
+held is taken over by the next one within seconds. After the last start, and nothing killed any
+more, it waits (by deadline, on what the database and the connector show) until every concern
+is at the top of its ladder and every notification is settled, then counts:
+
+- concerns: the concerns that were recorded (a turn killed before its commit recorded none);
+- alerts expected: for each concern, its DSL (rung 1), its deputy (rung 2), its headteacher and
+  the Partnership Director (rung 3); delivered: those with the concern's card in their chat;
+- duplicates: cards beyond the first for one concern in one chat, and, over every notice the
+  bot sent (the reporter's status cards too), messages the stand-in stored that no notification
+  row names (sent, then the process died before the row said so);
+- lost: notifications not sent, and rungs reached other than once.
+
+    python -m tests.bot.safeguarding.kills --kills 50          # SQLite, a temporary folder
+    python -m tests.bot.safeguarding.kills --postgres URL      # a fresh database on that server
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy import func, select
+
+from core.settings import Settings
+from db.engine import Database
+from db.models.proactive import Notification
+from db.models.safeguarding import SafeguardingConcern, SafeguardingEntry
+from domain.outbox import NotificationStatus
+from domain.safeguarding.model import EntryKind, Subject, ladders
+from domain.safeguarding.notices import PREVIEW
+from tests.bot.safeguarding.conftest import ACCOUNT, PEOPLE, aad, seed_world
+from tests.fixtures.bot_process import SpareBot
+from tests.fixtures.bot_server import BotClient, Conversation, make_settings
+from tests.fixtures.connector import ConnectorStandIn
+from tests.fixtures.serving import serving
+
+# Each rung waits 1.2 s for an acknowledgement; a dead process's claims are free after 20 s
+# (a send then times out after 5 s, which a loaded machine needs).
+FAST = {"SAFEGUARDING_ESCALATE_AFTER_MINUTES": "0.02", "CLAIM_LEASE_SECONDS": "20"}
+RECIPIENTS = ("dsl", "deputy", "head", "director")  # the pupil ladder: rungs 1, 2, 3 and 3
+LAST_RUNG = ladders().for_subject(Subject.PUPIL).last
+REPORT = ("report a safeguarding concern", "no", "Jordan Smth", ACCOUNT, "Took her to the office")
+OK = (200, 201, 202)  # what the bot answers an activity it took
+
+
+class RecordingConnector(ConnectorStandIn):
+    """The stand-in, which also keeps apart the new messages the bot posted of its own accord
+    (the notifier's) from its replies within a turn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proactive: list[str] = []  # the ids the stand-in gave them
+
+    async def handle(self, request: web.Request) -> web.Response:
+        response = await super().handle(request)
+        if request.method == "POST" and "activity_id" not in request.match_info and response.status == 200:
+            self.proactive.append(self.sent[-1].id)
+        return response
+
+
+@contextlib.asynccontextmanager
+async def recording_connector() -> AsyncIterator[RecordingConnector]:
+    stand_in = RecordingConnector()
+    app = web.Application()
+    app.router.add_post("/v3/conversations/{conversation_id}/activities", stand_in.handle)
+    app.router.add_post("/v3/conversations/{conversation_id}/activities/{activity_id}", stand_in.handle)
+    app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", stand_in.handle)
+    async with serving(app) as url:
+        stand_in.url = url
+        yield stand_in
+
+
+@dataclass
+class Figures:
+    kills: int = 0
+    concerns: int = 0
+    alerts_expected: int = 0
+    alerts_delivered: int = 0
+    alert_duplicates: int = 0
+    notices: int = 0  # every notification row (alerts and the reporter's status cards)
+    notices_sent: int = 0
+    duplicates: int = 0  # messages at the stand-in that no notification row names
+    rungs_not_once: int = 0  # (concern, rung) escalated other than once
+    not_at_last_rung: int = 0
+    seconds: float = 0.0
+    kill_seconds: float = 0.0  # of which the kills and restarts took this
+    unsettled: list[str] = field(default_factory=list)
+
+    @property
+    def lost(self) -> int:
+        return self.alerts_expected - self.alerts_delivered + self.notices - self.notices_sent
+
+    def line(self) -> str:
+        return (
+            f"kills={self.kills} concerns={self.concerns} alerts_expected={self.alerts_expected} "
+            f"delivered={self.alerts_delivered} alert_duplicates={self.alert_duplicates} "
+            f"notices={self.notices} notices_sent={self.notices_sent} duplicates={self.duplicates} "
+            f"lost={self.lost} rungs_not_once={self.rungs_not_once} not_at_last_rung={self.not_at_last_rung} "
+            f"seconds={self.seconds:.0f} (kills {self.kill_seconds:.0f})"
+        )
+
+
+class Bot:
+    """The one bot process at a time: started, killed, started again, on the same database.
+    Each is started from a spare made while the one before was running (`SpareBot`)."""
+
+    def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
+        self.settings = settings
+        self.session = session
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+        self.up = asyncio.Event()
+        self.starts = 0
+        self._started = asyncio.Condition()
+        self.spare: SpareBot | None = None
+
+    async def start(self) -> None:
+        spare, self.spare = self.spare or SpareBot(self.settings, FAST), None
+        self.process, self.url = await spare.start(self.session)
+        self.spare = SpareBot(self.settings, FAST)
+        self.up.set()
+        async with self._started:
+            self.starts += 1
+            self._started.notify_all()
+
+    async def restarted(self, since: int, done: asyncio.Event) -> None:
+        """Until the bot has been started again since start number `since`, or `done`."""
+        async with self._started:
+            while self.starts == since and not done.is_set():
+                await self._started.wait()
+
+    def kill(self) -> None:
+        self.up.clear()
+        assert self.process is not None
+        self.process.kill()  # SIGKILL: no clean-up of any kind
+        self.process.wait(timeout=10)
+
+    async def finish(self, done: asyncio.Event) -> None:
+        done.set()
+        async with self._started:
+            self._started.notify_all()
+
+    def stop(self) -> None:
+        self.up.clear()
+        if self.spare is not None:
+            self.spare.discard()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+async def raise_concerns(bot: Bot, connector: ConnectorStandIn, done: asyncio.Event) -> None:
+    """Raise one concern through the dialog in each life of the bot, until `done`: a kill may
+    cut it off anywhere (the next starts in a new conversation). One per life keeps the alerts
+    within Teams' rate limits for one chat (60 in 30 s), which would otherwise pace the run."""
+    reporter = list(PEOPLE).index("reporter") + 1
+    attempt = 0
+    while not done.is_set():
+        await bot.up.wait()
+        life = bot.starts
+        attempt += 1
+        chat = Conversation(
+            BotClient(bot.url, bot.session, connector),
+            id=f"a:report-{attempt}",
+            aad_object_id=aad(reporter),
+            user_id="29:reporter",
+        )
+        try:
+            for answer in REPORT:
+                if await chat.say(answer) not in OK:
+                    break
+        except (aiohttp.ClientError, TimeoutError):
+            pass  # killed mid-turn
+        await bot.restarted(life, done)
+
+
+async def run(settings: Settings, connector: RecordingConnector, kills: int, seed: int = 0) -> Figures:
+    """Seed a school on `settings`' (migrated, empty) database, then the kill run; see the module docstring."""
+    database = Database(settings.effective_database_url)
+    rng = random.Random(seed)
+    figures = Figures()
+    started = time.monotonic()
+    try:
+        await seed_world(database)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            bot = Bot(settings, session)
+            done = asyncio.Event()
+            try:
+                await bot.start()
+                client = BotClient(bot.url, session, connector)
+                for name in RECIPIENTS:  # so the bot has their chats
+                    n = list(PEOPLE).index(name) + 1
+                    chat = client.conversation(id=f"a:chat-{name}", aad_object_id=aad(n), user_id=f"29:{name}")
+                    assert await chat.say("hello") in OK
+                reporter = asyncio.create_task(raise_concerns(bot, connector, done))
+                for _ in range(kills):
+                    # The moment of the kill, at random: this picks when, it does not wait for an outcome.
+                    await asyncio.sleep(rng.uniform(0.05, 1.0))
+                    bot.kill()
+                    figures.kills += 1
+                    await bot.start()
+                await bot.finish(done)
+                await reporter
+                figures.kill_seconds = time.monotonic() - started
+                await settled(database, deadline=time.monotonic() + 90)
+            finally:
+                await bot.finish(done)
+                bot.stop()
+        await count(database, connector, figures)
+    finally:
+        await database.dispose()
+    figures.seconds = time.monotonic() - started
+    return figures
+
+
+async def settled(database: Database, deadline: float) -> None:
+    """Wait until every concern is at the top of its ladder and no notification is waiting,
+    or the deadline passes (the count then shows what was not reached)."""
+    waiting = [str(status) for status in (NotificationStatus.PENDING, *_STILL_GOING)]
+    while time.monotonic() < deadline:
+        async with database.session() as session:
+            below = await session.scalar(
+                select(func.count()).select_from(SafeguardingConcern).where(SafeguardingConcern.rung < LAST_RUNG)
+            )
+            unsent = await session.scalar(
+                select(func.count()).select_from(Notification).where(Notification.status.in_(waiting))
+            )
+        if not below and not unsent:
+            return
+        await asyncio.sleep(0.2)  # polling a real-time process's database until the deadline
+
+
+_STILL_GOING = (NotificationStatus.SENDING, NotificationStatus.RETRYING)
+
+
+async def count(database: Database, connector: RecordingConnector, figures: Figures) -> None:
+    async with database.session() as session:
+        concerns = list((await session.execute(select(SafeguardingConcern.id, SafeguardingConcern.rung))).all())
+        rows = list((await session.execute(select(Notification.status, Notification.activity_id))).all())
+        escalations = Counter(
+            (concern_id, rung)
+            for concern_id, rung in (
+                await session.execute(
+                    select(SafeguardingEntry.concern_id, SafeguardingEntry.rung).where(
+                        SafeguardingEntry.kind == str(EntryKind.ESCALATED)
+                    )
+                )
+            ).all()
+        )
+    figures.concerns = len(concerns)
+    figures.not_at_last_rung = sum(1 for _, rung in concerns if rung != LAST_RUNG)
+    figures.rungs_not_once = sum(
+        1 for concern_id, _ in concerns for rung in range(2, LAST_RUNG + 1) if escalations[(concern_id, rung)] != 1
+    )
+    cards: Counter[tuple[str, int]] = Counter()
+    for sent in connector.sent:
+        if not sent.is_update and sent.text == PREVIEW and sent.cards:
+            cards[(sent.conversation_id, int(sent.cards[0]["actions"][0]["data"]["id"]))] += 1
+    figures.alerts_expected = len(concerns) * len(RECIPIENTS)
+    for concern_id, _ in concerns:
+        for name in RECIPIENTS:
+            arrived = cards[(f"a:chat-{name}", concern_id)]
+            figures.alerts_delivered += 1 if arrived else 0
+            figures.alert_duplicates += max(0, arrived - 1)
+    figures.notices = len(rows)
+    sent_ids = {activity_id for status, activity_id in rows if status == NotificationStatus.SENT and activity_id}
+    arrived = set(connector.proactive)
+    figures.notices_sent = sum(1 for status, activity_id in rows if status == "sent" and activity_id in arrived)
+    figures.duplicates = sum(1 for message_id in connector.proactive if message_id not in sent_ids)
+    figures.unsettled = sorted({str(status) for status, _ in rows if status != NotificationStatus.SENT})
+
+
+async def _main(kills: int, postgres: str | None, seed: int) -> Figures:
+    from db.migrate import upgrade_to_head
+    from tests.fixtures.database import create_postgres_database, drop_postgres_database
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = await create_postgres_database(postgres, prefix="lncip_kills_") if postgres else ""
+        try:
+            settings = make_settings(Path(folder), database_url=url)
+            settings.data_dir.mkdir(parents=True)
+            await upgrade_to_head(settings.effective_database_url)
+            async with recording_connector() as connector:
+                return await run(settings, connector, kills, seed)
+        finally:
+            if postgres:
+                await drop_postgres_database(postgres, url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kills", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL (postgresql+asyncpg://...)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    options = parser.parse_args()
+    figures = asyncio.run(_main(options.kills, options.postgres, options.seed))
+    print(figures.line())
+    if options.json:
+        options.json.write_text(json.dumps(figures.__dict__ | {"lost": figures.lost}, indent=2))
+    return 0 if figures.lost == 0 and not figures.rungs_not_once and not figures.not_at_last_rung else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
