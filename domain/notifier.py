@@ -23,7 +23,18 @@ rate limits, and records every attempt and outcome:
 A sent message's activity id is stored with its row. A notice that updates another
 (`Notice.update_of`) replaces that message in place through `Sender.update`: it waits while
 the other is still on its way, and is cancelled (`nothing_to_update`) when the other never
-went out. See `domain.outbox` for the duplicate window that at-least-once delivery leaves.
+went out.
+
+Never lost, never silently doubled. Delivery is at least once: a row is claimed (committed)
+before its send, the first write after a 2xx marks it sent with the message's activity id (one
+statement, nothing else done first), and a sent row is never claimed again. A crash costs time,
+not a message: what the dead process held claimed is due again when its `lease` runs out (5 min,
+or `CLAIM_LEASE_SECONDS`). A message arrives twice only when Teams stored it and the row did not
+say so: the process died between Teams' answer and that write (milliseconds; on SQLite also any
+wait for the writer's turn), or no answer came within `send_timeout` although Teams stored the
+message. Teams takes no idempotency key on a post and cannot be asked whether a message arrived,
+so this window cannot be closed from our side. `domain.outbox` ("The duplicate window") has the
+detail; the kill run (`tests/bot/safeguarding/kills.py`) counts what it lets through.
 
 The rows, their claims and leases are `domain.outbox`'s; a batch hands back the rows its
 lease no longer covers rather than race another instance for them. Logs name a notice's

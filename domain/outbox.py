@@ -17,14 +17,23 @@ write names the token, so an instance that lost its claim changes nothing.
 
 The duplicate window. The claim is committed before the send (status `sending`, a token, a
 lease), and the moment the connector answers 2xx the row is marked sent with the message's
-activity id in one short write (`finish`, before anything else is done with the answer). What
-remains is the time between Teams storing the message and that write committing: a process
-killed (or a database lost) in that gap leaves a `sending` row whose lease runs out, and the
-message is sent again, once per such crash. The Bot Framework offers no idempotent post and no
-way to ask "did message X arrive?", so this window cannot be closed from our side; it is
-milliseconds wide, and the kill test (tests/bot/safeguarding/test_kills.py) counts what it
-lets through. A row whose send was cut off before Teams answered is simply sent again (not a
-duplicate: the first never arrived).
+activity id in one short write (`finish`, before anything else is done with the answer). So a
+row is never "claimed, id known, not confirmed": the id and "sent" land together, and a sent
+row is never claimed again. What remains:
+
+- A process killed (or a database lost) between Teams storing the message and that write
+  committing: the row stays `sending`, its lease runs out, and the message is sent again, once
+  per such crash. The gap is Teams' answer on its way back, the SDK's end of the proactive turn
+  and the write itself (on SQLite, also any wait for this process's writer turn).
+- A send that gets no answer within the notifier's `send_timeout` although Teams stored it: it
+  is retried like any lost request, and arrives twice.
+
+The Bot Framework offers no idempotent post (no key Teams would deduplicate on) and no way to
+ask "did message X arrive?", so neither can be closed from our side; both are counted by the kill
+run (tests/bot/safeguarding/kills.py, which SIGKILLs the bot 50 times while concerns are raised).
+A row whose send was cut off before Teams stored it is simply sent again (not a duplicate: the
+first never arrived). A crash delays, and never loses, what the dead process held claimed: those
+rows are due again when the lease runs out (`CLAIM_LEASE_SECONDS` shortens it).
 
 Held for a chat (`hold_for_a_chat`, `requeue_waiting_for`): a notice that found its person
 with no chat with the bot is stored undeliverable at once. For kinds that say so (a

@@ -1,13 +1,14 @@
 """The kill run: safeguarding alerts are never lost, and a duplicate is counted, never hidden.
 
-The real bot runs as its own process (`python app.py`) on one database, with a stand-in Bot
-Connector in this process. Reporters raise concerns through the real dialog, over HTTP, all
-the time, while the bot is SIGKILLed at random moments and started again on the same database,
-`kills` times. The ladder's waits are short (`SAFEGUARDING_ESCALATE_AFTER_MINUTES`), and so are
-the notifier's and the scheduler's claims (`CLAIM_LEASE_SECONDS`), so what a killed process
-held is taken over by the next one within seconds. After the last start, and nothing killed any
-more, it waits (by deadline, on what the database and the connector show) until every concern
-is at the top of its ladder and every notification is settled, then counts:
+The real bot runs as its own process (`app.main()`, forked from a process that imported the
+app once: `BotForker`) on one database, with a stand-in Bot Connector in this process. A
+reporter raises concerns through the real dialog, over HTTP, one in each life of the bot, while
+the bot is SIGKILLed at random moments and started again on the same database, `kills` times.
+The ladder's waits are short (`SAFEGUARDING_ESCALATE_AFTER_MINUTES`), and so are the notifier's
+and the scheduler's claims (`CLAIM_LEASE_SECONDS`), so what a killed process held is taken over
+by the next one within seconds. After the last start, and nothing killed any more, it waits (by
+deadline, on what the database and the connector show) until every concern is at the top of its
+ladder and every notification is settled, then counts:
 
 - concerns: the concerns that were recorded (a turn killed before its commit recorded none);
 - alerts expected: for each concern, its DSL (rung 1), its deputy (rung 2), its headteacher and
@@ -15,7 +16,9 @@ is at the top of its ladder and every notification is settled, then counts:
 - duplicates: cards beyond the first for one concern in one chat, and, over every notice the
   bot sent (the reporter's status cards too), messages the stand-in stored that no notification
   row names (sent, then the process died before the row said so);
-- lost: notifications not sent, and rungs reached other than once.
+- lost: notifications not sent, and rungs reached other than once;
+- timeouts: sends that got no answer in time and were tried again (a duplicate if the stand-in
+  had stored the first), to tell those duplicates from the ones a kill made.
 
     python -m tests.bot.safeguarding.kills --kills 50          # SQLite, a temporary folder
     python -m tests.bot.safeguarding.kills --postgres URL      # a fresh database on that server
@@ -28,7 +31,7 @@ import asyncio
 import contextlib
 import json
 import random
-import subprocess
+import signal
 import sys
 import tempfile
 import time
@@ -43,13 +46,13 @@ from sqlalchemy import func, select
 
 from core.settings import Settings
 from db.engine import Database
-from db.models.proactive import Notification
+from db.models.proactive import DeliveryAttempt, Notification
 from db.models.safeguarding import SafeguardingConcern, SafeguardingEntry
 from domain.outbox import NotificationStatus
 from domain.safeguarding.model import EntryKind, Subject, ladders
 from domain.safeguarding.notices import PREVIEW
 from tests.bot.safeguarding.conftest import ACCOUNT, PEOPLE, aad, seed_world
-from tests.fixtures.bot_process import SpareBot
+from tests.fixtures.bot_process import BotForker, end_process
 from tests.fixtures.bot_server import BotClient, Conversation, make_settings
 from tests.fixtures.connector import ConnectorStandIn
 from tests.fixtures.serving import serving
@@ -100,6 +103,7 @@ class Figures:
     notices: int = 0  # every notification row (alerts and the reporter's status cards)
     notices_sent: int = 0
     duplicates: int = 0  # messages at the stand-in that no notification row names
+    timeouts: int = 0  # sends that got no answer in time (retried: a duplicate if Teams had stored it)
     rungs_not_once: int = 0  # (concern, rung) escalated other than once
     not_at_last_rung: int = 0
     seconds: float = 0.0
@@ -115,29 +119,28 @@ class Figures:
             f"kills={self.kills} concerns={self.concerns} alerts_expected={self.alerts_expected} "
             f"delivered={self.alerts_delivered} alert_duplicates={self.alert_duplicates} "
             f"notices={self.notices} notices_sent={self.notices_sent} duplicates={self.duplicates} "
-            f"lost={self.lost} rungs_not_once={self.rungs_not_once} not_at_last_rung={self.not_at_last_rung} "
+            f"lost={self.lost} timeouts={self.timeouts} rungs_not_once={self.rungs_not_once} "
+            f"not_at_last_rung={self.not_at_last_rung} "
             f"seconds={self.seconds:.0f} (kills {self.kill_seconds:.0f})"
         )
 
 
 class Bot:
-    """The one bot process at a time: started, killed, started again, on the same database.
-    Each is started from a spare made while the one before was running (`SpareBot`)."""
+    """The one bot process at a time: started, killed, started again, on the same database
+    (each forked from a process that imported the app once, `BotForker`)."""
 
     def __init__(self, settings: Settings, session: aiohttp.ClientSession) -> None:
         self.settings = settings
         self.session = session
-        self.process: subprocess.Popen[bytes] | None = None
+        self.forker = BotForker(settings, FAST)
+        self.pid: int | None = None
         self.url = ""
         self.up = asyncio.Event()
         self.starts = 0
         self._started = asyncio.Condition()
-        self.spare: SpareBot | None = None
 
     async def start(self) -> None:
-        spare, self.spare = self.spare or SpareBot(self.settings, FAST), None
-        self.process, self.url = await spare.start(self.session)
-        self.spare = SpareBot(self.settings, FAST)
+        self.pid, self.url = await self.forker.start(self.session)
         self.up.set()
         async with self._started:
             self.starts += 1
@@ -149,24 +152,21 @@ class Bot:
             while self.starts == since and not done.is_set():
                 await self._started.wait()
 
-    def kill(self) -> None:
+    async def kill(self) -> None:
         self.up.clear()
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: no clean-up of any kind
-        self.process.wait(timeout=10)
+        assert self.pid is not None
+        await end_process(self.pid, signal.SIGKILL)  # no clean-up of any kind
 
     async def finish(self, done: asyncio.Event) -> None:
         done.set()
         async with self._started:
             self._started.notify_all()
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         self.up.clear()
-        if self.spare is not None:
-            self.spare.discard()
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
+        if self.pid is not None:
+            await end_process(self.pid, signal.SIGTERM)
+        self.forker.close()
 
 
 async def raise_concerns(bot: Bot, connector: ConnectorStandIn, done: asyncio.Event) -> None:
@@ -216,7 +216,7 @@ async def run(settings: Settings, connector: RecordingConnector, kills: int, see
                 for _ in range(kills):
                     # The moment of the kill, at random: this picks when, it does not wait for an outcome.
                     await asyncio.sleep(rng.uniform(0.05, 1.0))
-                    bot.kill()
+                    await bot.kill()
                     figures.kills += 1
                     await bot.start()
                 await bot.finish(done)
@@ -225,7 +225,7 @@ async def run(settings: Settings, connector: RecordingConnector, kills: int, see
                 await settled(database, deadline=time.monotonic() + 90)
             finally:
                 await bot.finish(done)
-                bot.stop()
+                await bot.stop()
         await count(database, connector, figures)
     finally:
         await database.dispose()
@@ -257,6 +257,8 @@ async def count(database: Database, connector: RecordingConnector, figures: Figu
     async with database.session() as session:
         concerns = list((await session.execute(select(SafeguardingConcern.id, SafeguardingConcern.rung))).all())
         rows = list((await session.execute(select(Notification.status, Notification.activity_id))).all())
+        timeouts = select(func.count()).select_from(DeliveryAttempt).where(DeliveryAttempt.error_code == "timeout")
+        figures.timeouts = int(await session.scalar(timeouts) or 0)
         escalations = Counter(
             (concern_id, rung)
             for concern_id, rung in (
