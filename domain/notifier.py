@@ -26,15 +26,16 @@ the other is still on its way, and is cancelled (`nothing_to_update`) when the o
 went out.
 
 Never lost, never silently doubled. Delivery is at least once: a row is claimed (committed)
-before its send, the first write after a 2xx marks it sent with the message's activity id (one
-statement, nothing else done first), and a sent row is never claimed again. A crash costs time,
-not a message: what the dead process held claimed is due again when its `lease` runs out (5 min,
-or `CLAIM_LEASE_SECONDS`). A message arrives twice only when Teams stored it and the row did not
-say so: the process died between Teams' answer and that write (milliseconds; on SQLite also any
-wait for the writer's turn), or no answer came within `send_timeout` although Teams stored the
-message. Teams takes no idempotency key on a post and cannot be asked whether a message arrived,
-so this window cannot be closed from our side. `domain.outbox` ("The duplicate window") has the
-detail; the kill run (`tests/bot/safeguarding/kills.py`) counts what it lets through.
+before its send, marked `posting_since` just before the post leaves, and the first write after
+a 2xx marks it sent with the message's activity id; a sent row is never claimed again. A crash
+costs time, not a message: what the dead process held claimed is due again when its `lease` runs
+out (5 min, or `CLAIM_LEASE_SECONDS`). A message can arrive twice only when its post was in
+flight as the process died, or got no answer in `send_timeout`: it is sent again, once, and
+marked MAYBE_TWICE (row, attempt, log, and a safeguarding alert's chronology). Teams takes no
+idempotency key on a post and cannot be asked whether a message arrived, so that window (one
+post's round trip and one write) cannot be closed from our side. `domain.outbox` ("The duplicate
+window") has the detail; the kill run (`tests/bot/safeguarding/kills.py`) counts what it lets
+through.
 
 The rows, their claims and leases are `domain.outbox`'s; a batch hands back the rows its
 lease no longer covers rather than race another instance for them. Logs name a notice's
@@ -73,6 +74,7 @@ NO_RENDERER = "no_renderer"
 RECORD_GONE = "record_gone"
 RENDER_FAILED = "render_failed"
 TOO_LARGE = "too_large"
+MAYBE_TWICE = "maybe_twice"  # sent again after a post whose fate was unknown: it may show twice
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,8 @@ class Notifier:
             await self._finish(job, None, None, NotificationStatus.FAILED, TOO_LARGE, 0)
             return True
         await self.limiter.acquire(conversation, address.tenant_id)
+        if replacing is None and not await outbox.mark_posting(self.db, job, self.clock.now()):
+            return False  # the claim ran out meanwhile: the instance holding it now sends it
         try:
             if replacing is not None:
                 sending = self.sender.update(address, replacing, message.card, message.text)
@@ -272,7 +276,11 @@ class Notifier:
         retryable = result.status in self.policy.retry_statuses or result.status == NO_RESPONSE
         timeouts = 1 + sum(1 for _ in itertools.takewhile(lambda error: error == TIMEOUT, job.recent_errors))
         if result.ok:
-            await self._finish(job, address, result, NotificationStatus.SENT, None, duration_ms, result.activity_id)
+            # Taken over from an instance that died mid-post, or retried after no answer: Teams
+            # may hold it twice. Said in the row, the attempt and the log, never silent.
+            twice = MAYBE_TWICE if job.maybe_posted and job.notice.update_of is None else None
+            result = replace(result, error_code=twice)
+            await self._finish(job, address, result, NotificationStatus.SENT, twice, duration_ms, result.activity_id)
         elif result.status in self.policy.gone_statuses or (
             result.error_code == TIMEOUT and timeouts >= self.policy.stale_after_timeouts
         ):
@@ -297,6 +305,7 @@ class Notifier:
                 result.error_code,
                 duration_ms,
                 next_attempt_at=now + timedelta(seconds=delay),
+                in_doubt=job.maybe_posted or (result.status == NO_RESPONSE and result.error_code != RENDER_FAILED),
             )
         else:
             await self._finish(job, address, result, NotificationStatus.FAILED, result.error_code, duration_ms)
@@ -312,6 +321,7 @@ class Notifier:
         activity_id: str | None = None,
         *,
         next_attempt_at: datetime | None = None,
+        in_doubt: bool = False,
     ) -> None:
         """Record the attempt (if one was made) and the notification's new state, and log it."""
         attempt: Attempt | None = None
@@ -327,11 +337,12 @@ class Notifier:
             error=error,
             next_attempt_at=next_attempt_at,
             activity_id=activity_id,
+            in_doubt=in_doubt,
         )
         log_event(
             logger,
             "notification." + str(status),
-            logging.WARNING if status in _BAD else logging.INFO,
+            logging.WARNING if status in _BAD or error == MAYBE_TWICE else logging.INFO,
             notification_id=job.id,
             kind=job.kind,
             attempts=job.attempts + (1 if attempt else 0),

@@ -15,25 +15,30 @@ claims with one conditional UPDATE. A claim carries a token and a lease; a row w
 ran out (its instance died mid-send) is due again, so delivery is at least once. Every later
 write names the token, so an instance that lost its claim changes nothing.
 
-The duplicate window. The claim is committed before the send (status `sending`, a token, a
-lease), and the moment the connector answers 2xx the row is marked sent with the message's
-activity id in one short write (`finish`, before anything else is done with the answer). So a
-row is never "claimed, id known, not confirmed": the id and "sent" land together, and a sent
-row is never claimed again. What remains:
+The duplicate window. Around each post three writes are committed: the claim (status
+`sending`, a token, a lease), then `posting_since` just before the post leaves (`mark_posting`;
+refused if the claim ran out, and the post is not made), then, the moment the connector answers,
+the outcome: a 2xx marks the row sent with the message's activity id in one short write
+(`finish`, before anything else is done with the answer). The id and "sent" land together, and
+a sent row is never claimed again. What remains:
 
-- A process killed (or a database lost) between Teams storing the message and that write
-  committing: the row stays `sending`, its lease runs out, and the message is sent again, once
-  per such crash. The gap is Teams' answer on its way back, the SDK's end of the proactive turn
-  and the write itself (on SQLite, also any wait for this process's writer turn).
-- A send that gets no answer within the notifier's `send_timeout` although Teams stored it: it
-  is retried like any lost request, and arrives twice.
+- A process killed (or a database lost) while a post is in flight: from the request leaving to
+  its answer being written. Teams may have stored the message (a kill cannot call it back) or
+  not; we cannot tell which. The row stays `sending` with `posting_since` set, its lease runs
+  out, and it is sent again: once, and marked `maybe_twice` (the row's `last_error`, the
+  attempt's error code, a warning in the log and, for a safeguarding alert, the 'delivered'
+  entry of the concern's chronology). A row taken over without `posting_since` (claimed, but
+  the post had not left) is sent with no doubt.
+- A post that gets no answer within the notifier's `send_timeout`: retried like any lost
+  request, and marked `maybe_twice` the same way.
 
+So a message may arrive twice, never silently: each duplicate is among the `maybe_twice` rows.
 The Bot Framework offers no idempotent post (no key Teams would deduplicate on) and no way to
-ask "did message X arrive?", so neither can be closed from our side; both are counted by the kill
-run (tests/bot/safeguarding/kills.py, which SIGKILLs the bot 50 times while concerns are raised).
-A row whose send was cut off before Teams stored it is simply sent again (not a duplicate: the
-first never arrived). A crash delays, and never loses, what the dead process held claimed: those
-rows are due again when the lease runs out (`CLAIM_LEASE_SECONDS` shortens it).
+ask "did message X arrive?", so the window itself cannot be closed from our side: it is a post's
+round trip (Teams answers in tenths of a second) plus one write. The kill run
+(tests/bot/safeguarding/kills.py) SIGKILLs the bot 50 times while concerns are raised and counts
+duplicates and `maybe_twice` rows. A crash delays, and never loses, what the dead process held
+claimed: those rows are due again when the lease runs out (`CLAIM_LEASE_SECONDS` shortens it).
 
 Held for a chat (`hold_for_a_chat`, `requeue_waiting_for`): a notice that found its person
 with no chat with the bot is stored undeliverable at once. For kinds that say so (a
@@ -49,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -147,6 +152,8 @@ class ClaimedNotification:
     claimed_until: datetime
     # The error codes of the last few attempts, newest first.
     recent_errors: list[str | None] = field(default_factory=list)
+    # Taken over from an instance that died while posting it: it may be in Teams already.
+    maybe_posted: bool = False
 
     @property
     def kind(self) -> str:
@@ -344,6 +351,7 @@ async def claim_due(
                 row.attempts,
                 token,
                 now + lease,
+                maybe_posted=row.posting_since is not None,
             )
             for row in claimed
         ]
@@ -376,6 +384,21 @@ async def _recent_errors(session: AsyncSession, notification_id: int, limit: int
     return list(rows.scalars())
 
 
+async def mark_posting(db: Database, job: ClaimedNotification, now: datetime) -> bool:
+    """Record, committed, that the message is about to be posted (see "The duplicate window");
+    False if the claim was lost meanwhile, and then it must not be posted."""
+
+    def mark(connection: Connection) -> int:
+        marked = connection.execute(
+            update(Notification)
+            .where(Notification.id == job.id, Notification.claim_token == job.token)
+            .values(posting_since=now)
+        )
+        return int(marked.rowcount)
+
+    return bool(await db.standalone(mark))
+
+
 async def release(db: Database, jobs: Sequence[ClaimedNotification], when: datetime) -> None:
     """Put claimed rows back untried, due at `when` (not counted as attempts)."""
     async with db.session() as session:
@@ -403,12 +426,14 @@ async def finish(
     error: str | None,
     next_attempt_at: datetime | None = None,
     activity_id: str | None = None,
+    in_doubt: bool = False,
 ) -> bool:
     """Record the notification's new state (with the sent message's `activity_id` and the chat it
     went to) and the attempt (if one was made), ending the claim. False if the claim was lost
     meanwhile: the attempt is still recorded, but the row is left to the instance that holds it
     now. The row's state is written first, in the same short transaction: see "The duplicate
-    window" above."""
+    window" above. `in_doubt` (a retry whose message may have reached Teams) keeps the row marked
+    as posted, so its next send says it may arrive twice."""
     sent = status == NotificationStatus.SENT
     async with db.session() as session:
         changed = await session.execute(
@@ -426,6 +451,7 @@ async def finish(
                 last_error=error[:100] if error else None,
                 activity_id=activity_id[:200] if sent and activity_id else None,
                 sent_address_id=attempt.address_id if sent and attempt is not None else None,
+                posting_since=now if in_doubt else None,
             )
             .execution_options(synchronize_session=False)
         )

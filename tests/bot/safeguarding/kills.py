@@ -17,8 +17,9 @@ ladder and every notification is settled, then counts:
   bot sent (the reporter's status cards too), messages the stand-in stored that no notification
   row names (sent, then the process died before the row said so);
 - lost: notifications not sent, and rungs reached other than once;
-- timeouts: sends that got no answer in time and were tried again (a duplicate if the stand-in
-  had stored the first), to tell those duplicates from the ones a kill made.
+- said maybe twice: messages sent again after a post whose fate was unknown (taken over from a
+  process killed mid-post, or retried after no answer), which the outbox marks `maybe_twice`:
+  every duplicate must be among them (never silently doubled); timeouts: sends with no answer.
 
     python -m tests.bot.safeguarding.kills --kills 50          # SQLite, a temporary folder
     python -m tests.bot.safeguarding.kills --postgres URL      # a fresh database on that server
@@ -38,6 +39,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -48,6 +50,7 @@ from core.settings import Settings
 from db.engine import Database
 from db.models.proactive import DeliveryAttempt, Notification
 from db.models.safeguarding import SafeguardingConcern, SafeguardingEntry
+from domain.notifier import MAYBE_TWICE
 from domain.outbox import NotificationStatus
 from domain.safeguarding.model import EntryKind, Subject, ladders
 from domain.safeguarding.notices import PREVIEW
@@ -73,11 +76,13 @@ class RecordingConnector(ConnectorStandIn):
     def __init__(self) -> None:
         super().__init__()
         self.proactive: list[str] = []  # the ids the stand-in gave them
+        self.stored_at: dict[str, datetime] = {}  # when it stored each (this machine's clock)
 
     async def handle(self, request: web.Request) -> web.Response:
         response = await super().handle(request)
         if request.method == "POST" and "activity_id" not in request.match_info and response.status == 200:
             self.proactive.append(self.sent[-1].id)
+            self.stored_at[self.sent[-1].id] = datetime.now(UTC)
         return response
 
 
@@ -104,6 +109,11 @@ class Figures:
     notices_sent: int = 0
     duplicates: int = 0  # messages at the stand-in that no notification row names
     timeouts: int = 0  # sends that got no answer in time (retried: a duplicate if Teams had stored it)
+    said_maybe_twice: int = 0  # messages sent again after a post whose fate was unknown, and said so
+    # From the stand-in storing a message to the bot reading its clock for the write that marks
+    # it sent (that write's own time not included): where a kill makes a duplicate.
+    window_ms_p50: float = 0.0
+    window_ms_max: float = 0.0
     rungs_not_once: int = 0  # (concern, rung) escalated other than once
     not_at_last_rung: int = 0
     seconds: float = 0.0
@@ -119,7 +129,9 @@ class Figures:
             f"kills={self.kills} concerns={self.concerns} alerts_expected={self.alerts_expected} "
             f"delivered={self.alerts_delivered} alert_duplicates={self.alert_duplicates} "
             f"notices={self.notices} notices_sent={self.notices_sent} duplicates={self.duplicates} "
-            f"lost={self.lost} timeouts={self.timeouts} rungs_not_once={self.rungs_not_once} "
+            f"lost={self.lost} said_maybe_twice={self.said_maybe_twice} timeouts={self.timeouts} "
+            f"window_ms_p50={self.window_ms_p50:.0f} "
+            f"window_ms_max={self.window_ms_max:.0f} rungs_not_once={self.rungs_not_once} "
             f"not_at_last_rung={self.not_at_last_rung} "
             f"seconds={self.seconds:.0f} (kills {self.kill_seconds:.0f})"
         )
@@ -257,6 +269,15 @@ async def count(database: Database, connector: RecordingConnector, figures: Figu
     async with database.session() as session:
         concerns = list((await session.execute(select(SafeguardingConcern.id, SafeguardingConcern.rung))).all())
         rows = list((await session.execute(select(Notification.status, Notification.activity_id))).all())
+        maybe = select(func.count()).select_from(Notification).where(Notification.last_error == MAYBE_TWICE)
+        figures.said_maybe_twice = int(await session.scalar(maybe) or 0)
+        sent_at = dict(
+            (
+                await session.execute(
+                    select(Notification.activity_id, Notification.sent_at).where(Notification.sent_at.is_not(None))
+                )
+            ).all()
+        )
         timeouts = select(func.count()).select_from(DeliveryAttempt).where(DeliveryAttempt.error_code == "timeout")
         figures.timeouts = int(await session.scalar(timeouts) or 0)
         escalations = Counter(
@@ -289,6 +310,13 @@ async def count(database: Database, connector: RecordingConnector, figures: Figu
     arrived = set(connector.proactive)
     figures.notices_sent = sum(1 for status, activity_id in rows if status == "sent" and activity_id in arrived)
     figures.duplicates = sum(1 for message_id in connector.proactive if message_id not in sent_ids)
+    windows = sorted(
+        (sent_at[message_id] - connector.stored_at[message_id]).total_seconds() * 1000
+        for message_id in sent_at
+        if message_id in connector.stored_at
+    )
+    if windows:
+        figures.window_ms_p50, figures.window_ms_max = windows[len(windows) // 2], windows[-1]
     figures.unsettled = sorted({str(status) for status, _ in rows if status != NotificationStatus.SENT})
 
 
