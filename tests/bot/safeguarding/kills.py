@@ -161,7 +161,13 @@ class Bot:
         self._started = asyncio.Condition()
 
     async def start(self) -> None:
-        self.pid, self.url = await self.forker.start(self.session)
+        for tries_left in (2, 1, 0):
+            try:
+                self.pid, self.url = await self.forker.start(self.session)
+                break
+            except AssertionError:  # the free port was taken before the bot bound it
+                if not tries_left:
+                    raise
         self.up.set()
         async with self._started:
             self.starts += 1

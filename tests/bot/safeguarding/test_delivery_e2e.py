@@ -1,7 +1,8 @@
 """A concern's alerts over HTTP through the real app, on the manual clock, on SQLite and
 PostgreSQL, when delivery goes wrong: Teams answers 429 with `Retry-After`; the process dies
-after the concern is committed and before the notifier sends (with the alert not yet claimed,
-and claimed but not sent); two instances share one PostgreSQL database."""
+after the concern is committed and before the notifier sends (the alert not yet claimed), and
+while its post is in flight (sent again once, marked "maybe_twice" in the concern's chronology);
+two instances share one PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from db.engine import Database
 from db.models.proactive import DeliveryAttempt, Notification
 from db.models.safeguarding import SafeguardingEntry
 from db.models.scheduler import ScheduledRun
+from domain import outbox
 from domain.outbox import ClaimedNotification
 from domain.safeguarding.model import EntryKind
 from tests.bot.safeguarding.conftest import World, running_world, seed_world
@@ -90,15 +92,16 @@ async def test_a_crash_after_the_concern_is_committed_and_before_the_send_sends_
         assert [e.kind for e in await chronology(second, concern.id)].count(EntryKind.DELIVERED) == 1
 
 
-async def test_a_crash_while_the_alert_is_claimed_sends_it_once_when_the_claim_runs_out(
+async def test_a_crash_mid_post_sends_the_alert_again_once_when_the_claim_runs_out_and_says_maybe_twice(
     database: Database, tmp_path: Path, connector: ConnectorStandIn, clock: ManualClock
 ) -> None:
     seeded = await seed_world(database)
     reached, crash = asyncio.Event(), asyncio.Event()
 
-    async def dies_mid_send(_job: ClaimedNotification) -> bool:
+    async def dies_mid_send(job: ClaimedNotification) -> bool:
+        assert await outbox.mark_posting(database, job, clock.now())  # the post is leaving...
         reached.set()
-        await crash.wait()  # the process is gone: nothing after the claim is recorded
+        await crash.wait()  # ... and the process is gone: nothing after that is recorded
         return False
 
     async with running_world(database, tmp_path / "first", connector, clock, seeded) as first:
@@ -117,7 +120,12 @@ async def test_a_crash_while_the_alert_is_claimed_sends_it_once_when_the_claim_r
         await second.deliver()
         await second.deliver()
         assert len(second.alerts_to("dsl")) == 1
-        assert (await alert_row(second, "dsl")).status == "sent"
+        row = await alert_row(second, "dsl")
+        assert (row.status, row.last_error) == ("sent", "maybe_twice")  # Teams may show it twice
+        await second.tick()
+        concern = await concern_row(second)
+        delivered = [e for e in await chronology(second, concern.id) if e.kind == EntryKind.DELIVERED]
+        assert [(e.person_id, e.reason) for e in delivered] == [(second.people["dsl"], "maybe_twice")]
 
 
 async def nothing_sent(max_batch: int = 20) -> int:
