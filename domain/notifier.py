@@ -305,7 +305,9 @@ class Notifier:
                 result.error_code,
                 duration_ms,
                 next_attempt_at=now + timedelta(seconds=delay),
-                in_doubt=job.maybe_posted or (result.status == NO_RESPONSE and result.error_code != RENDER_FAILED),
+                # No answer: this post may be in Teams; an earlier post in doubt stays so.
+                in_doubt_since=job.posted_before,
+                answer_lost=result.status == NO_RESPONSE and result.error_code != RENDER_FAILED,
             )
         else:
             await self._finish(job, address, result, NotificationStatus.FAILED, result.error_code, duration_ms)
@@ -321,7 +323,8 @@ class Notifier:
         activity_id: str | None = None,
         *,
         next_attempt_at: datetime | None = None,
-        in_doubt: bool = False,
+        in_doubt_since: datetime | None = None,
+        answer_lost: bool = False,
     ) -> None:
         """Record the attempt (if one was made) and the notification's new state, and log it."""
         attempt: Attempt | None = None
@@ -337,7 +340,8 @@ class Notifier:
             error=error,
             next_attempt_at=next_attempt_at,
             activity_id=activity_id,
-            in_doubt=in_doubt,
+            in_doubt_since=in_doubt_since,
+            answer_lost=answer_lost,
         )
         log_event(
             logger,

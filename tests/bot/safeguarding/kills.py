@@ -18,8 +18,11 @@ ladder and every notification is settled, then counts:
   row names (sent, then the process died before the row said so);
 - lost: notifications not sent, and rungs reached other than once;
 - said maybe twice: messages sent again after a post whose fate was unknown (taken over from a
-  process killed mid-post, or retried after no answer), which the outbox marks `maybe_twice`:
-  every duplicate must be among them (never silently doubled); timeouts: sends with no answer.
+  process killed mid-post, or retried after no answer), which the outbox marks `maybe_twice`;
+  cut off: the posts a kill cut off (an attempt the next instance records), timeouts: sends with
+  no answer; unsaid: duplicates whose row does not say `maybe_twice` (an alert's duplicate card,
+  or any row with a cut-off or timed-out post). Never silently doubled: unsaid is 0 and
+  duplicates are at most cut off + timeouts.
 
     python -m tests.bot.safeguarding.kills --kills 50          # SQLite, a temporary folder
     python -m tests.bot.safeguarding.kills --postgres URL      # a fresh database on that server
@@ -51,9 +54,9 @@ from db.engine import Database
 from db.models.proactive import DeliveryAttempt, Notification
 from db.models.safeguarding import SafeguardingConcern, SafeguardingEntry
 from domain.notifier import MAYBE_TWICE
-from domain.outbox import NotificationStatus
+from domain.outbox import CUT_OFF, NotificationStatus
 from domain.safeguarding.model import EntryKind, Subject, ladders
-from domain.safeguarding.notices import PREVIEW
+from domain.safeguarding.notices import ALERT, PREVIEW
 from tests.bot.safeguarding.conftest import ACCOUNT, PEOPLE, aad, seed_world
 from tests.fixtures.bot_process import BotForker, end_process
 from tests.fixtures.bot_server import BotClient, Conversation, make_settings
@@ -110,6 +113,8 @@ class Figures:
     duplicates: int = 0  # messages at the stand-in that no notification row names
     timeouts: int = 0  # sends that got no answer in time (retried: a duplicate if Teams had stored it)
     said_maybe_twice: int = 0  # messages sent again after a post whose fate was unknown, and said so
+    cut_off: int = 0  # posts a kill cut off (recorded as attempts by the instance that took over)
+    unsaid: int = 0  # duplicates whose row does not say maybe_twice: must be none
     # From the stand-in storing a message to the bot reading its clock for the write that marks
     # it sent (that write's own time not included): where a kill makes a duplicate.
     window_ms_p50: float = 0.0
@@ -126,7 +131,8 @@ class Figures:
         return (
             self.lost == 0
             and self.rungs_not_once == self.not_at_last_rung == 0
-            and self.duplicates <= self.said_maybe_twice
+            and self.unsaid == 0
+            and self.duplicates <= self.cut_off + self.timeouts
         )
 
     @property
@@ -138,7 +144,8 @@ class Figures:
             f"kills={self.kills} concerns={self.concerns} alerts_expected={self.alerts_expected} "
             f"delivered={self.alerts_delivered} alert_duplicates={self.alert_duplicates} "
             f"notices={self.notices} notices_sent={self.notices_sent} duplicates={self.duplicates} "
-            f"lost={self.lost} said_maybe_twice={self.said_maybe_twice} timeouts={self.timeouts} "
+            f"lost={self.lost} said_maybe_twice={self.said_maybe_twice} cut_off={self.cut_off} "
+            f"timeouts={self.timeouts} unsaid={self.unsaid} "
             f"window_ms_p50={self.window_ms_p50:.0f} "
             f"window_ms_max={self.window_ms_max:.0f} rungs_not_once={self.rungs_not_once} "
             f"not_at_last_rung={self.not_at_last_rung} "
@@ -228,7 +235,7 @@ async def run(settings: Settings, connector: RecordingConnector, kills: int, see
     figures = Figures()
     started = time.monotonic()
     try:
-        await seed_world(database)
+        people: dict[str, int] = (await seed_world(database))["people"]
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
             bot = Bot(settings, session)
             done = asyncio.Event()
@@ -253,7 +260,7 @@ async def run(settings: Settings, connector: RecordingConnector, kills: int, see
             finally:
                 await bot.finish(done)
                 await bot.stop()
-        await count(database, connector, figures)
+        await count(database, connector, people, figures)
     finally:
         await database.dispose()
     figures.seconds = time.monotonic() - started
@@ -280,7 +287,7 @@ async def settled(database: Database, deadline: float) -> None:
 _STILL_GOING = (NotificationStatus.SENDING, NotificationStatus.RETRYING)
 
 
-async def count(database: Database, connector: RecordingConnector, figures: Figures) -> None:
+async def count(database: Database, connector: RecordingConnector, people: dict[str, int], figures: Figures) -> None:
     async with database.session() as session:
         concerns = list((await session.execute(select(SafeguardingConcern.id, SafeguardingConcern.rung))).all())
         rows = list((await session.execute(select(Notification.status, Notification.activity_id))).all())
@@ -295,6 +302,23 @@ async def count(database: Database, connector: RecordingConnector, figures: Figu
         )
         timeouts = select(func.count()).select_from(DeliveryAttempt).where(DeliveryAttempt.error_code == "timeout")
         figures.timeouts = int(await session.scalar(timeouts) or 0)
+        cut_off = select(func.count()).select_from(DeliveryAttempt).where(DeliveryAttempt.error_code == CUT_OFF)
+        figures.cut_off = int(await session.scalar(cut_off) or 0)
+        doubtful = select(DeliveryAttempt.notification_id).where(DeliveryAttempt.error_code.in_([CUT_OFF, "timeout"]))
+        unsaid = select(func.count()).where(
+            Notification.id.in_(doubtful),
+            Notification.status == "sent",
+            Notification.last_error.is_distinct_from(MAYBE_TWICE),
+        )
+        figures.unsaid = int(await session.scalar(unsaid) or 0)
+        said = {
+            (row.person_id, row.payload.get("concern_id")): row.last_error == MAYBE_TWICE
+            for row in await session.execute(
+                select(Notification.person_id, Notification.payload, Notification.last_error).where(
+                    Notification.kind == ALERT
+                )
+            )
+        }
         escalations = Counter(
             (concern_id, rung)
             for concern_id, rung in (
@@ -320,6 +344,8 @@ async def count(database: Database, connector: RecordingConnector, figures: Figu
             arrived = cards[(f"a:chat-{name}", concern_id)]
             figures.alerts_delivered += 1 if arrived else 0
             figures.alert_duplicates += max(0, arrived - 1)
+            if arrived > 1 and not said.get((people[name], concern_id)):
+                figures.unsaid += arrived - 1
     figures.notices = len(rows)
     sent_ids = {activity_id for status, activity_id in rows if status == NotificationStatus.SENT and activity_id}
     arrived = set(connector.proactive)
