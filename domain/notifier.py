@@ -30,8 +30,9 @@ before its send, marked `posting_since` just before the post leaves, and the fir
 a 2xx marks it sent with the message's activity id; a sent row is never claimed again. A crash
 costs time, not a message: what the dead process held claimed is due again when its `lease` runs
 out (5 min, or `CLAIM_LEASE_SECONDS`). A message can arrive twice only when its post was in
-flight as the process died, or got no answer in `send_timeout`: it is sent again, once, and
-marked MAYBE_TWICE (row, attempt, log, and a safeguarding alert's chronology). Teams takes no
+flight as the process died (the instance that takes the row over records that post as a
+`cut_off` attempt) or got no answer in `send_timeout`: it is sent again and marked MAYBE_TWICE
+(row, attempt, log, and a safeguarding alert's chronology). Teams takes no
 idempotency key on a post and cannot be asked whether a message arrived, so that window (one
 post's round trip and one write) cannot be closed from our side. `domain.outbox` ("The duplicate
 window") has the detail; the kill run (`tests/bot/safeguarding/kills.py`) counts what it lets
