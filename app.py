@@ -8,6 +8,8 @@ import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 
@@ -73,8 +75,10 @@ def create_app(
         app[BOT] = LncipBot(settings, kb, database=database, conversation_state=state, features=features, clock=clock)
         renderers = NoticeRenderers.of(feature.notice_renderers for feature in features)
         sender = BotFrameworkSender(adapter, settings.app_id, clock=clock)
-        app[NOTIFIER] = Notifier(database, sender, clock, render=renderers)
-        app[SCHEDULER] = Scheduler(database, clock, [job for feature in features for job in feature.jobs])
+        sending, running = claim_timings(settings.claim_lease_seconds)
+        app[NOTIFIER] = Notifier(database, sender, clock, render=renderers, **sending)
+        jobs = [job for feature in features for job in feature.jobs]
+        app[SCHEDULER] = Scheduler(database, clock, jobs, **running)
         app[READINESS].append(database.ping)
         log_event(log, "started", local_mode=settings.local_mode, port=settings.port)
         yield
@@ -103,6 +107,17 @@ def create_app(
     app.router.add_routes(provider_api(lambda running: running[DATABASE], clock))
     app.router.add_routes(agenda_page(lambda running: running[DATABASE], clock, signed_links(settings)))
     return app
+
+
+def claim_timings(lease_seconds: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The notifier's and the scheduler's timings for `CLAIM_LEASE_SECONDS` (0: their own): a
+    send or a job run times out well inside the lease that covers it, so no other instance can
+    take over what is still being worked on."""
+    if not lease_seconds:
+        return {}, {}
+    lease = timedelta(seconds=lease_seconds)
+    sending = {"lease": lease, "send_timeout": lease_seconds / 4, "max_wait_in_batch": min(5.0, lease_seconds / 8)}
+    return sending, {"lease": lease, "run_timeout": lease / 2}
 
 
 async def _settle_memory(_app: web.Application) -> None:

@@ -49,11 +49,14 @@ class Settings:
     attendance_unmarked_am_time: time = time(9, 40)  # pupils still unmarked are flagged to the register taker
     attendance_unmarked_pm_time: time = time(13, 40)
     # The safeguarding ladder: minutes each rung waits for an acknowledgement (domain.md §3.3).
-    safeguarding_escalate_after_minutes: int = 10
+    safeguarding_escalate_after_minutes: float = 10
     # The forum agenda's page for the shared screen: links signed with this secret (see
     # core/signed_links.py); PUBLIC_URL is where people's browsers reach the bot.
     agenda_page_secret: str = field(default="", repr=False)
     public_url: str = ""
+    # How long the notifier and the scheduler hold what they claimed before another instance (or
+    # this one restarted after a crash) may take it over; 0: their own defaults (5 and 10 min).
+    claim_lease_seconds: int = 0
 
     def __post_init__(self) -> None:
         # Tenant ids compare as GUIDs, whatever their case or braces (also when built in code).
@@ -136,6 +139,27 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low:g} and {high:g}, not {raw}")
+    return value
+
+
+def _lease(env: Mapping[str, str], name: str) -> int:
+    """0 (the built-in leases) or 8 to 3600 seconds: a send or a job run must fit well inside."""
+    value = _int(env, name, 0, 0, 3600)
+    if 0 < value < 8:
+        raise SettingsError(f"{name} must be 0 or between 8 and 3600, not {value}")
     return value
 
 
@@ -247,9 +271,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         attendance_digest_time=_time(env, "ATTENDANCE_DIGEST_TIME", time(10, 0)),
         attendance_unmarked_am_time=_time(env, "ATTENDANCE_UNMARKED_AM_TIME", time(9, 40)),
         attendance_unmarked_pm_time=_time(env, "ATTENDANCE_UNMARKED_PM_TIME", time(13, 40)),
-        safeguarding_escalate_after_minutes=_int(env, "SAFEGUARDING_ESCALATE_AFTER_MINUTES", 10, 1, 240),
+        safeguarding_escalate_after_minutes=_number(env, "SAFEGUARDING_ESCALATE_AFTER_MINUTES", 10, 0.01, 240),
         agenda_page_secret=page_secret,
         public_url=public_url,
+        claim_lease_seconds=_lease(env, "CLAIM_LEASE_SECONDS"),
     )
 
 

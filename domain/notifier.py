@@ -29,7 +29,20 @@ to both alike.
 A sent message's activity id is stored with its row. A notice that updates another
 (`Notice.update_of`) replaces that message in place through `Sender.update`: it waits while
 the other is still on its way, and is cancelled (`nothing_to_update`) when the other never
-went out. See `domain.outbox` for the duplicate window that at-least-once delivery leaves.
+went out.
+
+Never lost, never silently doubled. Delivery is at least once: a row is claimed (committed)
+before its send, marked `posting_since` just before the post leaves, and the first write after
+a 2xx marks it sent with the message's activity id; a sent row is never claimed again. A crash
+costs time, not a message: what the dead process held claimed is due again when its `lease` runs
+out (5 min, or `CLAIM_LEASE_SECONDS`). A message can arrive twice only when its post was in
+flight as the process died (the instance that takes the row over records that post as a
+`cut_off` attempt) or got no answer in `send_timeout`: it is sent again and marked MAYBE_TWICE
+(row, attempt, log, and a safeguarding alert's chronology). Teams takes no
+idempotency key on a post and cannot be asked whether a message arrived, so that window (one
+post's round trip and one write) cannot be closed from our side. `domain.outbox` ("The duplicate
+window") has the detail; the kill run (`tests/bot/safeguarding/kills.py`) counts what it lets
+through.
 
 The rows, their claims and leases are `domain.outbox`'s; a batch hands back the rows its
 lease no longer covers rather than race another instance for them. Logs name a notice's
@@ -68,6 +81,7 @@ NO_RENDERER = "no_renderer"
 RECORD_GONE = "record_gone"
 RENDER_FAILED = "render_failed"
 TOO_LARGE = "too_large"
+MAYBE_TWICE = "maybe_twice"  # sent again after a post whose fate was unknown: it may show twice
 
 
 @dataclass(frozen=True)
@@ -253,6 +267,8 @@ class Notifier:
             return True
         rendered[same] = message
         await self.limiter.acquire(conversation, address.tenant_id)
+        if replacing is None and not await outbox.mark_posting(self.db, job, self.clock.now()):
+            return False  # the claim ran out meanwhile: the instance holding it now sends it
         try:
             if replacing is not None:
                 sending = self.sender.update(address, replacing, message.card, message.text)
@@ -277,7 +293,11 @@ class Notifier:
         retryable = result.status in self.policy.retry_statuses or result.status == NO_RESPONSE
         timeouts = 1 + sum(1 for _ in itertools.takewhile(lambda error: error == TIMEOUT, job.recent_errors))
         if result.ok:
-            await self._finish(job, address, result, NotificationStatus.SENT, None, duration_ms, result.activity_id)
+            # Taken over from an instance that died mid-post, or retried after no answer: Teams
+            # may hold it twice. Said in the row, the attempt and the log, never silent.
+            twice = MAYBE_TWICE if job.maybe_posted and job.notice.update_of is None else None
+            result = replace(result, error_code=twice)
+            await self._finish(job, address, result, NotificationStatus.SENT, twice, duration_ms, result.activity_id)
         elif result.status in self.policy.gone_statuses or (
             result.error_code == TIMEOUT and timeouts >= self.policy.stale_after_timeouts
         ):
@@ -302,6 +322,9 @@ class Notifier:
                 result.error_code,
                 duration_ms,
                 next_attempt_at=now + timedelta(seconds=delay),
+                # No answer: this post may be in Teams; an earlier post in doubt stays so.
+                in_doubt_since=job.posted_before,
+                answer_lost=result.status == NO_RESPONSE and result.error_code != RENDER_FAILED,
             )
         else:
             await self._finish(job, address, result, NotificationStatus.FAILED, result.error_code, duration_ms)
@@ -317,6 +340,8 @@ class Notifier:
         activity_id: str | None = None,
         *,
         next_attempt_at: datetime | None = None,
+        in_doubt_since: datetime | None = None,
+        answer_lost: bool = False,
     ) -> None:
         """Record the attempt (if one was made) and the notification's new state, and log it."""
         attempt: Attempt | None = None
@@ -332,11 +357,13 @@ class Notifier:
             error=error,
             next_attempt_at=next_attempt_at,
             activity_id=activity_id,
+            in_doubt_since=in_doubt_since,
+            answer_lost=answer_lost,
         )
         log_event(
             logger,
             "notification." + str(status),
-            logging.WARNING if status in _BAD else logging.INFO,
+            logging.WARNING if status in _BAD or error == MAYBE_TWICE else logging.INFO,
             notification_id=job.id,
             kind=job.kind,
             attempts=job.attempts + (1 if attempt else 0),

@@ -22,16 +22,32 @@ claims with one conditional UPDATE. A claim carries a token and a lease; a row w
 ran out (its instance died mid-send) is due again, so delivery is at least once. Every later
 write names the token, so an instance that lost its claim changes nothing.
 
-The duplicate window. The claim is committed before the send (status `sending`, a token, a
-lease), and the moment the connector answers 2xx the row is marked sent with the message's
-activity id in one short write (`finish`, before anything else is done with the answer). What
-remains is the time between Teams storing the message and that write committing: a process
-killed (or a database lost) in that gap leaves a `sending` row whose lease runs out, and the
-message is sent again, once per such crash. The Bot Framework offers no idempotent post and no
-way to ask "did message X arrive?", so this window cannot be closed from our side; it is
-milliseconds wide, and the kill test (tests/bot/safeguarding/test_kills.py) counts what it
-lets through. A row whose send was cut off before Teams answered is simply sent again (not a
-duplicate: the first never arrived).
+The duplicate window. Around each post three writes are committed: the claim (status
+`sending`, a token, a lease), then `posting_since` just before the post leaves (`mark_posting`;
+refused if the claim ran out, and the post is not made), then, the moment the connector answers,
+the outcome: a 2xx marks the row sent with the message's activity id in one short write
+(`finish`, before anything else is done with the answer). The id and "sent" land together, and
+a sent row is never claimed again. What remains:
+
+- A process killed (or a database lost) while a post is in flight: from the request leaving to
+  its answer being written. Teams may have stored the message (a kill cannot call it back) or
+  not; we cannot tell which. The row stays `sending` with `posting_since` set; when its lease
+  runs out, the instance that takes it over records the cut-off post as an attempt (`cut_off`),
+  sends it again and marks the row `maybe_twice` (its `last_error`, the attempt's error code, a
+  warning in the log and, for a safeguarding alert, the 'delivered' entry of the concern's
+  chronology). A row taken over without `posting_since` (claimed, but the post had not left) is
+  sent with no doubt.
+- A post that gets no answer within the notifier's `send_timeout`: retried like any lost
+  request, and marked `maybe_twice` the same way.
+
+So a message may arrive more than once, never silently: each extra copy is one of the posts
+recorded as `cut_off` or timed out, and its row says `maybe_twice`.
+The Bot Framework offers no idempotent post (no key Teams would deduplicate on) and no way to
+ask "did message X arrive?", so the window itself cannot be closed from our side: it is a post's
+round trip (Teams answers in tenths of a second) plus one write. The kill run
+(tests/bot/safeguarding/kills.py) SIGKILLs the bot 50 times while concerns are raised and counts
+duplicates and `maybe_twice` rows. A crash delays, and never loses, what the dead process held
+claimed: those rows are due again when the lease runs out (`CLAIM_LEASE_SECONDS` shortens it).
 
 Held for a chat (`hold_for_a_chat`, `requeue_waiting_for`): a notice that found its person
 with no chat with the bot is stored undeliverable at once, and one whose chat was gone (403 or
@@ -49,7 +65,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +88,7 @@ class NotificationStatus(StrEnum):
 WAITING = (NotificationStatus.PENDING, NotificationStatus.RETRYING, NotificationStatus.SENDING)
 ERASED = "erased"  # last_error of a notification cancelled because a pupil it named was erased
 NO_CONVERSATION = "no_conversation"  # last_error of a row stored undeliverable: no chat with the bot
+CUT_OFF = "cut_off"  # an attempt whose instance died mid-post: its answer never came
 HELD_FOR = timedelta(days=7)  # how long an undeliverable row may wait for its person's chat
 CHAT_GONE = (403, 404)  # a send's answer when the chat it went to is no more
 
@@ -148,6 +165,13 @@ class ClaimedNotification:
     claimed_until: datetime
     # The error codes of the last few attempts, newest first.
     recent_errors: list[str | None] = field(default_factory=list)
+    # When a post of it left with no answer known (an instance died mid-post, or no answer came
+    # in time): it may be in Teams already.
+    posted_before: datetime | None = None
+
+    @property
+    def maybe_posted(self) -> bool:
+        return self.posted_before is not None
 
     @property
     def kind(self) -> str:
@@ -345,6 +369,9 @@ async def claim_due(
             await session.execute(select(Notification).where(Notification.claim_token == token).order_by(*_CLAIM_ORDER))
         ).scalars()
         claimed = list(rows)
+        for row in claimed:
+            if row.posting_since is not None:
+                await _record_cut_off(session, row.id, row.posting_since)
         pupils = await _pupils_of(session, [row.id for row in claimed])
         jobs = [
             ClaimedNotification(
@@ -355,12 +382,36 @@ async def claim_due(
                 row.attempts,
                 token,
                 now + lease,
+                posted_before=row.posting_since,
             )
             for row in claimed
         ]
         for job in jobs:
             job.recent_errors = await _recent_errors(session, job.id, history)
         return jobs
+
+
+async def _record_cut_off(session: AsyncSession, notification_id: int, posted_at: datetime) -> None:
+    """A post whose answer never came: recorded once as an attempt (`CUT_OFF`, its instance died
+    mid-post) unless an attempt at that moment says so already (a timeout), so the history shows
+    each post that may have reached Teams."""
+    known = await session.scalar(
+        select(DeliveryAttempt.id).where(
+            DeliveryAttempt.notification_id == notification_id, DeliveryAttempt.at == posted_at
+        )
+    )
+    if known is None:
+        session.add(
+            DeliveryAttempt(
+                notification_id=notification_id,
+                address_id=None,
+                at=posted_at,
+                status_code=None,
+                outcome=CUT_OFF,
+                error_code=CUT_OFF,
+                duration_ms=0,
+            )
+        )
 
 
 async def _pupils_of(session: AsyncSession, notification_ids: list[int]) -> dict[int, tuple[int, ...]]:
@@ -385,6 +436,21 @@ async def _recent_errors(session: AsyncSession, notification_id: int, limit: int
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+async def mark_posting(db: Database, job: ClaimedNotification, now: datetime) -> bool:
+    """Record, committed, that the message is about to be posted (see "The duplicate window");
+    False if the claim was lost meanwhile, and then it must not be posted."""
+
+    def mark(connection: Connection) -> int:
+        marked = connection.execute(
+            update(Notification)
+            .where(Notification.id == job.id, Notification.claim_token == job.token)
+            .values(posting_since=now)
+        )
+        return int(marked.rowcount)
+
+    return bool(await db.standalone(mark))
 
 
 async def release(db: Database, jobs: Sequence[ClaimedNotification], when: datetime) -> None:
@@ -414,12 +480,16 @@ async def finish(
     error: str | None,
     next_attempt_at: datetime | None = None,
     activity_id: str | None = None,
+    in_doubt_since: datetime | None = None,
+    answer_lost: bool = False,
 ) -> bool:
     """Record the notification's new state (with the sent message's `activity_id` and the chat it
     went to) and the attempt (if one was made), ending the claim. False if the claim was lost
     meanwhile: the attempt is still recorded, but the row is left to the instance that holds it
     now. The row's state is written first, in the same short transaction: see "The duplicate
-    window" above."""
+    window" above. A retry whose message may have reached Teams stays marked as posted, so its
+    next send says it may arrive twice: since `in_doubt_since` (an earlier post), or since this
+    attempt when its answer was lost (`answer_lost`)."""
     sent = status == NotificationStatus.SENT
     async with db.session() as session:
         changed = await session.execute(
@@ -437,6 +507,7 @@ async def finish(
                 last_error=error[:100] if error else None,
                 activity_id=activity_id[:200] if sent and activity_id else None,
                 sent_address_id=attempt.address_id if sent and attempt is not None else None,
+                posting_since=now if answer_lost else in_doubt_since,
             )
             .execution_options(synchronize_session=False)
         )

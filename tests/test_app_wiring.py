@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from app import SCHEDULER, create_app
+from app import NOTIFIER, SCHEDULER, create_app
 from bot.features import Feature
 from core.clock import ManualClock
 from domain.scheduler import Every, Job, JobContext
@@ -33,3 +33,18 @@ async def test_jobs_given_to_create_app_run_with_the_app(tmp_path: Path) -> None
         clock.advance(timedelta(minutes=1))
         await scheduler.run_due()  # (or the app's own loop got there first: once either way)
     assert ran == ["tick"]
+
+
+async def test_claim_lease_seconds_sets_the_notifier_and_scheduler_leases_with_timeouts_inside(
+    tmp_path: Path,
+) -> None:
+    app = create_app(make_settings(tmp_path, claim_lease_seconds=20), knowledge=shared_knowledge())
+    async with serving(app):
+        notifier, scheduler = app[NOTIFIER], app[SCHEDULER]
+        assert notifier.lease == scheduler.lease == timedelta(seconds=20)
+        assert notifier.send_timeout + notifier.max_wait_in_batch < 20
+        assert scheduler.run_timeout < scheduler.lease
+    defaults = create_app(make_settings(tmp_path), knowledge=shared_knowledge())
+    async with serving(defaults):
+        assert defaults[NOTIFIER].lease == timedelta(minutes=5)
+        assert defaults[SCHEDULER].lease == timedelta(minutes=10)

@@ -99,6 +99,9 @@ class Notification(Base):
     # later notice naming this one (`Notice.update_of`) replaces that message in place.
     activity_id: Mapped[str | None] = mapped_column(String(200))
     sent_address_id: Mapped[int | None] = mapped_column(Integer)
+    # Set just before the message is posted, cleared with the outcome: a claim taken over with
+    # this set may have reached Teams already (`domain.outbox`, "The duplicate window").
+    posting_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class NotificationPupil(Base):

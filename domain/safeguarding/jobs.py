@@ -3,7 +3,8 @@
 - `escalation_job`: the one-off `concern:<id>:rung:<n>` scheduled when rung n-1 was reached.
   If the concern is still not acknowledged, the ladder climbs to rung n (`ladder.climb`, once).
 - `delivery_job`: every half minute, writes each alert's delivery into the chronology
-  ('delivered', or 'undeliverable' with the notifier's reason, e.g. http_403), and when every
+  ('delivered', with `maybe_twice` when it was sent again after a crash mid-send and so may
+  show twice, or 'undeliverable' with the notifier's reason, e.g. http_403), and when every
   alert of an open concern's current rung has failed for good (403 or 404, no chat, retries
   spent), climbs to the next rung at once (reason `unreachable`) instead of waiting.
 
@@ -73,7 +74,8 @@ async def follow_deliveries(database: Database, clock: Clock, ladders: Ladders =
                 assert entry.notification_id is not None
                 status, sent_at, error = states.get(entry.notification_id, ("pending", None, None))
                 if status == NotificationStatus.SENT:
-                    kind, reason, at = EntryKind.DELIVERED, None, sent_at or now
+                    # "maybe_twice": sent again after a post whose fate was unknown (a crash).
+                    kind, reason, at = EntryKind.DELIVERED, error, sent_at or now
                 elif status in UNREACHED:
                     kind, reason, at = EntryKind.UNDELIVERABLE, error, now
                 else:

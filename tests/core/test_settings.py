@@ -39,6 +39,10 @@ def test_cloud_settings_are_read() -> None:
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
         ({"RETENTION_DAYS": "1"}, "RETENTION_DAYS"),
+        ({"SAFEGUARDING_ESCALATE_AFTER_MINUTES": "soon"}, "SAFEGUARDING_ESCALATE_AFTER_MINUTES"),
+        ({"SAFEGUARDING_ESCALATE_AFTER_MINUTES": "0"}, "SAFEGUARDING_ESCALATE_AFTER_MINUTES"),
+        ({"CLAIM_LEASE_SECONDS": "3"}, "CLAIM_LEASE_SECONDS"),
+        ({"CLAIM_LEASE_SECONDS": "7200"}, "CLAIM_LEASE_SECONDS"),
     ],
 )
 def test_a_bad_setting_is_named(env: dict[str, str], named: str) -> None:
@@ -120,3 +124,10 @@ def test_the_attendance_times_default_and_are_read() -> None:
     assert (settings.attendance_digest_time, settings.attendance_unmarked_pm_time) == (time(9, 45), time(14, 5))
     with pytest.raises(SettingsError, match="ATTENDANCE_DIGEST_TIME"):
         from_env({"ATTENDANCE_DIGEST_TIME": "25:00"})
+
+
+def test_the_ladder_wait_may_be_a_fraction_of_a_minute_and_the_claim_lease_is_off_by_default() -> None:
+    assert from_env({}).safeguarding_escalate_after_minutes == 10
+    assert from_env({"SAFEGUARDING_ESCALATE_AFTER_MINUTES": "0.05"}).safeguarding_escalate_after_minutes == 0.05
+    assert from_env({}).claim_lease_seconds == 0
+    assert from_env({"CLAIM_LEASE_SECONDS": "60"}).claim_lease_seconds == 60

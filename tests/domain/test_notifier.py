@@ -388,7 +388,51 @@ async def test_a_claim_left_by_a_crashed_instance_is_taken_over_after_its_lease(
     assert await survivor.run_due(10) == 0
     clock.advance(timedelta(minutes=5))
     assert await survivor.run_due(10) == 1
-    assert (await survivor.delivery(notification_id)).status == NotificationStatus.SENT
+    delivery = await survivor.delivery(notification_id)
+    assert (delivery.status, delivery.last_error) == (NotificationStatus.SENT, None)  # it never left
+
+
+async def test_a_post_cut_off_by_a_crash_is_sent_again_and_said_to_be_maybe_twice(
+    database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
+) -> None:
+    notification_id = await queue(database, clock, await reachable_person(database, clock))
+    [job] = await outbox.claim_due(database, clock.now(), lease=timedelta(minutes=5), max_batch=10, history=2)
+    assert await outbox.mark_posting(database, job, clock.now())  # then the process died mid-post
+    survivor = make_notifier(database, sender, clock, sleep)
+    assert await survivor.run_due(10) == 0
+    clock.advance(timedelta(minutes=5))
+    assert await survivor.run_due(10) == 1
+    delivery = await survivor.delivery(notification_id)
+    assert (delivery.status, delivery.last_error) == (NotificationStatus.SENT, "maybe_twice")
+    # The cut-off post is in the history, then the send that says it may show twice.
+    attempts = [(a.outcome, a.error_code) for a in await attempts_of(database, notification_id)]
+    assert attempts == [("cut_off", "cut_off"), ("sent", "maybe_twice")]
+
+
+async def test_a_send_retried_after_no_answer_is_said_to_be_maybe_twice_and_a_refused_one_is_not(
+    database: Database, notifier: Notifier, sender: FakeSender, clock: ManualClock
+) -> None:
+    timed_out = await queue(database, clock, await reachable_person(database, clock, 1))
+    refused = await queue(database, clock, await reachable_person(database, clock, 2))
+    sender.script = [SendResult(0, None, "timeout"), SendResult(503, None, "busy")]
+    await notifier.run_due(10)
+    clock.advance(timedelta(minutes=1))
+    await notifier.run_due(10)
+    assert [(await notifier.delivery(n)).last_error for n in (timed_out, refused)] == ["maybe_twice", None]
+    attempts = [a.error_code for a in await attempts_of(database, timed_out)]
+    assert attempts == ["timeout", "maybe_twice"]  # the timeout says it: no cut-off recorded too
+
+
+async def test_a_post_whose_claim_ran_out_before_it_left_is_not_posted(
+    database: Database, sender: FakeSender, clock: ManualClock, sleep: FakeSleep
+) -> None:
+    notification_id = await queue(database, clock, await reachable_person(database, clock))
+    [job] = await outbox.claim_due(database, clock.now(), lease=timedelta(minutes=5), max_batch=10, history=2)
+    clock.advance(timedelta(minutes=5))
+    other = make_notifier(database, sender, clock, sleep)
+    assert await other.run_due(10) == 1  # took the row over and sent it
+    assert not await outbox.mark_posting(database, job, clock.now())  # the first instance may not post it
+    assert len(sender.posted) == 1 and (await other.delivery(notification_id)).status == NotificationStatus.SENT
 
 
 async def test_a_slow_batch_hands_back_what_its_claim_no_longer_covers(
