@@ -336,7 +336,7 @@ async def count(database: Database, connector: RecordingConnector, people: dict[
     )
     cards: Counter[tuple[str, int]] = Counter()
     for sent in connector.sent:
-        if not sent.is_update and sent.text == PREVIEW and sent.cards:
+        if not sent.is_update and sent.activity.get("summary") == PREVIEW and sent.cards:
             cards[(sent.conversation_id, int(sent.cards[0]["actions"][0]["data"]["id"]))] += 1
     figures.alerts_expected = len(concerns) * len(RECIPIENTS)
     for concern_id, _ in concerns:

@@ -98,7 +98,7 @@ async def test_a_crash_mid_post_sends_the_alert_again_once_when_the_claim_runs_o
     seeded = await seed_world(database)
     reached, crash = asyncio.Event(), asyncio.Event()
 
-    async def dies_mid_send(job: ClaimedNotification) -> bool:
+    async def dies_mid_send(job: ClaimedNotification, _rendered: object = None) -> bool:
         assert await outbox.mark_posting(database, job, clock.now())  # the post is leaving...
         reached.set()
         await crash.wait()  # ... and the process is gone: nothing after that is recorded
@@ -154,7 +154,7 @@ async def test_two_instances_on_one_postgresql_database_send_each_alert_once_and
         cards = Counter(
             (s.conversation_id, s.cards[0]["actions"][0]["data"]["id"])
             for s in connector.sent
-            if not s.is_update and s.text == "Urgent safeguarding concern: please open"
+            if not s.is_update and s.activity.get("summary") == "Urgent safeguarding concern: please open"
         )
         async with postgres_database.session() as session:
             escalated = Counter(
