@@ -51,6 +51,9 @@ def pupil_on_roll(data_dir: Path, *, discussed_at_the_forum: bool) -> tuple[str,
 
 
 def _buttons_card(entry: TrafficEntry) -> dict[str, Any] | None:
+    """The card with buttons in a reply of the bot's (not in a notice, which may come meanwhile)."""
+    if not entry.activity.get("replyToId"):
+        return None
     for attachment in entry.activity.get("attachments") or []:
         content = attachment.get("content") or {}
         if entry.direction == "from_bot" and content.get("actions"):
