@@ -170,17 +170,7 @@ def full_card(
 ) -> RenderedCard:
     """A full forum: the next with space, or a place on this one's waiting list."""
     lines = [note or text("forum_book_full", when=when(meeting))]
-    buttons = []
-    if alternative is not None:
-        buttons.append(
-            Button(
-                text("forum_book_next_with_space", when=when(alternative)),
-                verb(PICK, meeting=alternative.id, case=case),
-                "positive",
-            )
-        )
-    else:
-        lines.append(text("forum_book_no_next"))
+    buttons = _next_with_space(alternative, case, lines)
     buttons += [
         Button(text("forum_book_wait"), verb(PICK, meeting=meeting.id, case=case, wait=True)),
         Button(text("forum_book_other_forum"), verb(FORUMS, case=case)),
@@ -188,19 +178,18 @@ def full_card(
     return render(View(text("forum_book_full_title"), lines, buttons=buttons))
 
 
+def _next_with_space(alternative: Meeting | None, case: int | None, lines: list[str]) -> list[Button]:
+    """A button to book `alternative`, the next forum with space; or, with none, a line saying so."""
+    if alternative is None:
+        lines.append(text("forum_book_no_next"))
+        return []
+    label = text("forum_book_next_with_space", when=when(alternative))
+    return [Button(label, verb(PICK, meeting=alternative.id, case=case), "positive")]
+
+
 def closed_card(meeting: Meeting, alternative: Meeting | None, *, case: int | None) -> RenderedCard:
     """Past the deadline: says so, and offers the next forum still open."""
     lines = [text("forum_book_deadline", when=when(meeting), deadline=deadline(meeting.booking_deadline))]
-    buttons = []
-    if alternative is not None:
-        buttons.append(
-            Button(
-                text("forum_book_next_with_space", when=when(alternative)),
-                verb(PICK, meeting=alternative.id, case=case),
-                "positive",
-            )
-        )
-    else:
-        lines.append(text("forum_book_no_next"))
+    buttons = _next_with_space(alternative, case, lines)
     buttons.append(Button(text("forum_book_other_forum"), verb(FORUMS, case=case)))
     return render(View(text("forum_book_deadline_title"), lines, buttons=buttons))

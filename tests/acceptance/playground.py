@@ -624,6 +624,11 @@ class Playground:
             raise AssertionError(f"{self.bot_name} shows no Adaptive Card here")
         return self.page.locator(f'[data-pgd-seq="{with_cards[-1].seq}"] {_SEL_CARD}').last
 
+    def card_with(self, shown: str) -> Locator:
+        """The newest Adaptive Card in the chat that shows `shown` (notices may come in between:
+        act on the card about your record, not simply the newest)."""
+        return self.page.locator(_SEL_CARD, has_text=shown).last
+
     def click_card_button(self, title: str, *, card: Locator | None = None) -> None:
         """Press a card action (Action.Submit / Action.Execute / Action.ShowCard …) by its title,
         on `card` or else on the newest card that has it (a notice may have come in after it).

@@ -27,11 +27,6 @@ WELCOME = "Hello, I'm the LNCIP assistant"
 SHOTS = ARTIFACTS / "test_10_forum"
 
 
-def card_with(pg: Playground, shown: str) -> Locator:
-    """The newest Adaptive Card in the chat that shows `shown`."""
-    return pg.page.locator(".ac-adaptiveCard", has_text=shown).last
-
-
 def press_first(pg: Playground, card: Locator, title: str) -> None:
     """Press the first button titled `title` on `card` (a card of forums or cases has one each)."""
     first = card.get_by_role("button", name=title, exact=True).first
@@ -48,15 +43,15 @@ def test_the_senco_books_a_case_at_the_forum(bot_server: BotServer, browser: Bro
         assert "Free slots" in forums and "Book by" in forums, forums
         pg.screenshot(SHOTS / "01-forums.png")
 
-        press_first(pg, card_with(pg, text("forum_book_title")), text("forum_book_pick"))
+        press_first(pg, pg.card_with(text("forum_book_title")), text("forum_book_pick"))
         cases = pg.wait_for_bot_message(text("forum_book_case_title"), include_updates=True)
         assert "Need" in cases and text("forum_book_new_case") in cases, cases
         pg.screenshot(SHOTS / "02-case.png")
 
-        press_first(pg, card_with(pg, text("forum_book_case_title")), text("forum_book_attach"))
+        press_first(pg, pg.card_with(text("forum_book_case_title")), text("forum_book_attach"))
         confirm = pg.wait_for_bot_message(text("forum_book_shared_heading"), include_updates=True)
         assert "LCC Educational Psychologist" in confirm and "Partnership SENCO" in confirm, confirm
-        card = card_with(pg, text("forum_book_shared_heading"))
+        card = pg.card_with(text("forum_book_shared_heading"))
         pg.fill_card_input(
             text("forum_book_question_label"), "How can we help this pupil back into lessons after break?", card=card
         )

@@ -18,7 +18,7 @@ import pytest
 from tests.acceptance.conftest import ARTIFACTS, BotServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator
+    from playwright.sync_api import Browser
 
     from tests.acceptance.playground import Playground
 
@@ -39,12 +39,6 @@ def director(bot_server: BotServer, browser: Browser, tmp_path: Path) -> Iterato
         yield pg
 
 
-def card_with(pg: Playground, text: str) -> Locator:
-    """The newest Adaptive Card in the chat that shows `text` (other cards reach the Director
-    meanwhile: the demo safeguarding concerns' alerts)."""
-    return pg.page.locator(".ac-adaptiveCard", has_text=text).last
-
-
 def test_the_director_records_the_forums_advice_from_the_agenda(director: Playground) -> None:
     pg = director
     pg.send("agenda")
@@ -53,14 +47,14 @@ def test_the_director_records_the_forums_advice_from_the_agenda(director: Playgr
     assert "Anonymous case" in agenda and "Record advice" in agenda, agenda
     pg.screenshot(SHOTS / "01-agenda.png")
 
-    card = card_with(pg, AGENDA)
+    card = pg.card_with(AGENDA)
     case = card.locator(".ac-container", has_text="Outwoods Edge Academy").last
     pg.click_card_button("Record advice", card=case)
     form = pg.wait_for_bot_message("Record advice:", include_updates=True)
     assert "Outwoods Edge Academy" in form and "Next step" in form, form
     pg.screenshot(SHOTS / "02-advice-form.png")
 
-    form_card = card_with(pg, "Save the advice")
+    form_card = pg.card_with("Save the advice")
     # By label: the form replaced the agenda card in place, so the driver holds no JSON of it.
     pg.fill_card_input("The advice given", ADVICE, card=form_card)
     form_card.get_by_role("checkbox", name="LCC Educational Psychologist").check()
@@ -72,7 +66,7 @@ def test_the_director_records_the_forums_advice_from_the_agenda(director: Playgr
     assert "Advice recorded" in updated and "Outwoods Edge Academy" in updated, updated
     pg.screenshot(SHOTS / "03-advice-recorded.png")
 
-    url = pg.card_link_url("Open the agenda page", card=card_with(pg, AGENDA))
+    url = pg.card_link_url("Open the agenda page", card=pg.card_with(AGENDA))
     page = pg.page.context.new_page()
     try:
         response = page.goto(url)

@@ -60,7 +60,7 @@ from domain.safeguarding.notices import ALERT, PREVIEW
 from tests.bot.safeguarding.conftest import ACCOUNT, PEOPLE, aad, seed_world
 from tests.fixtures.bot_process import BotForker, end_process
 from tests.fixtures.bot_server import BotClient, Conversation, make_settings
-from tests.fixtures.connector import ConnectorStandIn
+from tests.fixtures.connector import ConnectorStandIn, connector_app
 from tests.fixtures.serving import serving
 
 # Each rung waits 1.2 s for an acknowledgement; a dead process's claims are free after 20 s
@@ -92,11 +92,7 @@ class RecordingConnector(ConnectorStandIn):
 @contextlib.asynccontextmanager
 async def recording_connector() -> AsyncIterator[RecordingConnector]:
     stand_in = RecordingConnector()
-    app = web.Application()
-    app.router.add_post("/v3/conversations/{conversation_id}/activities", stand_in.handle)
-    app.router.add_post("/v3/conversations/{conversation_id}/activities/{activity_id}", stand_in.handle)
-    app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", stand_in.handle)
-    async with serving(app) as url:
+    async with serving(connector_app(stand_in)) as url:
         stand_in.url = url
         yield stand_in
 
