@@ -55,7 +55,7 @@ class Settings:
     agenda_page_secret: str = field(default="", repr=False)
     public_url: str = ""
     # How long the notifier and the scheduler hold what they claimed before another instance (or
-    # this one restarted after a crash) may take it over; 0: their own defaults (5 and 10 min).
+    # this one restarted after a crash) may take it over; 0: their own defaults (1 and 10 min).
     claim_lease_seconds: int = 0
 
     def __post_init__(self) -> None:

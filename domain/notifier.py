@@ -35,7 +35,7 @@ Never lost, never silently doubled. Delivery is at least once: a row is claimed 
 before its send, marked `posting_since` just before the post leaves, and the first write after
 a 2xx marks it sent with the message's activity id; a sent row is never claimed again. A crash
 costs time, not a message: what the dead process held claimed is due again when its `lease` runs
-out (5 min, or `CLAIM_LEASE_SECONDS`). A message can arrive twice only when its post was in
+out (a minute, or `CLAIM_LEASE_SECONDS`). A message can arrive twice only when its post was in
 flight as the process died (the instance that takes the row over records that post as a
 `cut_off` attempt) or got no answer in `send_timeout`: it is sent again and marked MAYBE_TWICE
 (row, attempt, log, and a safeguarding alert's chronology). Teams takes no
@@ -141,7 +141,7 @@ class Notifier:
         batch_size: int = 20,
         poll_interval: float = 1.0,
         send_timeout: float = 30.0,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(minutes=1),  # a crash holds up what it claimed this long
         max_wait_in_batch: float = 5.0,
         render: Render,
     ) -> None:

@@ -46,5 +46,5 @@ async def test_claim_lease_seconds_sets_the_notifier_and_scheduler_leases_with_t
         assert scheduler.run_timeout < scheduler.lease
     defaults = create_app(make_settings(tmp_path), knowledge=shared_knowledge())
     async with serving(defaults):
-        assert defaults[NOTIFIER].lease == timedelta(minutes=5)
+        assert defaults[NOTIFIER].lease == timedelta(minutes=1)
         assert defaults[SCHEDULER].lease == timedelta(minutes=10)

@@ -26,7 +26,7 @@ from tests.bot.safeguarding.conftest import World, running_world, seed_world
 from tests.bot.safeguarding.test_ladder_e2e import concern_row
 from tests.fixtures.connector import ConnectorStandIn
 
-LEASE = timedelta(minutes=5)  # the notifier's claim when the app does not set one
+LEASE = timedelta(minutes=1)  # the notifier's claim when the app does not set one
 
 
 async def chronology(world: World, concern_id: int) -> list[SafeguardingEntry]:
