@@ -7,6 +7,7 @@ refused. Then the same SENCO files a named case for the Inclusion Forum for anot
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,9 +70,9 @@ def next_card(pg: Playground, since: int) -> dict[str, Any]:
     return card
 
 
-def file_it(pg: Playground, shots: Path, pupil: str, answers: dict[str, Any]) -> None:
+def file_it(pg: Playground, shots: Path, pupil: str, answers: dict[str, Any]) -> str:
     """Choose `pupil` on the roll, answer every card and question from `answers` until the
-    summary, send it, and see its reference; a screenshot of each card."""
+    summary, send it, and see its reference (returned); a screenshot of each card."""
     mark = len(pg.traffic)
     pg.click_card_button(pupil)
     for step in range(4, 40):
@@ -94,6 +95,9 @@ def file_it(pg: Playground, shots: Path, pupil: str, answers: dict[str, Any]) ->
     sent = pg.wait_for_bot_message("Sent: R-")
     pg.screenshot(shots / f"{step + 1:02d}-sent.png")
     assert "has been sent to the Partnership" in sent
+    found = re.search(r"R-\d{4}-\d{4}", sent)
+    assert found is not None, sent
+    return found.group(0)
 
 
 def test_a_senco_files_a_referral_to_the_partnership_and_a_teacher_is_refused(
@@ -128,22 +132,27 @@ def test_a_senco_files_a_referral_to_the_partnership_and_a_teacher_is_refused(
         pg.screenshot(shots / "teacher-refused.png")
 
 
+def file_a_named_forum_case(pg: Playground, data_dir: Path, shots: Path) -> str:
+    """As the SENCO (`pg`, welcomed), file a named forum case for a pupil of her school never
+    discussed at the forum, from `refer <name>` to its reference (returned)."""
+    name, year = pupil_on_roll(data_dir, discussed_at_the_forum=False)
+    pg.send(f"refer {name}")
+    pg.wait_for_bot_message(text("referrals_ask_kind"))
+    pg.screenshot(shots / "01-kind.png")
+    pg.click_card_button(text("referrals_kind_forum_case"))
+    pg.wait_for_bot_message(text("referrals_ask_anonymity").split("?")[0])
+    pg.screenshot(shots / "02-named.png")
+    pg.click_card_button(text("referrals_named"))
+    pg.wait_for_bot_message(name)
+    pg.screenshot(shots / "03-pupil.png")
+    return file_it(pg, shots, f"{name} (year {year})", ANSWERS)
+
+
 def test_a_senco_files_a_named_case_for_the_inclusion_forum(
     bot_server: BotServer, browser: Browser, tmp_path: Path
 ) -> None:
     from tests.acceptance.playground import playground_as
 
-    name, year = pupil_on_roll(bot_server.data_dir, discussed_at_the_forum=False)
-    shots = ARTIFACTS / "test_7_referral" / "forum-case"
     with playground_as(SENCO, bot_server.messages_url, browser, tmp_path) as pg:
         pg.wait_for_bot_message("Hello")
-        pg.send(f"refer {name}")
-        pg.wait_for_bot_message(text("referrals_ask_kind"))
-        pg.screenshot(shots / "01-kind.png")
-        pg.click_card_button(text("referrals_kind_forum_case"))
-        pg.wait_for_bot_message(text("referrals_ask_anonymity").split("?")[0])
-        pg.screenshot(shots / "02-named.png")
-        pg.click_card_button(text("referrals_named"))
-        pg.wait_for_bot_message(name)
-        pg.screenshot(shots / "03-pupil.png")
-        file_it(pg, shots, f"{name} (year {year})", ANSWERS)
+        file_a_named_forum_case(pg, bot_server.data_dir, ARTIFACTS / "test_7_referral" / "forum-case")
