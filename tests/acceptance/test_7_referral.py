@@ -70,6 +70,15 @@ def next_card(pg: Playground, since: int) -> dict[str, Any]:
     return card
 
 
+def _shows(card: dict[str, Any]) -> str:
+    """Text only this step's card shows: the summary's title, its first input's label, or its question."""
+    body = card["body"]
+    if body[0].get("text") == text("referrals_summary_title"):
+        return str(body[0]["text"])
+    labels = [str(e["label"]) for e in body if e["type"].startswith("Input.") and e.get("label")]
+    return labels[0] if labels else str(body[1]["text"])
+
+
 def file_it(pg: Playground, shots: Path, pupil: str, answers: dict[str, Any]) -> str:
     """Choose `pupil` on the roll, answer every card and question from `answers` until the
     summary, send it, and see its reference (returned); a screenshot of each card."""
@@ -77,7 +86,9 @@ def file_it(pg: Playground, shots: Path, pupil: str, answers: dict[str, Any]) ->
     pg.click_card_button(pupil)
     for step in range(4, 40):
         card = next_card(pg, mark)
-        pg.wait_for_bot_message("")
+        # This step's card on screen, not simply the newest message: a notice may come meanwhile.
+        pg.wait_for_bot_message(_shows(card))
+        shown = pg.page.locator(".ac-adaptiveCard", has_text=_shows(card)).last
         mark = len(pg.traffic)
         pg.screenshot(shots / f"{step:02d}-step.png")
         if card["body"][0]["text"] == text("referrals_summary_title"):
@@ -85,10 +96,10 @@ def file_it(pg: Playground, shots: Path, pupil: str, answers: dict[str, Any]) ->
         inputs = [e["id"] for e in card["body"] if e["type"].startswith("Input.")]
         if inputs:
             for input_id in inputs:
-                pg.fill_card_input(input_id, answers[input_id])
-            pg.click_card_button(text("referrals_next"))
+                pg.fill_card_input(input_id, answers[input_id], card=shown)
+            pg.click_card_button(text("referrals_next"), card=shown)
         else:
-            pg.click_card_button(choice_label(answers[QUESTIONS[card["body"][1]["text"]]]))
+            pg.click_card_button(choice_label(answers[QUESTIONS[card["body"][1]["text"]]]), card=shown)
     else:
         raise AssertionError("the summary never came")
     pg.click_card_button(text("referrals_submit"))
