@@ -35,10 +35,9 @@ from core.clock import Clock, SystemClock
 from core.logs import log_event
 from domain.conversations import CHANNEL, CONVERSATION_TYPES, GROUP_CHAT, PERSONAL, ConversationAddress
 from domain.notifier import NO_RESPONSE, TIMEOUT, SendResult
+from domain.outbox import CONNECTION_ERROR
 
 logger = logging.getLogger(__name__)
-
-CONNECTION_ERROR = "connection_error"
 
 
 class BotFrameworkSender:

@@ -112,6 +112,7 @@ PLAYGROUND_PEOPLE = {
     ("990101", Role.TEACHER): ("23", "Isaiah Langer", "isaiahl@example.com"),
     (None, Role.PARTNERSHIP_DIRECTOR): ("24", "Patti Fernandez", "pattif@example.com"),
     (None, Role.COORDINATOR): ("25", "Lynne Robbins", "lynner@example.com"),
+    (None, Role.PARTNERSHIP_SENCO): ("26", "Johanna Lorenz", "johannal@example.com"),
 }
 FIRST_NAMES = (
     "Aisha",

@@ -51,10 +51,11 @@ claimed: those rows are due again when the lease runs out (`CLAIM_LEASE_SECONDS`
 
 Held for a chat (`hold_for_a_chat`, `requeue_waiting_for`): a notice that found its person
 with no chat with the bot is stored undeliverable at once, and one whose chat was gone (403 or
-404: the app removed, the chat blocked or deleted) becomes undeliverable. For kinds that say so
-(a safeguarding alert, the reporter's status), the row waits: when the person's chat is first
-stored or refreshed (they open the app again), the rows still wanted (the kind's own check, e.g.
-the concern is not yet acknowledged) are due again.
+404: the app removed, the chat blocked or deleted) becomes undeliverable, and one whose every try
+reached no server (`connection_error`, e.g. a Playground since closed) fails. For kinds that say
+so (a safeguarding alert, the reporter's status, a new referral), the row waits: when the
+person's chat is first stored or refreshed (they open the app again), the rows still wanted (the
+kind's own check, e.g. the concern is not yet acknowledged) are due again, to that chat.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ NO_CONVERSATION = "no_conversation"  # last_error of a row stored undeliverable:
 CUT_OFF = "cut_off"  # an attempt whose instance died mid-post: its answer never came
 HELD_FOR = timedelta(days=7)  # how long an undeliverable row may wait for its person's chat
 CHAT_GONE = (403, 404)  # a send's answer when the chat it went to is no more
+CONNECTION_ERROR = "connection_error"  # last_error of a send that reached no server at all
+_HELD_STATUSES = (NotificationStatus.UNDELIVERABLE, NotificationStatus.FAILED)
 
 # Whether a held row is still wanted: (session, its payload) -> bool.
 StillWanted = Callable[[AsyncSession, Mapping[str, JsonValue]], Awaitable[bool]]
@@ -111,8 +114,13 @@ async def requeue_waiting_for(session: AsyncSession, person_id: int, now: dateti
     rows = await session.execute(
         select(Notification.id, Notification.kind, Notification.payload).where(
             Notification.person_id == person_id,
-            Notification.status == NotificationStatus.UNDELIVERABLE,
-            or_(Notification.last_error == NO_CONVERSATION, Notification.last_status_code.in_(CHAT_GONE)),
+            or_(
+                and_(
+                    Notification.status == NotificationStatus.UNDELIVERABLE,
+                    or_(Notification.last_error == NO_CONVERSATION, Notification.last_status_code.in_(CHAT_GONE)),
+                ),
+                and_(Notification.status == NotificationStatus.FAILED, Notification.last_error == CONNECTION_ERROR),
+            ),
             Notification.kind.in_(sorted(_HELD_FOR_A_CHAT)),
             Notification.created_at >= now - HELD_FOR,
         )
@@ -121,7 +129,7 @@ async def requeue_waiting_for(session: AsyncSession, person_id: int, now: dateti
     if wanted:
         await session.execute(
             update(Notification)
-            .where(Notification.id.in_(wanted), Notification.status == NotificationStatus.UNDELIVERABLE)
+            .where(Notification.id.in_(wanted), Notification.status.in_(_HELD_STATUSES))
             .values(status=NotificationStatus.PENDING, next_attempt_at=now, updated_at=now, last_error=None)
             .execution_options(synchronize_session=False)
         )

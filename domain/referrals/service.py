@@ -6,7 +6,8 @@ in `casework.py`, on the same helpers.
 - `start_draft`, `open_draft` (one's own draft, to carry on), `set_fields` (validated field by
   field: the good values are kept, each bad one named with its problem), `discard_draft`,
   `submit` (the offer's rules; on success a reference, the referrer's confirmation and a notice
-  to each Partnership SENCO);
+  to each Partnership SENCO; one who has no chat with the bot yet gets it when they open one,
+  while the referral waits to be received: `outbox.hold_for_a_chat`);
 - `allow_forum_exception` (Partnership SENCO or Director, with a reason; they are told of a
   Referral to the Partnership that only "forum first" holds back, and the referrer is told of
   the exception, then sends it);
@@ -38,8 +39,9 @@ from domain.access import Action, NotAllowed, RecordKind, Target
 from domain.audit import AuditAction, record_audit
 from domain.directory.model import PupilRecord
 from domain.directory.queries import get_pupil, get_pupil_by_upn, list_people
-from domain.notices import Notice
+from domain.notices import JsonValue, Notice
 from domain.notifier import queue_notice
+from domain.outbox import hold_for_a_chat
 from domain.referrals import notices, store
 from domain.referrals.fields import ANONYMOUS_REFUSAL, FROM_DIRECTORY, check_fields
 from domain.referrals.fields import BY_NAME as FIELDS
@@ -148,6 +150,17 @@ async def tell(
         payload = {**notice.payload, "to_person_id": person_id}
         addressed = Notice(notice.kind, payload, key=notice.key, pupil_ids=notice.pupil_ids, alert=notice.alert)
         await queue_notice(session, addressed, to_person=person_id, now=now)
+
+
+async def _still_to_receive(session: AsyncSession, payload: Mapping[str, JsonValue]) -> bool:
+    """A new referral's notice that found a Partnership SENCO with no chat is sent when they open
+    one, while the referral still waits to be received."""
+    referral_id = payload.get("referral_id")
+    referral = await store.load(session, referral_id) if isinstance(referral_id, int) else None
+    return referral is not None and referral.status is ReferralStatus.SUBMITTED
+
+
+hold_for_a_chat(notices.NEW, _still_to_receive)
 
 
 async def holders(session: AsyncSession, role: Role, school_id: int | None = None) -> list[int]:

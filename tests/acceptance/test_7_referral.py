@@ -7,6 +7,7 @@ refused. Then the same SENCO files a named case for the Inclusion Forum for anot
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,14 +70,25 @@ def next_card(pg: Playground, since: int) -> dict[str, Any]:
     return card
 
 
-def file_it(pg: Playground, shots: Path, pupil: str, answers: dict[str, Any]) -> None:
+def _shows(card: dict[str, Any]) -> str:
+    """Text only this step's card shows: the summary's title, its first input's label, or its question."""
+    body = card["body"]
+    if body[0].get("text") == text("referrals_summary_title"):
+        return str(body[0]["text"])
+    labels = [str(e["label"]) for e in body if e["type"].startswith("Input.") and e.get("label")]
+    return labels[0] if labels else str(body[1]["text"])
+
+
+def file_it(pg: Playground, shots: Path, pupil: str, answers: dict[str, Any]) -> str:
     """Choose `pupil` on the roll, answer every card and question from `answers` until the
-    summary, send it, and see its reference; a screenshot of each card."""
+    summary, send it, and see its reference (returned); a screenshot of each card."""
     mark = len(pg.traffic)
     pg.click_card_button(pupil)
     for step in range(4, 40):
         card = next_card(pg, mark)
-        pg.wait_for_bot_message("")
+        # This step's card on screen, not simply the newest message: a notice may come meanwhile.
+        pg.wait_for_bot_message(_shows(card))
+        shown = pg.page.locator(".ac-adaptiveCard", has_text=_shows(card)).last
         mark = len(pg.traffic)
         pg.screenshot(shots / f"{step:02d}-step.png")
         if card["body"][0]["text"] == text("referrals_summary_title"):
@@ -84,16 +96,19 @@ def file_it(pg: Playground, shots: Path, pupil: str, answers: dict[str, Any]) ->
         inputs = [e["id"] for e in card["body"] if e["type"].startswith("Input.")]
         if inputs:
             for input_id in inputs:
-                pg.fill_card_input(input_id, answers[input_id])
-            pg.click_card_button(text("referrals_next"))
+                pg.fill_card_input(input_id, answers[input_id], card=shown)
+            pg.click_card_button(text("referrals_next"), card=shown)
         else:
-            pg.click_card_button(choice_label(answers[QUESTIONS[card["body"][1]["text"]]]))
+            pg.click_card_button(choice_label(answers[QUESTIONS[card["body"][1]["text"]]]), card=shown)
     else:
         raise AssertionError("the summary never came")
     pg.click_card_button(text("referrals_submit"))
     sent = pg.wait_for_bot_message("Sent: R-")
     pg.screenshot(shots / f"{step + 1:02d}-sent.png")
     assert "has been sent to the Partnership" in sent
+    found = re.search(r"R-\d{4}-\d{4}", sent)
+    assert found is not None, sent
+    return found.group(0)
 
 
 def test_a_senco_files_a_referral_to_the_partnership_and_a_teacher_is_refused(
@@ -128,22 +143,27 @@ def test_a_senco_files_a_referral_to_the_partnership_and_a_teacher_is_refused(
         pg.screenshot(shots / "teacher-refused.png")
 
 
+def file_a_named_forum_case(pg: Playground, data_dir: Path, shots: Path) -> str:
+    """As the SENCO (`pg`, welcomed), file a named forum case for a pupil of her school never
+    discussed at the forum, from `refer <name>` to its reference (returned)."""
+    name, year = pupil_on_roll(data_dir, discussed_at_the_forum=False)
+    pg.send(f"refer {name}")
+    pg.wait_for_bot_message(text("referrals_ask_kind"))
+    pg.screenshot(shots / "01-kind.png")
+    pg.click_card_button(text("referrals_kind_forum_case"))
+    pg.wait_for_bot_message(text("referrals_ask_anonymity").split("?")[0])
+    pg.screenshot(shots / "02-named.png")
+    pg.click_card_button(text("referrals_named"))
+    pg.wait_for_bot_message(name)
+    pg.screenshot(shots / "03-pupil.png")
+    return file_it(pg, shots, f"{name} (year {year})", ANSWERS)
+
+
 def test_a_senco_files_a_named_case_for_the_inclusion_forum(
     bot_server: BotServer, browser: Browser, tmp_path: Path
 ) -> None:
     from tests.acceptance.playground import playground_as
 
-    name, year = pupil_on_roll(bot_server.data_dir, discussed_at_the_forum=False)
-    shots = ARTIFACTS / "test_7_referral" / "forum-case"
     with playground_as(SENCO, bot_server.messages_url, browser, tmp_path) as pg:
         pg.wait_for_bot_message("Hello")
-        pg.send(f"refer {name}")
-        pg.wait_for_bot_message(text("referrals_ask_kind"))
-        pg.screenshot(shots / "01-kind.png")
-        pg.click_card_button(text("referrals_kind_forum_case"))
-        pg.wait_for_bot_message(text("referrals_ask_anonymity").split("?")[0])
-        pg.screenshot(shots / "02-named.png")
-        pg.click_card_button(text("referrals_named"))
-        pg.wait_for_bot_message(name)
-        pg.screenshot(shots / "03-pupil.png")
-        file_it(pg, shots, f"{name} (year {year})", ANSWERS)
+        file_a_named_forum_case(pg, bot_server.data_dir, ARTIFACTS / "test_7_referral" / "forum-case")

@@ -1,14 +1,17 @@
-"""Scenario 7b: the Partnership's side of a referral. The Playground is restarted as the demo
-Partnership Director, Patti Fernandez (through its config file: the demo data's Partnership
-SENCO has no Playground account, and the Director works the same queue and records the Core
-Group's decisions), who opens the referral queue, marks Charnwood Vale's submitted demo
-referral as received, lists it for the Core Group and records the decision. Screenshots of
-each card go to ACCEPTANCE_ARTIFACTS.
+"""Scenario 7b: the Partnership's side of a referral, as the demo Partnership SENCO, Johanna
+Lorenz (`playground_as("johanna")`). Her Playground is open (her chat with the bot is stored)
+while, in a second Playground, the school SENCO Adele Vance files a named case for the
+Inclusion Forum. The "New referral" notice card comes to Johanna's chat through the notifier,
+as it would in Teams; she presses its "Open", marks the referral as received, lists it for the
+Core Group and records the decision. Screenshots of each card go to
+ACCEPTANCE_ARTIFACTS/test_7b_referral_partnership/.
+
+Other cards reach her meanwhile (other scenarios' referrals, held notices), so each step acts on
+the card that shows this scenario's own referral's reference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.acceptance.conftest import ARTIFACTS, BotServer
+from tests.acceptance.test_7_referral import SENCO, file_a_named_forum_case
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator
@@ -24,58 +28,76 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.acceptance
 
+PARTNERSHIP_SENCO = "johanna"  # demo people (.m365agentsplayground.yml, domain/demo_data.py)
 WELCOME = "Hello, I'm the LNCIP assistant"
-QUEUE = "Referral queue"
+SHOTS = ARTIFACTS / "test_7b_referral_partnership"
+WAIT = 30.0  # the notice comes through the notifier, not as a reply
 
 
-@pytest.fixture
-def director(bot_server: BotServer, browser: Browser, tmp_path: Path) -> Iterator[Playground]:
+def card_with(pg: Playground, *texts: str) -> Locator:
+    """The newest Adaptive Card in the chat that shows every one of `texts`."""
+    cards = pg.page.locator(".ac-adaptiveCard")
+    for text in texts:
+        cards = cards.filter(has_text=text)
+    return cards.last
+
+
+def _shot(pg: Playground, name: str) -> None:
+    pg.screenshot(SHOTS / f"{name}.png")
+
+
+def test_the_partnership_senco_is_sent_a_new_referral_and_records_the_decision(
+    bot_server: BotServer, browser: Browser, tmp_path: Path
+) -> None:
     from tests.acceptance.playground import playground_as
 
-    with playground_as("patti", bot_server.messages_url, browser, tmp_path) as pg:
+    with playground_as(PARTNERSHIP_SENCO, bot_server.messages_url, browser, tmp_path) as pg:
         pg.wait_for_bot_message(WELCOME)
-        yield pg
+        pg.send("me")
+        assert "Partnership SENCO" in pg.wait_for_bot_message("Johanna Lorenz")
+        _shot(pg, "01-her-chat")
 
+        # 1. Meanwhile, in her own Teams, a school's SENCO files a named forum case.
+        with playground_as(SENCO, bot_server.messages_url, browser, tmp_path) as school:
+            school.wait_for_bot_message("Hello")
+            reference = file_a_named_forum_case(school, bot_server.data_dir, SHOTS / "school")
 
-def card_with(pg: Playground, text: str) -> Locator:
-    """The newest Adaptive Card in the chat that shows `text`."""
-    return pg.page.locator(".ac-adaptiveCard", has_text=text).last
+        # 2. The notice arrives in the Partnership SENCO's chat, a card with "Open".
+        notice = pg.wait_for_bot_message(f"New referral {reference}", timeout=WAIT)
+        assert "from Charnwood Vale Academy" in notice, notice
+        sent = pg.wait_for_traffic(
+            lambda e: e.direction == "from_bot" and reference in str(e.activity.get("attachments")), timeout=WAIT
+        ).activity
+        assert not sent.get("replyToId"), sent  # a proactive message, not a reply to anything she did
+        _shot(pg, "02-notice")
 
+        # 3. Open: a new card with the referral's details and its next step.
+        pg.click_card_button("Open", card=card_with(pg, f"New referral {reference}"))
+        case = pg.wait_for_bot_message(reference)
+        assert "Submitted" in case and "Charnwood Vale Academy" in case, case
+        _shot(pg, "03-opened")
 
-def _shot(pg: Playground, step: str) -> None:
-    pg.screenshot(ARTIFACTS / f"test_7b_referral_partnership.{step}.png")
+        # 4. Mark as received: the case card is replaced in place, now received.
+        pg.click_card_button("Mark as received", card=card_with(pg, reference, "Mark as received"))
+        said = pg.wait_for_bot_message(f"Marked {reference}")
+        assert "as received. The school has been told." in said, said
+        case = pg.wait_for_bot_message("List for the Core Group", include_updates=True)
+        assert reference in case and "Received" in case, case
+        _shot(pg, "04-received")
 
+        # 5. List it for the Core Group in a fortnight.
+        case_card = card_with(pg, reference, "List for the Core Group")
+        pg.fill_card_input("Core Group date", (date.today() + timedelta(days=14)).isoformat(), card=case_card)
+        pg.click_card_button("List for the Core Group", card=case_card)
+        assert "for the Core Group on" in pg.wait_for_bot_message(f"Listed {reference}")
+        listed = pg.wait_for_bot_message("Record the decision", include_updates=True)
+        assert reference in listed and "Listed for core group" in listed, listed
+        _shot(pg, "05-listed")
 
-def test_the_director_receives_a_demo_referral_and_records_the_decision(director: Playground) -> None:
-    pg = director
-    pg.send("me")
-    assert "Partnership Director" in pg.wait_for_bot_message("Patti Fernandez")
-    pg.send("referral queue")
-    # Other cards may reach the Director meanwhile (the demo safeguarding concerns' alerts).
-    reply = pg.wait_for_bot_message(QUEUE)
-    assert "Charnwood Vale Academy" in reply and "Submitted" in reply, reply
-    _shot(pg, "1-queue")
-
-    # Two are waiting (a named referral and an anonymous forum case): the oldest comes first.
-    # Other cards reach the Director too (the demo safeguarding concern's alerts), so each step
-    # acts on the card that shows the referral, not simply the newest card.
-    card_with(pg, QUEUE).get_by_role("button", name="Mark as received", exact=True).first.click()
-    assert "as received. The school has been told." in pg.wait_for_bot_message("Marked R-")
-    # The queue card is replaced in place by the referral, now received, with its next steps.
-    case = pg.wait_for_bot_message("List for the Core Group", include_updates=True)
-    # The oldest submitted case (a demo one, or scenario 7's forum case when run before this).
-    assert "Received" in case and "Charnwood Vale Academy" in case, case
-    _shot(pg, "2-received")
-
-    case_card = card_with(pg, "List for the Core Group")
-    pg.fill_card_input("Core Group date", (date.today() + timedelta(days=14)).isoformat(), card=case_card)
-    pg.click_card_button("List for the Core Group", card=case_card)
-    assert "for the Core Group on" in pg.wait_for_bot_message("Listed R-")
-    listed = pg.wait_for_bot_message("Record the decision", include_updates=True)
-    assert "Listed for core group" in listed, listed
-    decision_card = card_with(pg, "Record the decision")
-    pg.fill_card_input("The Core Group's decision", "in-school support", card=decision_card)
-    pg.click_card_button("Record the decision", card=decision_card)
-    said = pg.wait_for_bot_message("Recorded the decision on R-")
-    assert "in-school support" in said and "The Coordinator will contact the parents." in said, said
-    _shot(pg, "3-decided")
+        # 6. Record the Core Group's decision.
+        decision_card = card_with(pg, reference, "Record the decision")
+        pg.fill_card_input("The Core Group's decision", "in-school support", card=decision_card)
+        pg.click_card_button("Record the decision", card=decision_card)
+        said = pg.wait_for_bot_message(f"Recorded the decision on {reference}")
+        assert "in-school support" in said and "The Coordinator will contact the parents." in said, said
+        _shot(pg, "06-decided")

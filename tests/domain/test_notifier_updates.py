@@ -12,7 +12,7 @@ from db.engine import Database
 from domain import outbox
 from domain.conversations import remember
 from domain.notices import JsonValue, Notice
-from domain.notifier import Notifier, queue_notice
+from domain.notifier import Notifier, SendResult, queue_notice
 from domain.outbox import NotificationStatus
 from tests.fixtures.conversations import personal
 from tests.fixtures.directory_rows import add_person
@@ -77,3 +77,34 @@ async def test_a_held_notice_still_wanted_goes_out_when_the_chat_is_first_stored
     assert (await outbox.delivery(database, dropped)).status is NotificationStatus.UNDELIVERABLE
     assert (await outbox.delivery(database, other)).status is NotificationStatus.UNDELIVERABLE
     assert [p.text for p in sender.posted] == ["test.held"]
+
+
+async def test_a_held_notice_that_reached_no_server_goes_out_to_the_chat_opened_later(
+    database: Database, clock: ManualClock
+) -> None:
+    """Every try refused at the door (the chat's host gone, as a closed Playground is): failed;
+    when the person opens a chat again, it goes there, if still wanted. Other failures stay."""
+
+    async def wanted(_session: AsyncSession, _payload: Mapping[str, JsonValue]) -> bool:
+        return True
+
+    outbox.hold_for_a_chat("test.held_refused", wanted)
+    person = await reachable_person(database, clock)
+    refused = SendResult(0, None, outbox.CONNECTION_ERROR)
+    sender = FakeSender(clock, script=[refused] * 5 + [SendResult(400, None, "BadRequest")])
+    held = await queue_notice(database, Notice("test.held_refused", {}, "refused:1"), to_person=person, now=clock.now())
+    for _ in range(5):
+        await notifier(database, sender, clock).run_due()
+        await clock.wait(600)
+    other = await queue_notice(
+        database, Notice("test.held_refused", {}, "refused:2"), to_person=person, now=clock.now()
+    )
+    await notifier(database, sender, clock).run_due()
+    assert (await outbox.delivery(database, held)).status is NotificationStatus.FAILED
+    assert (await outbox.delivery(database, other)).status is NotificationStatus.FAILED  # a 400: not for want of a chat
+
+    await remember(database, personal("a:chat-again", "29:user-1"), person, clock.now())
+    await notifier(database, sender, clock).run_due()
+    assert (await outbox.delivery(database, held)).status is NotificationStatus.SENT
+    assert sender.posted[-1].address.conversation_id == "a:chat-again"
+    assert (await outbox.delivery(database, other)).status is NotificationStatus.FAILED
