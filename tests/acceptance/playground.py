@@ -624,6 +624,18 @@ class Playground:
             raise AssertionError(f"{self.bot_name} shows no Adaptive Card here")
         return self.page.locator(f'[data-pgd-seq="{with_cards[-1].seq}"] {_SEL_CARD}').last
 
+    def wait_until_quiet(self, quiet: float = 1.5, timeout: float | None = None) -> None:
+        """Wait until no new bot message has come for `quiet` seconds (at most `timeout`): the
+        notices held for this person arrive when their chat opens, and a card re-drawn by the
+        chat meanwhile would lose what was typed into it."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        seen, since = len(self.bot_messages()), time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - since < quiet:
+            self.page.wait_for_timeout(250)
+            now_seen = len(self.bot_messages())
+            if now_seen != seen:
+                seen, since = now_seen, time.monotonic()
+
     def card_with(self, shown: str) -> Locator:
         """The newest Adaptive Card in the chat that shows `shown` (notices may come in between:
         act on the card about your record, not simply the newest)."""

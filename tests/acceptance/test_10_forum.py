@@ -38,6 +38,7 @@ def test_the_senco_books_a_case_at_the_forum(bot_server: BotServer, browser: Bro
 
     with playground_as(SENCO, bot_server.messages_url, browser, tmp_path) as pg:
         pg.wait_for_bot_message(WELCOME)
+        pg.wait_until_quiet()  # the notices held for her come first
         pg.send("book a case at the forum")
         forums = pg.wait_for_bot_message(text("forum_book_title"))
         assert "Free slots" in forums and "Book by" in forums, forums

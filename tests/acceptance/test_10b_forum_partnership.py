@@ -36,6 +36,7 @@ def director(bot_server: BotServer, browser: Browser, tmp_path: Path) -> Iterato
 
     with playground_as("patti", bot_server.messages_url, browser, tmp_path) as pg:
         pg.wait_for_bot_message(WELCOME)
+        pg.wait_until_quiet()  # the notices held for the Director come first
         yield pg
 
 
