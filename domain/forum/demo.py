@@ -24,6 +24,7 @@ from domain.forum import meetings, service
 from domain.forum.model import MeetingKind, Sharing
 from domain.referrals import service as referrals
 from domain.referrals.demo import demo_values
+from domain.referrals.fields import PARTNERSHIP_REFERRAL_ONLY
 from domain.referrals.model import ReferralKind
 from domain.requester import Requester, Via
 from domain.roles import Role
@@ -73,17 +74,6 @@ async def load_demo_forum(database: Database, *, now: datetime) -> int:
     return len(made)
 
 
-# What a Referral to the Partnership asks that a forum case does not.
-_NOT_FOR_A_FORUM_CASE = (
-    "gender",
-    "pupil_premium",
-    "attendance_last_year_percent",
-    "requested_support",
-    "parent_views",
-    "pupil_voice",
-)
-
-
 async def _named_case(database: Database, urn: str, today: date, clock: ManualClock) -> tuple[Requester, int] | None:
     """A named forum case (the parents consented) from the school's SENCO, for a pupil with no
     referral yet; sent. The SENCO and the case's id, or None if the school has no such pupil."""
@@ -109,7 +99,7 @@ async def _named_case(database: Database, urn: str, today: date, clock: ManualCl
     senco = Requester(sencos[0], Via.SYSTEM)
     draft = await referrals.start_draft(database, senco, ReferralKind.FORUM_CASE, pupil_id=pupil_id, clock=clock)
     values = demo_values(today)
-    for name in _NOT_FOR_A_FORUM_CASE:
+    for name in PARTNERSHIP_REFERRAL_ONLY:
         values.pop(name, None)
     result = await referrals.set_fields(database, senco, draft.id, values, clock=clock)
     if result.problems:

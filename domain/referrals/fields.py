@@ -110,6 +110,10 @@ FIELDS: tuple[FormField, ...] = (
     FormField("parent_views", C, "Parent or carer's views", T.LONG_TEXT, RP_ONLY),
     FormField("pupil_voice", C, "Pupil's views", T.LONG_TEXT, RP_ONLY),
 )
+
+# What a Referral to the Partnership asks that a forum case never does (e.g. to turn complete
+# referral values into a forum case's).
+PARTNERSHIP_REFERRAL_ONLY: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required == RP_ONLY)
 BY_NAME: dict[str, FormField] = {f.name: f for f in FIELDS}
 IDENTIFYING = frozenset(f.name for f in FIELDS if f.identifying)
 SPECIAL = frozenset(f.name for f in FIELDS if f.special)

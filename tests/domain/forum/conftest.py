@@ -14,19 +14,12 @@ from core.clock import ManualClock
 from domain.forum import meetings
 from domain.forum.model import Meeting, MeetingKind
 from domain.referrals import service
+from domain.referrals.fields import PARTNERSHIP_REFERRAL_ONLY
 from domain.referrals.model import ReferralKind
 from tests.domain.referrals.conftest import World, complete_values
 from tests.domain.referrals.conftest import world as referral_world  # noqa: F401  (the fixture)
 
 START = datetime(2024, 10, 7, 8, 0, tzinfo=UTC)  # 09:00 BST
-RP_ONLY = (
-    "gender",
-    "pupil_premium",
-    "attendance_last_year_percent",
-    "requested_support",
-    "parent_views",
-    "pupil_voice",
-)
 
 
 @pytest.fixture
@@ -42,7 +35,7 @@ def clock(world: World) -> ManualClock:
 
 def case_values(**changes: Any) -> dict[str, Any]:
     values = complete_values(consent_date="2024-09-20", **changes)
-    for name in RP_ONLY:
+    for name in PARTNERSHIP_REFERRAL_ONLY:
         values.pop(name, None)
     values["interventions"] = [
         {
