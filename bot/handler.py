@@ -139,11 +139,7 @@ class LncipBot(ActivityHandler):
             fields["person_id"] = person.id if person else None
             await super().on_turn(turn_context)
             await self._save_state(turn_context)  # before the replies: what they show is stored
-            if await held_replies.release(turn_context):
-                try:  # the ids Teams gave its cards (`when_sent`); the replies are out either way
-                    await self._save_state(turn_context)
-                except Exception as error:  # a lost id only leaves that card's buttons on screen
-                    log_event(log, "card_ids_not_stored", logging.WARNING, error=type(error).__name__)
+            await held_replies.release(turn_context)
         except BaseException:
             held_replies.drop(turn_context)  # the state was not stored: only the apology goes out
             fields["failed"] = True  # the adapter logs the error itself ("turn_failed")

@@ -9,7 +9,8 @@ Holding is done in the adapter, not in a `TurnContext.on_send_activities` hook: 
 sends an activity whatever its hooks do. A held activity's reply id is ""; message updates (a
 pressed card replaced) are not held. A turn that needs the id Teams gives a held message (a
 dialog that will put a typed answer on its card) asks with `when_sent`: once the replies are
-sent, it is given the id, and the handler stores the state again.
+sent, it is given the id. The state is not written again for it: the dialog keeps the id for
+its next turn (`dialogs/referrals/steps.py`), so no turn writes its state twice.
 """
 
 from __future__ import annotations
@@ -49,21 +50,18 @@ def when_sent(context: TurnContext, callback: Callable[[str], None]) -> bool:
     return True
 
 
-async def release(context: TurnContext) -> bool:
-    """Send what the turn held, in order, and stop holding. True if a `when_sent` callback was
-    given its id (the turn's state changed after it was stored)."""
+async def release(context: TurnContext) -> None:
+    """Send what the turn held, in order, and stop holding; each `when_sent` callback is given
+    its activity's id."""
     held = context.turn_state.pop(HELD_KEY, None)
     wanted = context.turn_state.pop(WANTED_KEY, None) or []
     if not held:
-        return False
+        return
     responses = await context.adapter.send_activities(context, held)
-    told = False
     for index, callback in wanted:
         sent = responses[index] if index < len(responses) else None
         if sent is not None and sent.id:
             callback(sent.id)
-            told = True
-    return told
 
 
 def drop(context: TurnContext) -> None:

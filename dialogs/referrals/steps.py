@@ -5,6 +5,7 @@ calls. No pupil name is kept in the dialog state beyond the "which of these?" qu
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from bot.cards import RenderedCard
 from bot.texts import text
 from bot.turn import Turn, person_of
 from db.engine import Database
-from dialogs.referrals import cards, form
+from dialogs.referrals import cards, form, sent_cards
 from domain.access import NotAllowed
 from domain.directory.queries import dsl_for, get_pupil, get_school, list_people
 from domain.referrals import queries, service
@@ -134,14 +135,15 @@ class Steps:
     async def _send(self, card: RenderedCard) -> None:
         """A new step card. The one before it, if never answered (a question asked in between,
         `summary`, a bad typed answer), loses its buttons first: one card needing input on screen.
-        The new card's message id is kept in the dialog state (`card`), so that an answer typed
-        instead of pressed can still put the answer in its place."""
+        The new card's message id is kept (`card` in the dialog state, or `sent_cards` until the
+        next turn), so that an answer typed instead of pressed can still put the answer in its place."""
         await self.answered_in_place(lambda: cards.moved_on(self.title()))
         state = self.state
         sent = await self.dialogs.context.send_activity(card_activity(card.card, card.text))
         state["card"] = sent.id if sent is not None and sent.id else None
         if state["card"] is None:  # held until the state is stored: its id comes when it is sent
-            held_replies.when_sent(self.dialogs.context, lambda card_id: state.__setitem__("card", card_id))
+            token = state["card_sent"] = uuid.uuid4().hex
+            held_replies.when_sent(self.dialogs.context, lambda card_id: sent_cards.keep(token, card_id))
 
     async def answered_in_place(self, card: Callable[[], RenderedCard]) -> None:
         """The step's card on screen becomes `card()` (its answer, nothing to press): the card
@@ -152,7 +154,8 @@ class Steps:
             return
         context.turn_state[_ANSWERED] = True
         state = self.state
-        card_id, state["card"] = state.get("card"), None
+        held = sent_cards.take(state.pop("card_sent", None))  # the id of a card that went out held
+        card_id, state["card"] = state.get("card") or held, None
         if _pressed(context.activity.value):
             if context.activity.reply_to_id:
                 await replace_pressed_card(self.turn, card(), send_if_not_replaced=False)
