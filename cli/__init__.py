@@ -3,6 +3,7 @@
     migrate                                   bring the database to the newest schema
     import {schools,people,pupils} FILE       check a CSV file, then apply all of it or none
     import term-dates FILE                    replace the school calendar (see domain/school_calendar/service.py)
+    import meetings FILE                      add a term's forum and Core Group dates (see domain/forum/meetings.py)
     export {schools,people,pupils} FILE       write the directory as CSV ("-" for stdout)
     demo-data                                 load the fictional demo partnership (idempotent)
     erase-pupil --upn UPN --actor-email E --reason CODE [--yes]
@@ -56,10 +57,12 @@ from domain.directory.queries import get_person_by_email, get_pupil_by_upn, list
 from domain.directory.service import erase_pupil, export_directory, import_directory
 from domain.erasure import ErasureReason, ErasureRefused, pupils_past_retention
 from domain.forum.demo import load_demo_forum
+from domain.forum.meetings import MeetingsReport, import_meetings
 from domain.requester import Requester
 from domain.school_calendar.service import TermDatesReport, import_term_dates
 
 TERM_DATES = "term-dates"
+MEETINGS = "meetings"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database to the newest schema")
     for verb, text in (("import", "check a CSV file and apply all of it or none"), ("export", "write CSV")):
         sub = commands.add_parser(verb, help=text)
-        sub.add_argument("kind", choices=(*KINDS, TERM_DATES) if verb == "import" else KINDS)
+        sub.add_argument("kind", choices=(*KINDS, TERM_DATES, MEETINGS) if verb == "import" else KINDS)
         sub.add_argument("file", help="the CSV file" + (' ("-" for standard output)' if verb == "export" else ""))
     commands.add_parser("demo-data", help="load the fictional demo partnership")
     erase = commands.add_parser("erase-pupil", help="erase a pupil's personal data")
@@ -95,9 +98,11 @@ def _fail(message: str) -> int:
 
 async def _import(database: Database, kind: str, file: str) -> int:
     data = Path(file).read_bytes()
-    report: ImportReport | TermDatesReport
+    report: ImportReport | TermDatesReport | MeetingsReport
     if kind == TERM_DATES:
         report = await import_term_dates(database, Requester.at_command_line(), data)
+    elif kind == MEETINGS:
+        report = await import_meetings(database, Requester.at_command_line(), data)
     else:
         report = await import_directory(database, Requester.at_command_line(), cast(Kind, kind), data)
     print("\n".join(report.lines()), file=sys.stdout if report.accepted else sys.stderr)

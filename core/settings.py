@@ -50,6 +50,11 @@ class Settings:
     attendance_unmarked_pm_time: time = time(13, 40)
     # The safeguarding ladder: minutes each rung waits for an acknowledgement (domain.md §3.3).
     safeguarding_escalate_after_minutes: float = 10
+    # The forum's jobs (London times): the agenda card this many days before each meeting, at
+    # this time; the reminder to each booking school the day before, at that time.
+    forum_agenda_days_before: int = 3
+    forum_agenda_time: time = time(8, 0)
+    forum_reminder_time: time = time(9, 0)
     # The forum agenda's page for the shared screen: links signed with this secret (see
     # core/signed_links.py); PUBLIC_URL is where people's browsers reach the bot.
     agenda_page_secret: str = field(default="", repr=False)
@@ -272,6 +277,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         attendance_unmarked_am_time=_time(env, "ATTENDANCE_UNMARKED_AM_TIME", time(9, 40)),
         attendance_unmarked_pm_time=_time(env, "ATTENDANCE_UNMARKED_PM_TIME", time(13, 40)),
         safeguarding_escalate_after_minutes=_number(env, "SAFEGUARDING_ESCALATE_AFTER_MINUTES", 10, 0.01, 240),
+        forum_agenda_days_before=_int(env, "FORUM_AGENDA_DAYS_BEFORE", 3, 1, 28),
+        forum_agenda_time=_time(env, "FORUM_AGENDA_TIME", time(8, 0)),
+        forum_reminder_time=_time(env, "FORUM_REMINDER_TIME", time(9, 0)),
         agenda_page_secret=page_secret,
         public_url=public_url,
         claim_lease_seconds=_lease(env, "CLAIM_LEASE_SECONDS"),

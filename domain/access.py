@@ -55,6 +55,7 @@ class Action(StrEnum):
     CHANGE_FORUM_BOOKING = "change_forum_booking"  # move or cancel a booking, accept a freed slot
     VIEW_FORUM_AGENDA = "view_forum_agenda"
     RUN_FORUM = "run_forum"  # manage Inclusion Forum / Core Group agendas
+    IMPORT_MEETINGS = "import_meetings"  # a term's forum and Core Group dates from CSV
     TAKE_REGISTER = "take_register"  # record attendance at Partnership sessions
     VIEW_ATTENDANCE = "view_attendance"
     RECEIVE_ATTENDANCE_DIGEST = "receive_attendance_digest"
@@ -478,6 +479,13 @@ RULES: dict[Action, Rule] = {
         "Only the Partnership Coordinator or admin can import a provider's register.",
         any_school=[COORDINATOR, P_ADMIN],
     ),
+    # A term's meeting dates from a CSV file: dates, times, links and slots, no pupil data, so
+    # the command line's operator may load them too (like term dates).
+    Action.IMPORT_MEETINGS: _rule(
+        [RecordKind.FORUM],
+        "Only the Partnership SENCO or Director can load forum and Core Group dates.",
+        any_school=[P_SENCO, DIRECTOR],
+    ),
     # Providers, who is placed with each, and their API keys: no pupil detail beyond the
     # placement, and a key lets a provider write registers, so admin and the Director only.
     Action.MANAGE_PROVIDERS: _rule(
@@ -552,6 +560,7 @@ OPERATOR_ACTIONS = frozenset(
         Action.IMPORT_DIRECTORY,
         Action.EXPORT_DIRECTORY,
         Action.MANAGE_TERM_DATES,
+        Action.IMPORT_MEETINGS,
         Action.IMPORT_ATTENDANCE,
         Action.MANAGE_PROVIDERS,
     }

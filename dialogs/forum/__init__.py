@@ -21,7 +21,7 @@ from dialogs.forum.meetings import meetings_feature
 from dialogs.forum.notices import renderers
 from domain.access import Action, RecordKind
 from domain.forum.jobs import jobs
-from domain.forum.model import MeetingKind
+from domain.forum.model import MeetingKind, Timings
 from domain.forum.queries import next_meetings
 
 
@@ -86,6 +86,12 @@ def feature(services: FeatureServices) -> Feature:
             *agenda.card_actions(),
         ),
         notice_renderers=renderers(database),
-        jobs=jobs(),
+        jobs=jobs(
+            Timings(
+                agenda_days_before=services.settings.forum_agenda_days_before,
+                agenda_at=services.settings.forum_agenda_time,
+                reminder_at=services.settings.forum_reminder_time,
+            )
+        ),
         answers=(dates_answer(database, clock),),
     )

@@ -1,7 +1,8 @@
 """The Partnership's meeting records, each one audited transaction (Partnership SENCO or
 Director, `RUN_FORUM`): create a forum or Core Group meeting, move it (the schools with cases
 are told), cancel it (their bookings are cancelled and they are told), and import a term's
-dates from CSV, all or nothing, with a row report like the directory's.
+dates from CSV (`IMPORT_MEETINGS`, also the command line's: `python -m cli import meetings
+FILE`), all or nothing, with a row report like the directory's.
 
 The CSV file (Excel-style, UTF-8 with or without a byte-order mark, one heading row):
 
@@ -220,7 +221,7 @@ async def import_meetings(
     """Add the file's meetings, all or nothing: any problem and nothing is stored."""
     now = clock.now()
     async with unit(database) as session:
-        await require(session, requester, Action.RUN_FORUM, FORUM, "import")
+        await require(session, requester, Action.IMPORT_MEETINGS, FORUM, "import")
     report = read_meetings(data, now)
     if not report.accepted:
         return report

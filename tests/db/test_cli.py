@@ -16,6 +16,7 @@ import cli
 from db.engine import Database
 from domain.audit import read_audit
 from domain.directory.queries import get_person_by_email
+from domain.forum.queries import next_meetings
 from domain.requester import Requester
 from tests.fixtures.database import sqlite_url
 
@@ -155,4 +156,39 @@ async def test_erase_pupil_asks_first_and_is_audited_with_the_operating_system_u
         (admin.id, "refused", {"kind": "erase_pupil_data", **how}),  # type: ignore[union-attr]
         (None, "refused", {"kind": "erase_pupil_data", **how}),
         (director_person.id, "erased", {"reason": "retention_period_ended", **how}),  # type: ignore[union-attr]
+    ]
+
+
+async def test_a_terms_meeting_dates_are_imported_all_or_nothing_and_audited(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link = "https://teams.microsoft.com/l/meetup-join/abc"
+    heading = "kind,date,start,end,teams_link,slots,booking_deadline,services\n"
+    good = (
+        f"forum,14/01/2031,09:30,11:30,{link},6,07/01/2031,EP;NHS Care Navigator\n"
+        "core_group,21/01/2031,13:30,15:00,,,,\n"
+    )
+    assert run("migrate") == 0
+    (env / "meetings.csv").write_text(heading + good + "forum,31/02/2031,10:00,11:00,,x,,\n", encoding="utf-8")
+    assert run("import", "meetings", str(env / "meetings.csv")) == 1
+    rejected = capsys.readouterr().err
+    assert "meetings: file rejected, nothing changed (2 problem(s))" in rejected
+    assert "row 4, date" in rejected and "row 4, slots" in rejected
+    (env / "meetings.csv").write_text(heading + good, encoding="utf-8")
+    assert run("import", "meetings", str(env / "meetings.csv")) == 0
+    assert "meetings: 2 added" in capsys.readouterr().out
+
+    database = Database(sqlite_url(env / "cli.db"))
+    try:
+        found = await next_meetings(database, None)
+        async with database.session() as session:
+            entries = await read_audit(session, record_type="forum_meeting")
+    finally:
+        await database.dispose()
+    assert [(m.kind.value, m.slots, m.starts_at.date().isoformat()) for m in found] == [
+        ("forum", 6, "2031-01-14"),
+        ("core_group", 8, "2031-01-21"),
+    ]
+    assert [(e.action, e.detail.get("count"), e.detail.get("source")) for e in entries] == [
+        ("imported", 2, "command_line")
     ]
