@@ -31,12 +31,12 @@ GROUPS: tuple[Group, ...] = tuple(Group)
 PUPIL, SUMMARY = "pupil", "summary"
 # Words people use for each group, for "change the attendance", "edit needs".
 GROUP_WORDS: dict[Group, tuple[str, ...]] = {
-    Group.PUPIL: ("pupil", "name", "child", "upn", "date of birth", "sen", "gender"),
-    Group.ATTENDANCE_EXCLUSIONS: ("attendance", "exclusion", "suspension"),
-    Group.NEEDS: ("need", "reason", "behaviour", "agenc", "semh"),
+    Group.PUPIL: ("pupil", "name", "child", "upn", "date of birth", "sen", "gender", "ehcp"),
+    Group.ATTENDANCE_EXCLUSIONS: ("attendance", "exclusion", "suspension", "part-time", "timetable"),
+    Group.NEEDS: ("need", "reason", "behaviour", "agenc", "semh", "risk", "strength", "medical"),
     Group.INTERVENTIONS: ("intervention", "plan", "review", "impact"),
     Group.PROGRAMME: ("programme", "support", "purchase", "po", "funding"),
-    Group.CONSENT: ("consent", "parent", "views", "voice"),
+    Group.CONSENT: ("consent", "parent", "carer", "views", "voice", "senior leader", "headteacher"),
 }
 _CHANGE = re.compile(r"^(?:change|edit|correct|fix|update)\b\s*(?:the\s+|my\s+)?(?P<what>.*)$", re.IGNORECASE)
 
@@ -59,12 +59,16 @@ def skipped(draft: Draft) -> frozenset[str]:
 
 
 def applicable(draft: Draft, group: Group) -> list[FormField]:
-    """The group's fields that apply to this draft now (needed or optional), in table order."""
+    """The group's fields that apply to this draft now (needed or optional), in table order.
+    Optional ones (known-as name, medical needs, ...) are never asked for, but the group's edit
+    card offers them."""
     gone = skipped(draft)
     return [
         f
         for f in FIELDS
-        if f.group is group and f.name not in gone and (f.required and f.needed(draft.kind, draft.values))
+        if f.group is group
+        and f.name not in gone
+        and (f.needed(draft.kind, draft.values) if f.required else f.when is None or f.when(draft.values))
     ]
 
 

@@ -17,7 +17,7 @@ referral queue ──▶ [Mark as received] ─▶ received ──▶ [Ask the s
 from __future__ import annotations
 
 from bot.card_actions import CardAction
-from bot.commands import Command
+from bot.commands import Command, own_record
 from bot.notices import NoticeRenderer
 from bot.texts import text
 from bot.turn import Turn
@@ -26,7 +26,7 @@ from db.engine import Database
 from dialogs.referrals.partnership_actions import PartnershipActions
 from dialogs.referrals.partnership_cards import capacity_card, queue_card
 from dialogs.referrals.partnership_notices import renderers
-from domain.access import Action, NotAllowed
+from domain.access import Action, NotAllowed, RecordKind
 from domain.directory.queries import list_schools
 from domain.referrals import queries
 from domain.referrals.queries import queue as open_referrals  # not the outbox's `queue`
@@ -69,6 +69,13 @@ def partnership(
             personal_only=True,
             in_menu=True,
         ),
-        Command("capacity", text("partnership_capacity_command"), show_capacity, aliases=("places",)),
+        Command(
+            "capacity",
+            text("partnership_capacity_command"),
+            show_capacity,
+            aliases=("places",),
+            action=Action.VIEW_REFERRAL,  # as the domain asks: help offers it only to those who may
+            target=own_record(RecordKind.REFERRAL),
+        ),
     )
     return commands, PartnershipActions(database, clock).actions(), renderers(database, clock)

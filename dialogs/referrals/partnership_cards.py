@@ -202,7 +202,9 @@ def age(since: datetime, now: datetime) -> str:
 
 def queue_card(queue: Queue, schools: Mapping[int, str], now: datetime, requester: Requester) -> RenderedCard:
     lines = []
+    previous: S | None = None
     for line in queue.referrals[:MAX_QUEUE_LINES]:
+        heading, previous = (line.status.label if line.status is not previous else None), line.status
         buttons = [{"title": "Open", "verb": OPEN, "id": line.id}]
         if line.status is S.SUBMITTED:
             buttons.insert(0, {"title": "Mark as received", "verb": RECEIVE, "id": line.id})
@@ -214,7 +216,7 @@ def queue_card(queue: Queue, schools: Mapping[int, str], now: datetime, requeste
             status=line.status.label,
             age=age(line.status_since, now),
         )
-        lines.append({"text": label, "buttons": buttons})
+        lines.append({"heading": heading, "text": label, "buttons": buttons})
     may_follow_up = requester.decide(Action.FOLLOW_UP_REFERRAL).allowed
     tasks = []
     for task in queue.tasks[:MAX_QUEUE_LINES]:

@@ -91,7 +91,10 @@ class _Renderer:
         buttons: list[Button] = []
         target = referral.target
         if notice.kind == notices.SUBMITTED:
-            title = text("partnership_notice_submitted", reference=ref)
+            by_them = payload.get("to_person_id") == referral.referrer_id
+            title = text(
+                "partnership_notice_submitted" if by_them else "partnership_notice_submitted_school", reference=ref
+            )
         elif notice.kind == notices.NEW:
             school = (await case_view(self.database, referral, requester)).school
             title = text("partnership_notice_new", reference=ref, school=school, year_group=referral.year_group)

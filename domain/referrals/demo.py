@@ -27,6 +27,7 @@ from db.models.referrals import Referral as ReferralRow
 from domain.directory.model import PersonRecord, PupilRecord
 from domain.directory.queries import get_school_by_urn, list_people, pupils_for_school
 from domain.referrals import casework, service
+from domain.referrals.fields import IDENTIFYING, PARTNERSHIP_REFERRAL_ONLY
 from domain.referrals.model import Outcome, Referral, ReferralKind, ReferralStatus
 from domain.requester import Requester, Via
 from domain.roles import Role
@@ -66,6 +67,7 @@ def demo_values(today: date, **changes: Any) -> dict[str, Any]:
         "child_in_need": "no",
         "early_help": "yes",
         "agencies": "School nurse; Early Help worker (demo).",
+        "known_risks": "Has left the site twice when upset (demo).",
         "interventions": [
             {
                 "what": "Mentoring twice a week with the pastoral lead",
@@ -79,8 +81,10 @@ def demo_values(today: date, **changes: Any) -> dict[str, Any]:
         "parental_consent": "yes",
         "consent_given_by": "Parent (demo)",
         "consent_date": (today - timedelta(days=35)).isoformat(),
+        "parent_carer": "A parent with parental responsibility, 07700 900000 (demo)",
         "parent_views": "Want help to keep their child in school (demo).",
         "pupil_voice": "I want to stay with my friends (demo).",
+        "senior_leader_agreement": "The deputy headteacher (demo)",
     }
     values.update(changes)
     return values
@@ -210,9 +214,8 @@ async def _anonymous_case(database: Database, today: date, clock: ManualClock) -
         return 0
     draft = await service.start_draft(database, senco, ReferralKind.FORUM_CASE, anonymous=True, clock=clock)
     values = demo_values(today, year_group=8, parental_consent="no", requested_support=None)
-    for field in ("consent_given_by", "consent_date", "parent_views", "pupil_voice", "gender", "pupil_premium"):
-        values.pop(field)
-    values.pop("attendance_last_year_percent")
+    for field in (*PARTNERSHIP_REFERRAL_ONLY, *IDENTIFYING, "consent_date"):
+        values.pop(field, None)
     await service.set_fields(database, senco, draft.id, values, clock=clock)
     await service.submit(database, senco, draft.id, clock=clock)
     return 1

@@ -36,6 +36,14 @@ def _consented(values: Values) -> bool:
     return values.get("parental_consent") is True
 
 
+def _has_ehcp(values: Values) -> bool:
+    return values.get("sen_status") == "ehcp"
+
+
+def _part_time_now(values: Values) -> bool:
+    return values.get("part_time_timetable") is True
+
+
 def _low_attendance(values: Values) -> bool:
     return isinstance(values.get("attendance_percent"), int | float) and values["attendance_percent"] < 50
 
@@ -78,10 +86,28 @@ FIELDS: tuple[FormField, ...] = (
         choices=("communication_interaction", "cognition_learning", "semh", "sensory_physical"),
         when=_has_sen,
     ),
+    FormField(
+        "ehcp_details",
+        P,
+        "EHCP: date issued, last annual review, LA caseworker",
+        T.LONG_TEXT,
+        RP_ONLY,
+        special=True,
+        when=_has_ehcp,
+    ),
     FormField("attendance_percent", A, "Attendance this year", T.PERCENT, BOTH),
     FormField("attendance_last_year_percent", A, "Attendance last year", T.PERCENT, RP_ONLY),
     FormField("date_last_attended", A, "Date last attended", T.PAST_DATE, BOTH, when=_low_attendance),
     FormField("part_time_timetable", A, "Part-time timetable", T.YES_NO, BOTH),
+    # Time-limited by law (domain.md §2.5), so its dates and hours are asked when there is one.
+    FormField(
+        "part_time_details",
+        A,
+        "Part-time timetable: start date, hours a week, review date",
+        T.TEXT,
+        BOTH,
+        when=_part_time_now,
+    ),
     FormField("suspensions_count", A, "Suspensions this year", T.COUNT, BOTH),
     FormField("suspension_days", A, "Days of suspension this year", T.DAYS, BOTH),
     FormField("permanent_exclusion_before", A, "Permanently excluded before", T.YES_NO, BOTH),
@@ -95,6 +121,14 @@ FIELDS: tuple[FormField, ...] = (
     FormField("child_in_need", N, "Child in need plan", T.YES_NO_UNKNOWN, BOTH, special=True),
     FormField("early_help", N, "Early help assessment open", T.YES_NO_UNKNOWN, BOTH, special=True),
     FormField("agencies", N, "Agencies involved", T.LONG_TEXT, BOTH),
+    FormField(
+        "known_risks",
+        N,
+        "Known risks (to self or others, exploitation, absconding, weapons)",
+        T.LONG_TEXT,
+        RP_ONLY,
+        special=True,
+    ),
     FormField("interventions", IV, "Interventions", T.INTERVENTIONS, BOTH),
     FormField("requested_support", G, "Support asked for", T.CHOICE, RP_ONLY, choices=tuple(Support)),
     FormField(
@@ -104,11 +138,20 @@ FIELDS: tuple[FormField, ...] = (
     FormField("po_start", G, "Purchase order start", T.ANY_DATE, RP_ONLY, when=_programme),
     FormField("po_end", G, "Purchase order end", T.ANY_DATE, RP_ONLY, when=_programme),
     FormField("funding_lines", G, "Funding lines", T.FUNDING_LINES, RP_ONLY, when=_programme),
+    FormField(
+        "parent_carer",
+        C,
+        "Parent or carer with parental responsibility: name, relationship, phone",
+        T.TEXT,
+        BOTH,
+        identifying=True,
+    ),
     FormField("parental_consent", C, "Parental consent", T.YES_NO, BOTH),
     FormField("consent_given_by", C, "Consent given by", T.TEXT, BOTH, identifying=True, when=_consented),
     FormField("consent_date", C, "Date of consent", T.PAST_DATE, BOTH, when=_consented),
     FormField("parent_views", C, "Parent or carer's views", T.LONG_TEXT, RP_ONLY),
     FormField("pupil_voice", C, "Pupil's views", T.LONG_TEXT, RP_ONLY),
+    FormField("senior_leader_agreement", C, "Senior leader who agreed to this referral", T.TEXT, RP_ONLY),
 )
 
 # What a Referral to the Partnership asks that a forum case never does (e.g. to turn complete
@@ -143,7 +186,7 @@ def check_fields(
             problems[form_field.name] = ANONYMOUS_REFUSAL
             continue
         if empty(value):
-            if form_field.needed(kind, {**known, **clean}):
+            if form_field.needed(kind, {**known, **clean}) and not (anonymous and form_field.identifying):
                 problems[form_field.name] = f"{form_field.label} is needed."
             else:
                 clean[form_field.name] = None

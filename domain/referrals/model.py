@@ -53,9 +53,15 @@ class ReferralStatus(StrEnum):
 
 
 S = ReferralStatus
-OPEN_STATES = frozenset(
-    {S.SUBMITTED, S.RECEIVED, S.INFORMATION_REQUESTED, S.INFORMATION_GIVEN, S.LISTED_FOR_CORE_GROUP}
+# The open states in the order a referral goes through them (the queue's order).
+QUEUE_ORDER: tuple[ReferralStatus, ...] = (
+    S.SUBMITTED,
+    S.RECEIVED,
+    S.INFORMATION_REQUESTED,
+    S.INFORMATION_GIVEN,
+    S.LISTED_FOR_CORE_GROUP,
 )
+OPEN_STATES = frozenset(QUEUE_ORDER)
 
 # The one lifecycle: where each status may go next. Withdrawn is added for every open state below.
 _FORWARD: dict[ReferralStatus, frozenset[ReferralStatus]] = {

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, select
 
 from core.clock import Clock, SystemClock
 from db.engine import Database
@@ -29,7 +29,7 @@ from domain.access import Action, NotAllowed, RecordKind, Target
 from domain.audit import AuditAction, record_audit
 from domain.directory.queries import pupils_for_school
 from domain.referrals import store
-from domain.referrals.model import OPEN_STATES, PLACES, PlaceState, ReferralKind, ReferralStatus, TaskKind
+from domain.referrals.model import OPEN_STATES, PLACES, QUEUE_ORDER, PlaceState, ReferralKind, ReferralStatus, TaskKind
 from domain.referrals.service import ReferralError, unit
 from domain.requester import Requester, authorise
 
@@ -172,12 +172,17 @@ async def drafts_of(database: Database, requester: Requester, clock: Clock = Sys
 
 
 async def queue(database: Database, requester: Requester, clock: Clock = SystemClock()) -> Queue:
-    """Open referrals, oldest in their state first, and open follow-up tasks (Partnership leads)."""
+    """Open referrals by state (in lifecycle order), oldest in their state first, and open
+    follow-up tasks (Partnership leads)."""
     now = clock.now()
     query = (
         select(ReferralRow)
         .where(ReferralRow.status.in_([status.value for status in OPEN_STATES]))
-        .order_by(ReferralRow.status_since, ReferralRow.id)
+        .order_by(
+            case({status.value: n for n, status in enumerate(QUEUE_ORDER)}, value=ReferralRow.status),
+            ReferralRow.status_since,
+            ReferralRow.id,
+        )
     )
     lines = await _audited_list(database, requester, Action.PROGRESS_REFERRAL, query, "queue", now)
     async with database.session() as session:

@@ -311,7 +311,9 @@ async def submit(database: Database, requester: Requester, referral_id: int, clo
         await store.save(session, referral, status_changed=True)
         await store.add_status_change(session, referral, ReferralStatus.DRAFT, requester.person_id)
         await audit(session, requester, AuditAction.CHANGED, referral, now, from_status="draft")
-        await tell(session, notices.submitted(referral), [referral.referrer_id], now)
+        # The referrer and the school's SENCO (a head of year's referral is the SENCO's business too).
+        school_senco = await holders(session, Role.SENCO, referral.school_id)
+        await tell(session, notices.submitted(referral), [referral.referrer_id, *school_senco], now)
         await tell(session, notices.new_referral(referral), await holders(session, Role.PARTNERSHIP_SENCO), now)
         return referral
     raise AssertionError("unreachable")  # pragma: no cover

@@ -23,7 +23,7 @@ from domain.directory.csv_files import KINDS
 from domain.directory.queries import dsl_for, list_people, list_schools, pupils_for_school, resolve_person
 from domain.directory.service import export_directory
 from domain.erasure import pupils_past_retention
-from domain.referrals.model import ReferralStatus
+from domain.referrals.model import QUEUE_ORDER, ReferralStatus
 from domain.referrals.queries import drafts_of, my_referrals, queue
 from domain.requester import Requester
 from domain.roles import PARTNERSHIP_ROLES, SCHOOL_ROLES, Role
@@ -150,6 +150,8 @@ async def test_demo_referrals_in_every_state_once(database: Database) -> None:
     assert {line.status for line in seen} | {d.status for d in drafts} == set(ReferralStatus)
     assert any(line.anonymous for line in seen) and len(drafts) == 1
     live = await queue(database, Requester.in_teams(director))
-    assert [line.status for line in live.referrals][:1] == [ReferralStatus.RECEIVED]  # oldest first
+    statuses = [line.status for line in live.referrals]
+    assert statuses == sorted(statuses, key=QUEUE_ORDER.index)  # by state, in the lifecycle's order
+    assert statuses[:1] == [ReferralStatus.SUBMITTED]
     assert len(live.tasks) == 1  # the decided referral's "contact parents"
     assert {line.school_id for line in await my_referrals(database, Requester.in_teams(adele))} == {adele.school_id}

@@ -57,6 +57,9 @@ ANSWERS: dict[str, Any] = {
     "child_in_need": "unknown",
     "early_help": "yes",
     "agencies": "CAMHS, school nurse",
+    "known_risks": "Has left the site twice when upset.",
+    "ehcp_details": "Issued March 2025, reviewed March 2026, caseworker at SENA.",
+    "part_time_details": "From 1 December, 15 hours a week, review on 12 January.",
     "iv_what": "Mentoring twice a week",
     "iv_started_on": "2026-09-15",
     "iv_ended_on": "2026-11-20",
@@ -66,6 +69,8 @@ ANSWERS: dict[str, Any] = {
     "parental_consent": "yes",
     "consent_given_by": "Mother",
     "consent_date": "2026-11-25",
+    "parent_carer": "Jane Smith, mother, 07700 900123",
+    "senior_leader_agreement": "Mrs Patel, deputy head",
     "parent_views": "Worried, wants help.",
     "pupil_voice": "I want to stay in school.",
 }

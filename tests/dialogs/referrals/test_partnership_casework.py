@@ -35,6 +35,8 @@ async def test_received_to_decided_and_followed_up_with_every_notification(casew
     [queue] = cards(queue_reply)
     assert "R-2026-0001 · Charnwood Vale Academy · Year 9 · Submitted" in queue["fallbackText"]
     assert "Jack Smith" not in queue["fallbackText"]  # names are behind "Open"
+    headings = [e["text"] for e in queue["body"] if e["type"] == "TextBlock" and e.get("weight") == "Bolder"]
+    assert headings[1:] == ["Submitted"]  # after the title, one heading per state
 
     opened = await cw.press("psenco", {"verb": "referrals.open", "id": referral_id})
     assert "Reason for referral" in texts(opened) and "Anxiety, low mood" in texts(opened)
@@ -186,5 +188,7 @@ async def test_a_teacher_is_refused_the_queue_and_the_places(casework: Casework)
     assert "Only the Partnership SENCO, Director or Coordinator can work on the referral queue." in queue
     places = texts(await cw.chat("teacher").ask("capacity"))
     assert "Only your school's SENCO, DSL or headteacher, or the Partnership team, can see referrals." in places
-    assert "referral queue" not in texts(await cw.chat("teacher").ask("help"))
-    assert "referral queue" in texts(await cw.chat("coordinator").ask("help"))
+    teachers_help = texts(await cw.chat("teacher").ask("help"))
+    coordinators_help = texts(await cw.chat("coordinator").ask("help"))
+    assert "referral queue" not in teachers_help and "capacity" not in teachers_help
+    assert "referral queue" in coordinators_help and "capacity" in coordinators_help

@@ -56,7 +56,7 @@ async def forum_case(world: World, pupil: str = "Jack Smith", who: str = "senco"
             world.db, requester, ReferralKind.FORUM_CASE, anonymous=True, clock=world.clock
         )
         values = case_values(year_group=8, parental_consent="no")
-        for name in ("consent_given_by", "consent_date"):
+        for name in ("consent_given_by", "consent_date", "parent_carer"):
             values.pop(name)
     else:
         draft = await service.start_draft(

@@ -102,6 +102,7 @@ def complete_values(**changes: Any) -> dict[str, Any]:
         "child_in_need": "unknown",
         "early_help": "yes",
         "agencies": "CAMHS, school nurse",
+        "known_risks": "Has left the site twice when upset.",
         "interventions": [
             {
                 "what": "Mentoring twice a week",
@@ -115,8 +116,10 @@ def complete_values(**changes: Any) -> dict[str, Any]:
         "parental_consent": "yes",
         "consent_given_by": "Mother",
         "consent_date": "2025-12-15",
+        "parent_carer": "Jane Smith, mother, 07700 900123",
         "parent_views": "Worried, wants help.",
         "pupil_voice": "I want to stay in school.",
+        "senior_leader_agreement": "Mrs Patel, deputy head",
     }
     values.update(changes)
     return values

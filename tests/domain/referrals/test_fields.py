@@ -186,6 +186,23 @@ def test_what_each_kind_needs() -> None:
     assert "date_last_attended" in {f.name for f in missing_fields(IF, False, {"attendance_percent": 40.0})}
 
 
+def test_the_fields_domain_md_marks_mandatory_are_asked_for_each_kind() -> None:
+    """§1.4: B7 parent or carer (named cases), C5 known risks and A8 a senior leader's agreement
+    (Referral to the Partnership), B14 EHCP details (with an EHCP), E4 a part-time timetable's
+    dates and hours (when there is one)."""
+    named_rp = {f.name for f in missing_fields(RP, False, {})}
+    assert {"parent_carer", "known_risks", "senior_leader_agreement"} <= named_rp
+    named_if = {f.name for f in missing_fields(IF, False, {})}
+    assert "parent_carer" in named_if and not {"known_risks", "senior_leader_agreement"} & named_if
+    assert "parent_carer" not in {f.name for f in missing_fields(IF, True, {})}  # anonymous: no one named
+    assert "ehcp_details" not in named_rp
+    assert "ehcp_details" in {f.name for f in missing_fields(RP, False, {"sen_status": "ehcp"})}
+    assert "part_time_details" not in named_rp | named_if
+    for kind in (IF, RP):
+        assert "part_time_details" in {f.name for f in missing_fields(kind, False, {"part_time_timetable": True})}
+    assert {"known_risks", "ehcp_details"} <= SPECIAL and "parent_carer" in IDENTIFYING
+
+
 def test_the_table_is_whole() -> None:
     assert len(BY_NAME) == len(FIELDS)
     assert {f.group for f in FIELDS} == set(Group)

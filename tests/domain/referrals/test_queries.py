@@ -52,6 +52,18 @@ async def test_the_queue_is_open_referrals_oldest_first(world: World) -> None:
         await queries.queue(world.db, world.as_("senco"), clock=world.clock)
 
 
+async def test_the_queue_is_grouped_by_state_in_the_order_of_the_lifecycle(world: World) -> None:
+    received = await submitted(world)
+    await casework.receive(world.db, world.as_("psenco"), received, clock=world.clock)
+    world.clock.advance(timedelta(days=1))
+    newer = await submitted(world, "Oliver Brown")  # waiting less long than `received`, an earlier state
+    queue = await queries.queue(world.db, world.as_("psenco"), clock=world.clock)
+    assert [(line.id, line.status) for line in queue.referrals] == [
+        (newer, ReferralStatus.SUBMITTED),
+        (received, ReferralStatus.RECEIVED),
+    ]
+
+
 async def test_drafts_are_their_authors(world: World) -> None:
     mine = await ready_draft(world)
     await ready_draft(world, who="hoy")

@@ -46,6 +46,15 @@ async def test_a_named_referral_from_draft_to_submitted(world: World) -> None:
     assert changes[-1].detail["status"] == "submitted" and changes[-1].detail["from_status"] == "draft"
 
 
+async def test_a_head_of_years_referral_is_told_to_the_schools_senco_too(world: World) -> None:
+    await on_forum(world)
+    referral_id = await ready_draft(world, who="hoy")
+    await service.submit(world.db, world.as_("hoy"), referral_id, clock=world.clock)
+    hoy, senco, psenco = (world.people[p].id for p in ("hoy", "senco", "psenco"))
+    sent = [(kind, person) for kind, person, _ in await queued(world)]
+    assert sent == [("referrals.submitted", hoy), ("referrals.submitted", senco), ("referrals.new", psenco)]
+
+
 async def test_bad_values_are_named_and_nothing_given_is_lost(world: World) -> None:
     referral_id = await ready_draft(world)
     senco = world.as_("senco")
@@ -74,7 +83,9 @@ async def test_special_category_values_are_kept_apart(world: World) -> None:
 async def test_an_anonymous_forum_case_stores_nothing_identifying(world: World) -> None:
     senco = world.as_("senco")
     draft = await service.start_draft(world.db, senco, IF, anonymous=True, clock=world.clock)
-    values = complete_values(parental_consent="no", year_group=9, consent_given_by=None, consent_date=None)
+    values = complete_values(
+        parental_consent="no", year_group=9, consent_given_by=None, consent_date=None, parent_carer=None
+    )
     named = {"first_name": "Jack", "last_name": "Smith", "date_of_birth": "2012-02-01", "upn": JACK_UPN}
     result = await service.set_fields(world.db, senco, draft.id, {**values, **named}, clock=world.clock)
     assert set(result.problems) == set(named)
