@@ -18,11 +18,42 @@ from bot.cards import RenderedCard, render_card
 from bot.texts import text
 from domain.referrals.model import ReferralKind
 from domain.referrals.rules import RuleBreach
-from domain.referrals.validators import MAX_TEXT, FieldType, FormField, Group
+from domain.referrals.validators import MAX_INTERVENTIONS, MAX_TEXT, FieldType, FormField, Group
 
 STEP_VERB = "referrals.step"
 BOOK_FORUM_VERB = "forum.book.held"  # the forum feature's (dialogs/forum/book.py): a forum slot for this pupil
 INTERVENTION_PARTS = ("what", "started_on", "ended_on", "review", "impact")
+
+
+def intervention_input(index: int, part: str) -> str:
+    """The input id of an intervention's part on the card: `iv_what` for the first, `iv2_what`..."""
+    return f"iv_{part}" if index == 0 else f"iv{index + 1}_{part}"
+
+
+def intervention_inputs(items: Sequence[Any], *, another: bool) -> list[dict[str, Any]]:
+    """One block of inputs per intervention recorded (F1 repeats), and an empty one for another."""
+    blocks = [item if isinstance(item, Mapping) else {} for item in items] or [{}]
+    if another and any(blocks[-1].values()) and len(blocks) < MAX_INTERVENTIONS:
+        blocks.append({})
+    inputs: list[dict[str, Any]] = []
+    for index, item in enumerate(blocks):
+        for part in INTERVENTION_PARTS:
+            kind = "date" if part.endswith("_on") else "long" if part in ("review", "impact") else "text"
+            label = text(f"referrals_iv_{part}")
+            if index:
+                label = text("referrals_iv_numbered", n=index + 1, label=label)
+            inputs.append(
+                {
+                    "name": intervention_input(index, part),
+                    "label": label,
+                    "value": shown(item.get(part)),
+                    "hint": "",
+                    "kind": kind,
+                }
+            )
+    return inputs
+
+
 YES_NO = ("yes", "no")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
 
@@ -144,14 +175,8 @@ def group_card(
     inputs: list[dict[str, Any]] = []
     for form_field in fields:
         if form_field.type is FieldType.INTERVENTIONS:
-            first = (values.get("interventions") or [{}])[0]
-            first = first if isinstance(first, Mapping) else {}
-            for part in INTERVENTION_PARTS:
-                kind = "date" if part.endswith("_on") else "long" if part in ("review", "impact") else "text"
-                label = text(f"referrals_iv_{part}")
-                inputs.append(
-                    {"name": f"iv_{part}", "label": label, "value": shown(first.get(part)), "hint": "", "kind": kind}
-                )
+            # Editing, an empty block under those recorded adds another; leaving it empty adds none.
+            inputs += intervention_inputs(list(values.get("interventions") or []), another=editing)
             continue
         inputs.append(_input(form_field, shown(values.get(form_field.name))))
     lines = [

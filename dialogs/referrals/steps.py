@@ -27,7 +27,7 @@ from domain.referrals.fields import BY_NAME, IDENTIFYING
 from domain.referrals.model import Referral, ReferralKind
 from domain.referrals.rules import RuleBreach
 from domain.referrals.service import ReferralError, SubmissionRefused
-from domain.referrals.validators import FieldType, Group
+from domain.referrals.validators import MAX_INTERVENTIONS, FieldType, Group
 from domain.requester import Requester
 from domain.roles import Role
 
@@ -277,8 +277,11 @@ class Steps:
         raw: dict[str, Any] = {}
         for form_field in form.step_fields(self.form_draft(draft), step):
             if form_field.type is FieldType.INTERVENTIONS:
-                item = {part: _input(pressed.get(f"iv_{part}")) for part in cards.INTERVENTION_PARTS}
-                raw[form_field.name] = [item] if any(v not in (None, "") for v in item.values()) else []
+                items = (
+                    {part: _input(pressed.get(cards.intervention_input(i, part))) for part in cards.INTERVENTION_PARTS}
+                    for i in range(MAX_INTERVENTIONS)
+                )
+                raw[form_field.name] = [item for item in items if any(v not in (None, "") for v in item.values())]
             else:
                 raw[form_field.name] = _input(pressed.get(form_field.name))
         return raw

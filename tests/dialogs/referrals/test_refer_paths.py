@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.texts import text
 from db.models.audit import AuditLogRow
 from db.models.referrals import Referral as ReferralRow
-from tests.dialogs.referrals.conftest import SENCO_B_AAD, World, button_data, card_text, seen
+from tests.dialogs.referrals.conftest import ANSWERS, SENCO_B_AAD, World, button_data, card_text, seen
 
 SUMMARY = text("referrals_summary_title")
 RP = text("referrals_kind_partnership_referral")
@@ -171,3 +171,37 @@ def button_title(chat, value: str) -> str:  # type: ignore[no-untyped-def]
     _, card = chat.live()
     (button,) = [a for a in card["actions"] if a["data"].get("answer") == value]
     return str(button["title"])
+
+
+async def test_more_than_one_intervention_is_recorded_from_the_summary(world: World) -> None:
+    chat = await start(world)
+    await chat.answer_until(SUMMARY)
+    await chat.say("change the interventions")
+    inputs = [e["id"] for e in chat.live()[1]["body"] if e["type"].startswith("Input.")]
+    assert inputs[:5] == ["iv_what", "iv_started_on", "iv_ended_on", "iv_review", "iv_impact"]
+    assert inputs[5:] == ["iv2_what", "iv2_started_on", "iv2_ended_on", "iv2_review", "iv2_impact"]  # another
+    first = {name: ANSWERS[name] for name in inputs[:5]}
+    second = {
+        "iv2_what": "Reduced timetable with a key worker",
+        "iv2_started_on": "2026-10-01",
+        "iv2_ended_on": "2026-11-15",
+        "iv2_review": "Reviewed at the pastoral meeting.",
+        "iv2_impact": "Calmer mornings.",
+    }
+    await chat.press(text("referrals_save"), first | second)
+    (row,) = await drafts(world)
+    assert [item["what"] for item in row.details["interventions"]] == [
+        "Mentoring twice a week",
+        "Reduced timetable with a key worker",
+    ]
+    await chat.say("change the interventions")
+    again = [e["id"] for e in chat.live()[1]["body"] if e["type"].startswith("Input.")]
+    assert len(again) == 15  # both, and room for a third
+    # An empty extra block adds nothing; a half-filled one is named and nothing is lost.
+    await chat.press(text("referrals_save"), first | second | {"iv3_what": "Counselling"})
+    (row,) = await drafts(world)
+    assert len(row.details["interventions"]) == 2
+    shown = chat.live()[1]
+    assert "Intervention 3: say what was tried and when it started." in card_text(shown)
+    kept = {e["id"]: e.get("value") for e in shown["body"] if e["type"].startswith("Input.")}
+    assert kept["iv3_what"] == "Counselling" and kept["iv2_what"] == second["iv2_what"]
