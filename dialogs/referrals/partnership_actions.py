@@ -27,6 +27,7 @@ from dialogs.referrals.partnership_cards import (
     ANSWER,
     ASK,
     DECIDE,
+    END_PLACE,
     LIST,
     MAX_REASON,
     OPEN,
@@ -40,7 +41,7 @@ from dialogs.referrals.partnership_cards import (
 )
 from domain.access import Action, NotAllowed
 from domain.directory.queries import get_pupil, get_school
-from domain.referrals import casework, service
+from domain.referrals import casework, queries, service
 from domain.referrals.model import TRANSITIONS, Outcome, Referral, ReferralStatus
 from domain.referrals.service import ReferralError, SubmissionRefused
 from domain.requester import Requester
@@ -62,7 +63,8 @@ async def case_view(
     if may_see and referral.pupil_id is not None and not referral.anonymous:
         record = await get_pupil(database, referral.pupil_id)
         pupil = f"{record.first_name} {record.last_name}" if record and not record.erased else None
-    return CaseView(referral, school.name if school else "a school", pupil, may_see, lines=lines)
+    place = await queries.place_of(database, referral.id) if may_see else None
+    return CaseView(referral, school.name if school else "a school", pupil, may_see, lines=lines, place=place)
 
 
 class PartnershipActions:
@@ -87,6 +89,7 @@ class PartnershipActions:
                 ALLOW_EXCEPTION, {**referral, "reason": Text(max_length=MAX_REASON, required=False)}, self.allow
             ),
             CardAction(SEND, referral, self.send),
+            CardAction(END_PLACE, referral, self.end_place),
         )
 
     async def _card(self, referral: Referral, requester: Requester) -> ActionOutcome:
@@ -185,6 +188,17 @@ class PartnershipActions:
             return ActionOutcome(card=shown.card, say=text("partnership_withdrawn", reference=reference(referral)))
 
         return await self._run(turn, data.id, step, S.WITHDRAWN)
+
+    async def end_place(self, turn: Turn, data: ActionData) -> ActionOutcome:
+        async def step(requester: Requester) -> ActionOutcome:
+            ended = await casework.end_placement(self.database, requester, data.id, clock=self.clock)
+            shown = await self._card(ended.referral, requester)
+            said = text(f"partnership_{ended.was.value}_ended", reference=reference(ended.referral))
+            if ended.given_to is not None:
+                said += " " + text("partnership_place_given", reference=reference(ended.given_to))
+            return ActionOutcome(card=shown.card, say=said)
+
+        return await self._run(turn, None, step)
 
     async def task_done(self, turn: Turn, data: ActionData) -> ActionOutcome:
         async def step(requester: Requester) -> ActionOutcome:

@@ -17,7 +17,7 @@ from bot.cards import RenderedCard, render_card
 from bot.texts import md, text
 from domain.access import Action
 from domain.referrals.fields import FIELDS
-from domain.referrals.model import OPEN_STATES, Outcome, Referral, ReferralKind, ReferralStatus
+from domain.referrals.model import OPEN_STATES, Outcome, PlaceState, Referral, ReferralKind, ReferralStatus
 from domain.referrals.queries import KeyStageCapacity, Queue
 from domain.requester import Requester
 
@@ -37,6 +37,7 @@ OPEN, RECEIVE, ASK, LIST, DECIDE, WITHDRAW, TASK_DONE, ANSWER = (
     "referrals.answer",
 )
 ALLOW_EXCEPTION, SEND = "referrals.allow_exception", "referrals.send"
+END_PLACE = "referrals.end_place"  # a programme placement ends (or the pupil comes off the waiting list)
 MAX_REASON = 500  # as the domain keeps an exception's reason
 
 
@@ -68,6 +69,7 @@ class CaseView:
     lines: Sequence[str] = ()
     quotes: Sequence[str] = ()
     extra_forms: Sequence[Form] = field(default_factory=tuple)
+    place: PlaceState | None = None  # a programme place held, or waited for
 
 
 def outcome_label(outcome: Outcome | str) -> str:
@@ -126,7 +128,9 @@ def details(referral: Referral) -> list[dict[str, str]]:
     return shown
 
 
-def next_steps(referral: Referral, requester: Requester) -> tuple[list[Form], list[Button]]:
+def next_steps(
+    referral: Referral, requester: Requester, place: PlaceState | None = None
+) -> tuple[list[Form], list[Button]]:
     """The forms and buttons for what this person may do next with the referral."""
     target, rid = referral.target, referral.id
     may_progress = requester.decide(Action.PROGRESS_REFERRAL, target).allowed
@@ -143,6 +147,8 @@ def next_steps(referral: Referral, requester: Requester) -> tuple[list[Form], li
         forms.append(Form("exception", text("partnership_allow_exception"), ALLOW_EXCEPTION, rid))
     if referral.status in OPEN_STATES and requester.decide(Action.WITHDRAW_REFERRAL, target).allowed:
         buttons.append(Button("Withdraw", WITHDRAW, rid))
+    if place is not None and requester.decide(Action.DECIDE_REFERRAL, target).allowed:
+        buttons.append(Button(text(f"partnership_end_{place.value}"), END_PLACE, rid))
     return forms, buttons
 
 
@@ -158,7 +164,7 @@ def held_back(referral: Referral) -> bool:
 
 def case_card(view: CaseView, requester: Requester) -> RenderedCard:
     referral = view.referral
-    forms, buttons = next_steps(referral, requester)
+    forms, buttons = next_steps(referral, requester, view.place)
     return render_card(
         CASE,
         title=text("partnership_case_title", reference=reference(referral), kind=kind_label(referral)),

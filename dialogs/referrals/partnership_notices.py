@@ -128,6 +128,8 @@ class _Renderer:
             task_id = _int(payload, "task_id")
             if task_id is not None and requester.decide(Action.FOLLOW_UP_REFERRAL, target).allowed:
                 buttons.append(Button("Done", TASK_DONE, task_id))
+        elif notice.kind == notices.PLACE_GIVEN:
+            title = text("partnership_notice_place_given", reference=ref, key_stage=payload.get("key_stage"))
         else:  # pragma: no cover - every kind is registered below
             return None
         view = await case_view(self.database, referral, requester)

@@ -207,6 +207,39 @@ async def decide(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@dataclass(frozen=True)
+class PlaceEnded:
+    referral: Referral
+    was: PlaceState  # a place, or a place on the waiting list
+    given_to: Referral | None  # the referral that took the freed place, if one was waiting
+
+
+async def end_placement(
+    database: Database, requester: Requester, referral_id: int, clock: Clock = SystemClock()
+) -> PlaceEnded:
+    """The pupil's programme placement has ended (or they come off the waiting list): the place
+    counts no more, and a freed place goes to the first pupil waiting at that key stage, whose
+    referrer and school SENCO are told. The Partnership SENCO or Director (`DECIDE_REFERRAL`)."""
+    now = clock.now()
+    async with unit(database) as session:
+        referral = await load(session, referral_id)
+        await require(session, requester, Action.DECIDE_REFERRAL, referral.target, str(referral.id), now)
+        place = await store.active_place(session, referral.id, lock=True)
+        if place is None:
+            raise ReferralError(f"{referral.reference or 'This referral'} holds no programme place now.")
+        was = PlaceState(place.state)
+        given = await store.end_place(session, place, now)
+        await audit(session, requester, AuditAction.CHANGED, referral, now, decision=f"{was.value}_ended")
+        promoted = None
+        if given is not None:
+            promoted = await load(session, given.referral_id)
+            await audit(session, requester, AuditAction.CHANGED, promoted, now, decision="place_given")
+            people = [promoted.referrer_id, *await holders(session, Role.SENCO, promoted.school_id)]
+            await tell(session, notices.place_given(promoted, given.id, given.key_stage), people, now)
+        return PlaceEnded(referral, was, promoted)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 async def complete_task(
     database: Database, requester: Requester, task_id: int, clock: Clock = SystemClock()
 ) -> Referral:

@@ -12,6 +12,8 @@ A named referral's notices carry its `pupil_id`, so erasing the pupil cancels th
 - `referrals.decided`: to the referrer and the school's SENCO, the outcome and, for a programme,
   whether a place was taken or the pupil is on the waiting list.
 - `referrals.task`: to each Coordinator, a follow-up to do.
+- `referrals.place_given`: to the referrer and the school's SENCO, a pupil on the waiting list
+  has been given the programme place another pupil's placement freed.
 
 Each person's copy also names them (`to_person_id`, added by `service.tell`), so a renderer can
 ask the policy what that recipient may see.
@@ -31,7 +33,8 @@ EXCEPTION_ALLOWED = "referrals.exception_allowed"
 HELD_BACK = "referrals.held_back"
 DECIDED = "referrals.decided"
 TASK = "referrals.task"
-KINDS = (SUBMITTED, NEW, STATUS_CHANGED, EXCEPTION_ALLOWED, HELD_BACK, DECIDED, TASK)
+PLACE_GIVEN = "referrals.place_given"
+KINDS = (SUBMITTED, NEW, STATUS_CHANGED, EXCEPTION_ALLOWED, HELD_BACK, DECIDED, TASK, PLACE_GIVEN)
 
 
 def _facts(referral: Referral) -> dict[str, JsonValue]:
@@ -88,3 +91,7 @@ def decided(referral: Referral, outcome: Outcome, place: PlaceState | None) -> N
 
 def task_created(referral: Referral, task_id: int, kind: TaskKind) -> Notice:
     return Notice(TASK, {**_facts(referral), "task_id": task_id, "task": kind.value}, key=f"{TASK}:{task_id}")
+
+
+def place_given(referral: Referral, place_id: int, key_stage: int) -> Notice:
+    return Notice(PLACE_GIVEN, {**_facts(referral), "key_stage": key_stage}, key=f"{PLACE_GIVEN}:{place_id}")

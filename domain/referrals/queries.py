@@ -199,6 +199,14 @@ async def queue(database: Database, requester: Requester, clock: Clock = SystemC
     return Queue(lines, tasks)
 
 
+async def place_of(database: Database, referral_id: int) -> PlaceState | None:
+    """Whether the referral holds a programme place or waits for one, now (for its case card;
+    the caller has already been allowed to see the referral)."""
+    async with database.session() as session:
+        place = await store.active_place(session, referral_id)
+        return PlaceState(place.state) if place is not None else None
+
+
 async def capacity(database: Database, requester: Requester, clock: Clock = SystemClock()) -> list[KeyStageCapacity]:
     """Places offered, used and waiting, by key stage. Anyone who may see referrals may see this."""
     async with unit(database) as session:

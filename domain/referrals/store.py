@@ -178,6 +178,38 @@ async def take_place(session: AsyncSession, referral: Referral, key_stage: int, 
     return state
 
 
+async def active_place(session: AsyncSession, referral_id: int, *, lock: bool = False) -> ProgrammePlace | None:
+    """The referral's programme place or waiting-list entry, while it lasts."""
+    query = select(ProgrammePlace).where(ProgrammePlace.referral_id == referral_id, ProgrammePlace.ended_at.is_(None))
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def end_place(session: AsyncSession, place: ProgrammePlace, at: datetime) -> ProgrammePlace | None:
+    """End a placement (or take a pupil off the waiting list). A place freed goes to the first
+    pupil waiting at that key stage, under the capacity lock; returns their entry, if any."""
+    place.ended_at = at
+    await session.flush()
+    if place.state != PlaceState.PLACED.value:
+        return None
+    places = await places_for(session, place.key_stage, lock=True)
+    if (await places_used(session)).get((place.key_stage, PlaceState.PLACED), 0) >= places:
+        return None
+    first = await session.scalar(
+        select(ProgrammePlace)
+        .where(
+            ProgrammePlace.key_stage == place.key_stage,
+            ProgrammePlace.state == PlaceState.WAITING.value,
+            ProgrammePlace.ended_at.is_(None),
+        )
+        .order_by(ProgrammePlace.since, ProgrammePlace.id)
+        .limit(1)
+    )
+    if first is not None:
+        first.state, first.since = PlaceState.PLACED.value, at
+        await session.flush()
+    return first
+
+
 async def add_decision(session: AsyncSession, referral: Referral, outcome: Outcome, actor_id: int | None) -> None:
     session.add(
         ReferralDecision(

@@ -24,6 +24,7 @@ from domain.requester import Requester
 from tests.domain.referrals.conftest import PEOPLE, PUPILS, SCHOOLS, START, World
 from tests.fixtures.bot_server import BotClient, Conversation, make_settings, start_app
 from tests.fixtures.connector import ConnectorStandIn
+from tests.fixtures.outbox import deliver_all
 
 CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -48,7 +49,7 @@ class Casework:
         return self.chats[who]
 
     async def deliver(self) -> None:
-        await self.notifier.run_due()
+        await deliver_all(self.notifier, self.client.connector)
 
     def received(self, who: str) -> list[dict[str, Any]]:
         """Every activity the bot sent to `who`'s chat (PUTs included), oldest first."""

@@ -134,6 +134,25 @@ async def test_the_27th_ks4_place_goes_to_the_waiting_list(casework: Casework) -
     assert "KS4: 26 of 26 places used, 0 free, 1 on the waiting list" in shown
     assert "KS3: 0 of 9 places used, 9 free, 0 on the waiting list" in shown
 
+    # The 26th's placement ends: the card has the button; the place goes to the 27th, whose school is told.
+    opened = await cw.press("director", {"verb": "referrals.open", "id": twenty_sixth})
+    [case] = cards(opened)
+    assert {b["title"] for b in buttons(case) if b["verb"] == "referrals.end_place"} == {"End the placement"}
+    assert "referrals.end_place" not in {
+        b["verb"] for b in buttons(cards(await cw.press("senco", {"verb": "referrals.open", "id": twenty_sixth}))[0])
+    }
+    ended = texts(await cw.press("director", {"verb": "referrals.end_place", "id": twenty_sixth}))
+    assert "has ended: its programme place is free" in ended and "first on the waiting list" in ended
+    await cw.deliver()
+    assert "a KS4 programme place is now free for" in texts(cw.received("senco"))
+    assert "KS4: 26 of 26 places used, 0 free, 0 on the waiting list" in texts(
+        await cw.chat("director").ask("capacity")
+    )
+    again = texts(await cw.press("director", {"verb": "referrals.end_place", "id": twenty_sixth}))
+    assert "holds no programme place now" in again  # a second press changes nothing
+    refused = texts(await cw.press("senco", {"verb": "referrals.end_place", "id": twenty_seventh}))
+    assert "Only" in refused
+
 
 async def test_a_stale_button_says_what_already_happened_and_shows_the_referral_now(casework: Casework) -> None:
     cw, world = casework, casework.world

@@ -143,3 +143,29 @@ async def test_a_ks3_programme_counts_against_the_ks3_places(world: World) -> No
         world.db, world.as_("psenco"), referral_id, Outcome.FULL_TIME_PROGRAMME, clock=world.clock
     )
     assert decision.place is PlaceState.WAITING
+
+
+async def test_an_ended_placement_frees_its_place_for_the_first_on_the_waiting_list(world: World) -> None:
+    await _fill_places(world, 4, 25)
+    director = world.as_("director")
+    placed = await _listed(world, "Oliver Brown", **PROGRAMME)
+    waiting = await _listed(world, "Jacqueline Smyth", **PROGRAMME)
+    for referral_id in (placed, waiting):
+        await casework.decide(world.db, director, referral_id, Outcome.PART_TIME_PROGRAMME, clock=world.clock)
+    with pytest.raises(NotAllowed):  # the school does not end the Partnership's placements
+        await casework.end_placement(world.db, world.as_("senco"), placed, clock=world.clock)
+
+    ended = await casework.end_placement(world.db, director, placed, clock=world.clock)
+    assert ended.was is PlaceState.PLACED and ended.given_to is not None and ended.given_to.id == waiting
+    ks4 = (await queries.capacity(world.db, director, clock=world.clock))[1]
+    assert (ks4.used, ks4.waiting, ks4.free) == (26, 0, 0)
+    given = [(person, p["key_stage"]) for k, person, p in await queued(world) if k == "referrals.place_given"]
+    assert given == [(world.people["senco"].id, 4)]  # the referrer, who is the school's SENCO: once
+    assert [e.detail["decision"] for e in await audited(world, "changed")][-2:] == ["placed_ended", "place_given"]
+    with pytest.raises(ReferralError):
+        await casework.end_placement(world.db, director, placed, clock=world.clock)
+
+    off_the_list = await casework.end_placement(world.db, director, waiting, clock=world.clock)
+    assert (off_the_list.was, off_the_list.given_to) == (PlaceState.PLACED, None)
+    ks4 = (await queries.capacity(world.db, director, clock=world.clock))[1]
+    assert (ks4.used, ks4.waiting, ks4.free) == (25, 0, 1)
