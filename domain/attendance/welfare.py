@@ -9,7 +9,8 @@ shown anything) and shown or changed only through the policy (`VIEW_WELFARE_FLAG
 - `find_pupils`: the pupils whose status the requester may see, by typed name (typo
   tolerant; a school's staff only ever search their own school's roll);
 - `welfare_view`: one pupil's status and whether the requester may change it (audited as viewed);
-- `set_welfare_flags`: the change itself (audited with the fields changed).
+- `set_welfare_flags`: the change itself (audited with the fields changed);
+- `flag_for_demo`: the demo loader's one flagged pupil (the system, no person asking).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock, SystemClock
 from db.engine import Database
+from db.models.audit import AuditLogRow
 from db.models.directory import Pupil, School
 from domain.access import Action, NotAllowed, RecordKind, Target
 from domain.audit import AuditAction, record_audit
@@ -193,6 +195,36 @@ async def set_welfare_flags(
                 )
             return flags
     raise NotAllowed(decision)
+
+
+async def flag_for_demo(database: Database, pupil_id: int, flags: WelfareFlags) -> bool:
+    """Set `flags` for the demo (the system itself, audited as such) on a pupil whose welfare
+    status was never changed; False, and nothing done, once it has been, by the demo or by
+    hand, so loading the demo again neither repeats it nor undoes a DSL's change."""
+    async with database.session() as session:
+        row = await _pupil(session, pupil_id)
+        changes = await session.scalars(
+            select(AuditLogRow.detail).where(
+                AuditLogRow.record_type == "pupil",
+                AuditLogRow.record_id == str(pupil_id),
+                AuditLogRow.action == AuditAction.CHANGED,
+            )
+        )
+        if any(set(detail.get("fields") or ()) & set(FIELDS) for detail in changes):
+            return False
+        changed = [name for name in FIELDS if getattr(row, name) != getattr(flags, name)]
+        for name in changed:
+            setattr(row, name, getattr(flags, name))
+        if changed:
+            await record_audit(
+                session,
+                actor_id=None,
+                action=AuditAction.CHANGED,
+                record_type="pupil",
+                record_id=str(pupil_id),
+                detail={"fields": changed, **Requester.system().audit_detail},
+            )
+        return bool(changed)
 
 
 async def _pupil(session: AsyncSession, pupil_id: int) -> Pupil:
