@@ -48,9 +48,17 @@ def pupils_of(actor: Actor | None) -> Target:
     return Target(RecordKind.PUPIL, school_id=actor.school_id if actor else None, placed_with_partnership=True)
 
 
+# Words after "welfare" that make the message a question for the Q&A ("welfare concerns"), not a name.
+NOT_A_NAME = frozenset(
+    "a about an and are can check concern concerns do does for how in is my of officer on policy team the to "
+    "what when where who why".split()
+)
+
+
 def accepts(args: str) -> bool:
     """A name ("welfare Cam Taylor"), not a question that starts with the word."""
-    return "?" not in args and len(args.split()) <= 4
+    words = args.lower().split()
+    return "?" not in args and len(words) <= 4 and not NOT_A_NAME.intersection(words)
 
 
 def welfare_feature(database: Database, clock: Clock) -> tuple[Command, CardAction, CardAction]:

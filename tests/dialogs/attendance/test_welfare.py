@@ -14,6 +14,7 @@ from core.clock import ManualClock
 from db.engine import Database
 from db.models.audit import AuditLogRow
 from db.models.directory import Pupil
+from dialogs.attendance.welfare import accepts
 from domain.directory.writes import save_person
 from domain.roles import Role
 from tests.dialogs.attendance.conftest import DSL_AAD, DSL_B_AAD, STAFF_AAD, Running, card_text, cards_of
@@ -184,3 +185,8 @@ async def test_a_headteacher_sees_the_status_without_toggles_and_cannot_save(
     await head.submit(forged | {"child_in_need_plan": "false", "looked_after": "false"})
     assert "Only your school's DSL or a deputy DSL can change" in running.connector.sent[-1].text
     assert await stored(database, world.protected) == (True, False, False)
+
+
+def test_a_name_after_welfare_is_the_command_a_question_is_left_to_the_q_and_a() -> None:
+    assert accepts("") and accepts("Cam Taylor") and accepts("o'neil-smith")
+    assert not accepts("concerns") and not accepts("what is a cin plan") and not accepts("cam taylor?")
