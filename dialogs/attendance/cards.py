@@ -1,6 +1,8 @@
 """The attendance feature's cards, built from plain data: the register (one card per up to
-`MAX_ROWS` pupils, with the declared shape of what its Save sends, `REGISTER_SUBMIT`) and a
-school's digest as it stands (the daily notice, "today's attendance" and after "Chased").
+`MAX_ROWS` pupils, with the declared shape of what its Save sends, `REGISTER_SUBMIT`), a
+school's digest as it stands (the daily notice, "today's attendance" and after "Chased"), and
+a pupil's welfare status (`welfare_card`, its Save's shape `WELFARE_SUBMIT`; `welfare_choices`
+when a typed name fits several pupils).
 
 What the register's Save sends: its data (`verb`, `date`, `session` and each row's pupil id
 `p<i>`) and each row's inputs: the mark `m<i>`, the time `t<i>` (HH:MM), the reason `r<i>`,
@@ -20,12 +22,16 @@ from jinja2.utils import htmlsafe_json_dumps
 
 from bot.cards import RenderedCard, render_card
 from bot.submit_shapes import Choices, Id, Shape, Text
+from bot.submit_shapes import Flag as Toggle
 from bot.texts import text
 from domain.attendance.digest import PupilLine, SchoolDigest, SessionLine
 from domain.attendance.model import AbsenceReason, ActionTaken, Figure, Flag, GivenBy, MarkKind, Session, Setting
+from domain.attendance.welfare import FIELDS, WelfarePupil, WelfareView
 
 SAVE_VERB = "attendance.register.save"
 CHASED_VERB = "attendance.chased"
+WELFARE_SAVE_VERB = "attendance.welfare.save"
+WELFARE_OPEN_VERB = "attendance.welfare.open"
 MAX_ROWS = 15  # pupils on one register card: about 2.7 KB each, so a card stays near half the bot's MAX_MESSAGE_BYTES
 DATE_PATTERN = r"20[0-9]{2}-[01][0-9]-[0-3][0-9]"
 TIME_PATTERN = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?"
@@ -47,6 +53,9 @@ REGISTER_SUBMIT: Shape = {
     },
 }
 CHASED_SUBMIT: Shape = {"pupil": Id(), "date": Text(max_length=10, pattern=DATE_PATTERN)}
+# A toggle always sends its value, so a Save without one is not a "no" but a forged or broken submit.
+WELFARE_SUBMIT: Shape = {"pupil": Id(), **{name: Toggle(required=True) for name in FIELDS}}
+WELFARE_OPEN: Shape = {"pupil": Id()}
 
 
 def session_label(which: Session) -> str:
@@ -225,5 +234,41 @@ def partnership_card(day: date, digests: Sequence[SchoolDigest]) -> RenderedCard
                 "open": ", ".join(line.name for line in d.open_chases),
             }
             for d in digests
+        ],
+    )
+
+
+def welfare_card(view: WelfareView, *, saved: str | None = None) -> RenderedCard:
+    """A pupil's welfare status: toggles and Save for those who may change it, else facts."""
+    pupil, flags = view.pupil, view.flags
+    titles = {name: text(f"attendance_welfare_{name}") for name in FIELDS}
+    notes = [text("attendance_welfare_why"), text("attendance_welfare_who")]
+    if not pupil.placed:
+        notes.insert(0, text("attendance_welfare_not_placed", name=pupil.name))
+    return render_card(
+        "attendance/welfare.json.j2",
+        title=text("attendance_welfare_title", name=pupil.name, year=pupil.year_group),
+        school=pupil.school,
+        saved=saved,
+        recorded=text("attendance_welfare_recorded", flags=[titles[n] for n in FIELDS if getattr(flags, n)]),
+        may_set=view.may_set,
+        flags=[{"id": n, "title": titles[n], "on": getattr(flags, n)} for n in FIELDS],
+        facts=[{"title": titles[n], "value": "Yes" if getattr(flags, n) else "No"} for n in FIELDS],
+        notes=notes,
+        data={"verb": WELFARE_SAVE_VERB, "pupil": pupil.id},
+    )
+
+
+def welfare_choices(typed: str, pupils: Sequence[WelfarePupil]) -> RenderedCard:
+    """Several pupils fit the typed name: a button each, opening that pupil's welfare card."""
+    return render_card(
+        "attendance/welfare_choice.json.j2",
+        title=text("attendance_welfare_choose", name=typed),
+        choices=[
+            {
+                "title": f"{p.name}, Year {p.year_group}" + (f" ({p.school})" if p.school else ""),
+                "data": {"verb": WELFARE_OPEN_VERB, "pupil": p.id},
+            }
+            for p in pupils
         ],
     )

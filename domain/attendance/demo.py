@@ -2,6 +2,10 @@
 and about three weeks of marks up to today's morning, with some lateness, some explained and
 some unexplained absences, so a new user sees a real digest at once.
 
+One placed pupil at the demo DSL's school (Megan Bowen, Charnwood Vale Academy) is looked
+after, so `welfare <pupil>` shows a status and that pupil's next unexplained absence on the
+register is alerted to Megan at once.
+
 Deterministic (each mark is drawn from the pupil's UPN, the day and the session) and idempotent:
 a stored mark is left as it is, so a second run changes nothing and a mark corrected by hand
 survives it.
@@ -18,11 +22,15 @@ from domain.attendance.model import PARTNERSHIP_SETTINGS, AbsenceReason, GivenBy
 from domain.attendance.model import expected_setting as setting_on
 from domain.attendance.providers import add_provider, place_pupil
 from domain.attendance.service import london_day
+from domain.attendance.welfare import WelfareFlags, flag_for_demo
+from domain.directory.model import PupilRecord
+from domain.directory.queries import get_school_by_urn
 from domain.requester import Requester
 from domain.school_calendar.queries import load_term_dates
 
 DEMO_PROVIDERS = (("Soar Valley Farm Skills", False), ("Wreake Vale Studio School", True))
 DEMO_SCHOOL_DAYS = 15
+DEMO_WELFARE_SCHOOL = "990101"  # Charnwood Vale Academy: the demo DSL Megan Bowen's school
 
 
 def demo_mark(pupil_id: int, upn: str, day: date, which: Session, seed: int) -> Mark:
@@ -74,4 +82,25 @@ async def load_demo_registers(database: Database, *, now: datetime, seed: int = 
                         only_if_missing=True,
                     )
                     added += written.outcome == "added"
+    await flag_demo_pupil(database, pupils)
     return added
+
+
+async def flag_demo_pupil(database: Database, pupils: list[PupilRecord]) -> int | None:
+    """Make the first of the demo DSL's school's placed pupils who come to Partnership sessions
+    looked after (once: see `flag_for_demo`); their id, or None without such a pupil."""
+    school = await get_school_by_urn(database, DEMO_WELFARE_SCHOOL)
+    chosen = next(
+        (
+            p
+            for p in pupils
+            if school is not None
+            and p.school_id == school.id
+            and any(s in PARTNERSHIP_SETTINGS for s in p.timetable.values())
+        ),
+        None,
+    )
+    if chosen is None:
+        return None
+    await flag_for_demo(database, chosen.id, WelfareFlags(looked_after=True))
+    return chosen.id

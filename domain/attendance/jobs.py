@@ -20,6 +20,7 @@ has yet, every active Partnership staff member and the Coordinator.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import Database
 from db.models.attendance import AttendanceMarkRow
+from domain.access import Action, Actor, RecordKind, Target, decide
 from domain.attendance import notices
 from domain.attendance.model import Session
 from domain.attendance.queries import schools_with_placed_pupils, unmarked_pupils
@@ -65,13 +67,18 @@ async def queue_digests(database: Database, day: date, now: datetime) -> int:
 
 
 async def digest_recipients(session: AsyncSession, school_id: int) -> list[int]:
-    """The school's DSLs and attendance leads (active), each once. Deputy DSLs only when
-    there is no DSL, so the digest still reaches safeguarding."""
-    people = await list_people(session, school_id)
-    chosen = [p.id for p in people if p.has_role(Role.DSL, Role.ATTENDANCE_LEAD)]
-    if not any(p.has_role(Role.DSL) for p in people):
-        chosen += [p.id for p in people if p.has_role(Role.DEPUTY_DSL) and p.id not in chosen]
-    return chosen
+    """The school's active staff the policy lets receive its digest (`RECEIVE_ATTENDANCE_DIGEST`:
+    its DSLs, deputies and attendance leads), each once. While the school has a DSL, a deputy
+    gets it only if another of their roles would: it reaches safeguarding without every deputy."""
+    school = Target(RecordKind.SCHOOL, school_id=school_id, placed_with_partnership=True)
+
+    def receives(actor: Actor) -> bool:
+        return decide(actor, Action.RECEIVE_ATTENDANCE_DIGEST, school).allowed
+
+    allowed = [p for p in await list_people(session, school_id) if receives(p.actor)]
+    if any(p.has_role(Role.DSL) for p in allowed):
+        allowed = [p for p in allowed if receives(replace(p.actor, roles=p.roles - {Role.DEPUTY_DSL}))]
+    return [p.id for p in allowed]
 
 
 async def _queue_school(session: AsyncSession, school_id: int, day: date, now: datetime) -> int:

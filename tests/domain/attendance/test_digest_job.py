@@ -1,19 +1,26 @@
 """The daily digest job on the database and the manual clock: school days only, across the
-October clock change, after a restart, with two instances, and a school nobody can be told."""
+October clock change, after a restart, with two instances, a school nobody can be told, and
+the recipients the access policy allows."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from core.clock import ManualClock
 from db.engine import Database
+from db.models.directory import Person as PersonRow
 from db.models.proactive import Notification
+from domain.access import RULES, Action
 from domain.attendance import notices
-from domain.attendance.jobs import digest_job, queue_digests
+from domain.attendance.jobs import digest_job, digest_recipients, queue_digests
+from domain.directory.writes import save_person
+from domain.roles import Role
 from domain.scheduler import Scheduler
 from tests.domain.attendance.conftest import Queued, World, move_to, queued, utc
 from tests.domain.scheduler.conftest import walk
@@ -104,3 +111,38 @@ async def test_a_school_with_no_dsl_in_teams_is_reported_to_the_partnership(
     assert report.payload == {"school_id": world.school_b, "date": "2026-11-02", "reason": "no_dsl_in_teams"}
     await queue_digests(database, date(2026, 11, 2), clock.now())
     assert len(await queued(database, notices.DIGEST_UNDELIVERABLE)) == 1
+
+
+async def test_the_recipients_are_those_the_policy_lets_receive_the_digest(
+    database: Database, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def person(email: str, role: Role) -> int:
+        async with database.session() as session:
+            saved, _ = await save_person(
+                session, email=email, display_name="Someone", roles=[role], school_id=world.school_a
+            )
+            return saved.id
+
+    deputy = await person("deputy@a.example.org", Role.DEPUTY_DSL)
+    head = await person("head@a.example.org", Role.HEADTEACHER)
+    async with database.session() as session:
+        assert sorted(await digest_recipients(session, world.school_a)) == sorted([world.dsl_a.id, world.lead_a.id])
+        # School B has only its DSL.
+        assert await digest_recipients(session, world.school_b) == [world.dsl_b.id]
+
+    # The policy table decides: a school that wants its headteacher to have it says so there.
+    rule = RULES[Action.RECEIVE_ATTENDANCE_DIGEST]
+    monkeypatch.setitem(
+        RULES, Action.RECEIVE_ATTENDANCE_DIGEST, replace(rule, own_school=rule.own_school | {Role.HEADTEACHER})
+    )
+    async with database.session() as session:
+        assert head in await digest_recipients(session, world.school_a)
+    monkeypatch.undo()
+
+    # With no DSL, the deputy gets it, so it still reaches safeguarding.
+    async with database.session() as session:
+        row = await session.get(PersonRow, world.dsl_a.id)
+        assert row is not None
+        row.active = False
+    async with database.session() as session:
+        assert sorted(await digest_recipients(session, world.school_a)) == sorted([world.lead_a.id, deputy])
