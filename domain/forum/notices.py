@@ -39,12 +39,24 @@ def reminder(booking: Booking, meeting: Meeting) -> Notice:
 
 
 def agenda(meeting: Meeting) -> Notice:
-    return Notice(AGENDA, {"meeting_id": meeting.id, "kind": meeting.kind.value}, f"forum-agenda:{meeting.id}")
+    """Keyed by the start time too, so a meeting moved after its agenda went out gets a new one."""
+    payload: dict[str, JsonValue] = {
+        "meeting_id": meeting.id,
+        "kind": meeting.kind.value,
+        "starts_at": meeting.starts_at.isoformat(),
+    }
+    return Notice(AGENDA, payload, f"forum-agenda:{meeting.id}:{meeting.starts_at:%Y%m%d%H%M}")
 
 
 def core_group_slot(meeting: Meeting, referral_id: int, position: int) -> Notice:
-    payload: dict[str, JsonValue] = {"meeting_id": meeting.id, "referral_id": referral_id, "position": position}
-    return Notice(CORE_GROUP_SLOT, payload, f"core-group-slot:{meeting.id}:{referral_id}")
+    payload: dict[str, JsonValue] = {
+        "meeting_id": meeting.id,
+        "referral_id": referral_id,
+        "position": position,
+        "starts_at": meeting.starts_at.isoformat(),
+    }
+    key = f"core-group-slot:{meeting.id}:{referral_id}:{meeting.starts_at:%Y%m%d%H%M}"
+    return Notice(CORE_GROUP_SLOT, payload, key)
 
 
 def advice(booking: Booking, handed_over: bool) -> Notice:

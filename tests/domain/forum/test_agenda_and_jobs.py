@@ -4,13 +4,13 @@ due time and its run."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from db.engine import Database
 from domain.access import NotAllowed
-from domain.forum import advice, queries, service
+from domain.forum import advice, meetings, queries, service
 from domain.forum.jobs import jobs
 from domain.forum.model import MeetingKind, NextStep, Reader, Sharing
 from domain.referrals import casework
@@ -154,3 +154,26 @@ async def test_erasing_the_pupil_empties_the_question_and_the_advice(world: Worl
     async with world.db.session() as session:
         assert await session.scalar(select(ForumBooking.question)) is None
         assert await session.scalar(select(ForumAdvice.advice)) is None
+
+
+async def test_a_meeting_moved_after_its_agenda_went_out_gets_a_new_agenda(world: World) -> None:
+    forum = await a_forum(world, NOV_7)
+    await booked(world, forum.id, await forum_case(world))
+    scheduler = Scheduler(world.db, world.clock, jobs())
+    await scheduler.run_due()
+    world.clock._now = datetime(2024, 11, 4, 8, 0, tzinfo=UTC)  # three days before, 08:00 GMT
+    await scheduler.run_due()
+    leads = sorted(world.people[p].id for p in ("psenco", "director"))
+    first = await notices_of(world, "forum.agenda")
+    assert sorted(person for person, _ in first) == leads
+    nov_14 = date(2024, 11, 14)
+    await meetings.move_meeting(
+        world.db, world.as_("psenco"), forum.id, nov_14, time(9, 30), time(11, 30), clock=world.clock
+    )
+    world.clock._now = datetime(2024, 11, 11, 8, 0, tzinfo=UTC)  # three days before the new date
+    await scheduler.run_due()
+    agendas = await notices_of(world, "forum.agenda")
+    assert len(agendas) == 4
+    again = agendas[2:]
+    assert sorted(person for person, _ in again) == leads
+    assert {payload["starts_at"] for _, payload in again} == {"2024-11-14T09:30:00+00:00"}
