@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.cards import RenderedCard, render_card
 from bot.notices import NoticeRenderer
+from bot.texts import text
 from db.engine import Database
 from dialogs.forum.bookings import ACCEPT
 from dialogs.forum.wording import NEXT_STEP, uk_time, when
@@ -36,7 +37,17 @@ def _card(title: str, lines: list[str], facts: list[tuple[str, str]], **extra: A
 def renderers(database: Database) -> dict[str, NoticeRenderer]:
     async def reminder(notice: Notice) -> RenderedCard | None:
         booking, meeting = await _load(database, notice)
-        if booking is None or meeting is None or booking.status not in (BookingStatus.BOOKED, BookingStatus.OFFERED):
+        if booking is None or meeting is None:
+            return None
+        if booking.status is BookingStatus.OFFERED:  # not on the agenda until the school accepts
+            facts = [("When", when(meeting)), ("Accept by", uk_time(booking.offered_until or meeting.starts_at))]
+            return _card(
+                text("forum_reminder_offered_title"),
+                [text("forum_reminder_offered")],
+                facts,
+                actions=[{"title": "Accept the slot", "verb": ACCEPT, "id": booking.id}],
+            )
+        if booking.status is not BookingStatus.BOOKED:
             return None
         lines = ["Your case is on tomorrow's Inclusion Forum agenda."]
         return _card("Inclusion Forum tomorrow", lines, [("When", when(meeting))], link=meeting.teams_link or None)
