@@ -1,7 +1,7 @@
 """The Partnership's meeting records in Teams (`meetings`, Partnership SENCO or Director): a card
-of upcoming forum and Core Group meetings with Move and Cancel, and a form for a new one. Each
-press reloads the meeting and the domain asks the policy again and audits
-(`domain.forum.meetings`); schools with a case on a moved or cancelled meeting are told by the
+of upcoming forum and Core Group meetings with Open the agenda (`agenda.OPEN_AGENDA`), Move and
+Cancel, and a form for a new one. Each press reloads the meeting and the domain asks the policy
+again and audits (`domain.forum.meetings`); schools with a case on a moved or cancelled meeting are told by the
 notifier. A term's dates can also come from CSV (`python -m cli`)."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bot.texts import text
 from bot.turn import Turn
 from core.clock import Clock
 from db.engine import Database
+from dialogs.forum.agenda import OPEN_AGENDA
 from dialogs.forum.views import Button, Section, View, render, verb
 from dialogs.forum.wording import deadline, when
 from domain.access import Action, NotAllowed
@@ -69,6 +70,7 @@ def list_card(found: list[queries.ManagedMeeting]) -> RenderedCard:
             ]
         facts.append((text("forum_meetings_cases"), str(line.cases)))
         buttons = [
+            Button(text("forum_agenda_open"), verb(OPEN_AGENDA, id=meeting.id)),
             Button(text("forum_meetings_move"), verb(MOVE_FORM, id=meeting.id)),
             Button(text("forum_meetings_cancel"), verb(CANCEL_ASK, id=meeting.id), "destructive"),
         ]

@@ -10,10 +10,11 @@ from bot.cards import RenderedCard, render_card
 from bot.notices import NoticeRenderer
 from bot.texts import text
 from db.engine import Database
+from dialogs.forum.agenda import OPEN_AGENDA
 from dialogs.forum.bookings import ACCEPT
 from dialogs.forum.wording import NEXT_STEP, uk_time, when
 from domain.forum import notices, queries
-from domain.forum.model import Booking, BookingStatus, Meeting
+from domain.forum.model import Booking, BookingStatus, Meeting, MeetingKind, MeetingStatus
 from domain.notices import Notice
 
 
@@ -94,8 +95,17 @@ def renderers(database: Database) -> dict[str, NoticeRenderer]:
         _, meeting = await _load(database, notice)
         if meeting is None:
             return None
-        lines = [f"The agenda for the {meeting.kind.label} on {when(meeting)} is ready. Type `agenda` to open it."]
-        return _card(f"{meeting.kind.label} agenda ready", lines, [("Cases booked", str(meeting.slots_taken))])
+        if meeting.status is MeetingStatus.CANCELLED:
+            return None
+        core_group = meeting.kind is MeetingKind.CORE_GROUP
+        lines = [text("forum_agenda_ready", kind=meeting.kind.label, when=when(meeting))]
+        counted = text("forum_agenda_ready_referrals" if core_group else "forum_agenda_ready_cases")
+        return _card(
+            text("forum_agenda_ready_title", kind=meeting.kind.label),
+            lines,
+            [(counted, str(await queries.cases_on(database, meeting)))],
+            actions=[{"title": text("forum_agenda_open"), "verb": OPEN_AGENDA, "id": meeting.id}],
+        )
 
     async def core_group_slot(notice: Notice) -> RenderedCard | None:
         _, meeting = await _load(database, notice)

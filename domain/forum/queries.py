@@ -197,6 +197,15 @@ async def core_group_referrals(session: AsyncSession, meeting: Meeting) -> list[
     return [referral for referral in found if referral is not None]
 
 
+async def cases_on(database: Database, meeting: Meeting) -> int:
+    """How many cases a meeting's agenda has: its booked (or discussed) forum cases, or the
+    referrals listed for a Core Group. No pupil data, so no access check (the agenda notice's)."""
+    async with database.session() as session:
+        if meeting.kind is MeetingKind.CORE_GROUP:
+            return len(await core_group_referrals(session, meeting))
+        return len(await store.bookings_on(session, meeting.id, (BookingStatus.BOOKED, BookingStatus.DISCUSSED)))
+
+
 async def agenda(
     database: Database,
     requester: Requester,
