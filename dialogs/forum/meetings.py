@@ -22,7 +22,7 @@ from dialogs.forum.views import Button, Section, View, render, verb
 from dialogs.forum.wording import deadline, when
 from domain.access import Action, NotAllowed
 from domain.forum import meetings, queries
-from domain.forum.model import MeetingKind, MeetingStatus
+from domain.forum.model import DEFAULT_SERVICES, MeetingKind, MeetingStatus
 from domain.forum.service import ForumError
 from domain.requester import Requester
 
@@ -194,6 +194,13 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
                 "value": meetings.DEFAULT_SLOTS,
             },
             {"type": "Input.Date", "id": "deadline", "label": text("forum_meeting_deadline")},
+            {
+                "type": "Input.Text",
+                "id": "services",
+                "label": text("forum_meeting_services"),
+                "value": "; ".join(DEFAULT_SERVICES),
+                "maxLength": meetings.MAX_SERVICES_TEXT,
+            },
         ]
         buttons = [
             Button(text("forum_meeting_create"), verb(CREATE, kind=kind.value), "positive"),
@@ -219,6 +226,7 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
             data.text("link") or "",
             int(slots) if slots else meetings.DEFAULT_SLOTS,
             book_by,
+            meetings.services_from(data.text("services") or ""),
         )
         requester = Requester.in_teams(turn.person)
         try:
@@ -249,6 +257,7 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
                 "link": Text(max_length=1000, required=False, default=""),
                 "slots": Text(max_length=2, pattern=r"[1-9][0-9]?", required=False),
                 "deadline": Text(max_length=10, pattern=DAY, required=False),
+                "services": Text(max_length=meetings.MAX_SERVICES_TEXT, required=False, default=""),
             },
             create,
         ),

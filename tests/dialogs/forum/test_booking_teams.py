@@ -3,7 +3,8 @@ pick a forum, attach a case, confirm what is shared; a full forum (the next with
 waiting list); the deadline; two schools pressing "Book it" on the last slot at once; starting a
 new forum case in the referral dialog and coming back; "Book a forum slot" on a Referral to the
 Partnership held back for want of a forum discussion; moving and cancelling a booking; and the
-Partnership adding, moving and cancelling meetings (the schools told); the reminder the day
+Partnership adding (naming the services attending), moving and cancelling meetings (the
+schools told); the reminder the day
 before asking a school whose freed slot is still held to accept it."""
 
 from __future__ import annotations
@@ -379,4 +380,35 @@ async def test_the_reminder_the_day_before_asks_a_school_with_a_freed_slot_to_ac
         (meeting.id, jack, "booked"),
         (meeting.id, oliver, "cancelled"),
         (meeting.id, other, "booked"),
+    ]
+
+
+async def test_the_partnership_names_the_services_attending_a_new_meeting(casework: Casework) -> None:
+    today = today_clock(casework)
+    listing = await casework.chat("psenco").ask("meetings")
+    form = await casework.press("psenco", press_data(listing, text("forum_meetings_new_core_group")))
+    [card] = cards(form)
+    [services] = [item for item in card["body"] if item.get("id") == "services"]
+    assert services["value"] == "LCC Educational Psychologist; NHS Care Navigator; LCC Inclusion Team"
+    create = press_data(form, text("forum_meeting_create")) | {
+        "date": (today + timedelta(days=30)).isoformat(),
+        "start": "13:30",
+        "end": "15:30",
+    }
+    too_many = "; ".join(f"Service {n}" for n in range(13))
+    assert "up to 12 services" in texts(await casework.press("psenco", create | {"services": too_many}))
+    too_long = "EP; " + "x" * 101
+    assert "up to 100 characters" in texts(await casework.press("psenco", create | {"services": too_long}))
+    beyond = "; ".join("y" * 100 for _ in range(13))  # past what the card's shape takes at all
+    assert "Added" not in texts(await casework.press("psenco", create | {"services": beyond}))
+    async with casework.world.db.session() as session:
+        assert list(await session.scalars(select(ForumMeeting))) == []  # nothing stored by those
+    typed = " LCC Educational Psychologist ;School nurse,, Early Help;school nurse ; Early Help "
+    assert "Added" in texts(await casework.press("psenco", create | {"services": typed}))
+    assert "Added" in texts(await casework.press("psenco", create | {"services": "   "}))
+    async with casework.world.db.session() as session:
+        made = list(await session.scalars(select(ForumMeeting).order_by(ForumMeeting.id)))
+    assert [m.attendees["services"] for m in made] == [
+        ["LCC Educational Psychologist", "School nurse", "Early Help"],
+        ["LCC Educational Psychologist", "NHS Care Navigator", "LCC Inclusion Team"],  # none named: the defaults
     ]
