@@ -116,7 +116,19 @@ def renderers(database: Database) -> dict[str, NoticeRenderer]:
         facts = [("When", when(meeting)), ("Your place on the agenda", str(position))]
         return _card("Your Core Group slot", lines, facts, link=meeting.teams_link or None)
 
+    async def core_group_moved(notice: Notice) -> RenderedCard | None:
+        _, meeting = await _load(database, notice)
+        if meeting is None or meeting.status is MeetingStatus.CANCELLED:
+            return None
+        referral = await queries.listed_referral(database, notice.payload.get("referral_id"), meeting)
+        if referral is None:  # withdrawn, decided or listed elsewhere since
+            return None
+        facts = [("Referral", referral.reference or ""), ("Now", when(meeting))]
+        lines = [text("forum_core_group_moved")]
+        return _card(text("forum_core_group_moved_title"), lines, facts, link=meeting.teams_link or None)
+
     return {
+        notices.CORE_GROUP_MOVED: core_group_moved,
         notices.REMINDER: reminder,
         notices.SLOT_OFFERED: slot_offered,
         notices.ADVICE: advice,

@@ -1,8 +1,9 @@
 """The Partnership's meeting records, each one audited transaction (Partnership SENCO or
 Director, `RUN_FORUM`): create a forum or Core Group meeting, move it (the schools with cases
-are told), cancel it (their bookings are cancelled and they are told), and import a term's
-dates from CSV (`IMPORT_MEETINGS`, also the command line's: `python -m cli import meetings
-FILE`), all or nothing, with a row report like the directory's.
+are told; a Core Group's listed referrals move with it and their referrers are told), cancel it
+(their bookings are cancelled and they are told), and import a term's dates from CSV
+(`IMPORT_MEETINGS`, also the command line's: `python -m cli import meetings FILE`), all or
+nothing, with a row report like the directory's.
 
 The CSV file (Excel-style, UTF-8 with or without a byte-order mark, one heading row):
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock, SystemClock
 from db.engine import Database
@@ -43,6 +45,7 @@ from domain.forum.model import (
     uk_instant,
 )
 from domain.forum.service import ForumError, audit, release, require, tell, unit
+from domain.referrals import casework
 from domain.requester import Requester
 
 FORUM = Target(RecordKind.FORUM)
@@ -199,9 +202,23 @@ async def move_meeting(
         assert moved is not None
         for booking in await store.bookings_on(session, meeting.id, tuple(ACTIVE)):
             await tell(session, notices.meeting_changed(booking, moved, "moved"), [booking.booked_by], now)
+        if meeting.kind is MeetingKind.CORE_GROUP and moved.day != meeting.day:
+            await _move_listings(session, requester, meeting, moved, now)
         await audit(session, requester, AuditAction.CHANGED, "forum_meeting", meeting.id, status="moved")
         return moved
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _move_listings(
+    session: AsyncSession, requester: Requester, meeting: Meeting, moved: Meeting, now: datetime
+) -> None:
+    """The referrals listed for a moved Core Group follow it to its new day, and each referrer is
+    told, unless another Core Group still meets on the old day (then they stay listed for that)."""
+    still = [m for m in await store.upcoming(session, MeetingKind.CORE_GROUP, now) if m.day == meeting.day]
+    if still:
+        return
+    for referral in await casework.follow_moved_core_group(session, requester, meeting.day, moved.day, now):
+        await tell(session, notices.core_group_moved(moved, referral.id), [referral.referrer_id], now)
 
 
 async def cancel_meeting(
