@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.commands import Command, own_record
 from bot.features import Feature, FeatureServices
+from bot.texts import text
 from bot.turn import Turn
 from core.signed_links import signed_links
 from dialogs.forum.agenda import AgendaCards
@@ -33,7 +34,7 @@ def feature(services: FeatureServices) -> Feature:
         kind = MeetingKind.CORE_GROUP if "core" in turn.args.lower() else MeetingKind.FORUM
         meetings = await next_meetings(database, kind, clock)
         if not meetings:
-            await turn.say("No dates are on record yet: see https://www.leicsseips.org/meeting-dates")
+            await turn.say(text("forum_dates_none" if kind is MeetingKind.FORUM else "forum_dates_none_core_group"))
             return
         await turn.send_card(meetings_card(kind, meetings, clock))
 

@@ -1,7 +1,9 @@
 """The agenda card for the Partnership SENCO and Director (`agenda`, `agenda anonymised`), and
 recording the forum's advice from it.
 
-The card shows the meeting the Partnership is working on (`queries.current_agenda`): each case
+`agenda` shows the meeting the Partnership is working on (`queries.current_agenda`); any other
+meeting's agenda opens from the "Open the agenda" button (`OPEN_AGENDA` and the meeting's id) on
+its agenda notice and on the `meetings` card. The card shows each case
 with its school, year group, need and the school's question, pupils named only as the case's
 consent allows for the reader; a "Record advice" button per case still awaiting advice (or
 "Advice recorded"), or for a Core Group an "Open the referral" button per referral listed for

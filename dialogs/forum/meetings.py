@@ -1,7 +1,7 @@
 """The Partnership's meeting records in Teams (`meetings`, Partnership SENCO or Director): a card
-of upcoming forum and Core Group meetings with Move and Cancel, and a form for a new one. Each
-press reloads the meeting and the domain asks the policy again and audits
-(`domain.forum.meetings`); schools with a case on a moved or cancelled meeting are told by the
+of upcoming forum and Core Group meetings with Open the agenda (`agenda.OPEN_AGENDA`), Move and
+Cancel, and a form for a new one. Each press reloads the meeting and the domain asks the policy
+again and audits (`domain.forum.meetings`); schools with a case on a moved or cancelled meeting are told by the
 notifier. A term's dates can also come from CSV (`python -m cli`)."""
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from bot.texts import text
 from bot.turn import Turn
 from core.clock import Clock
 from db.engine import Database
+from dialogs.forum.agenda import OPEN_AGENDA
 from dialogs.forum.views import Button, Section, View, render, verb
 from dialogs.forum.wording import deadline, when
 from domain.access import Action, NotAllowed
 from domain.forum import meetings, queries
-from domain.forum.model import MeetingKind, MeetingStatus
+from domain.forum.model import DEFAULT_SERVICES, MeetingKind, MeetingStatus
 from domain.forum.service import ForumError
 from domain.requester import Requester
 
@@ -69,6 +70,7 @@ def list_card(found: list[queries.ManagedMeeting]) -> RenderedCard:
             ]
         facts.append((text("forum_meetings_cases"), str(line.cases)))
         buttons = [
+            Button(text("forum_agenda_open"), verb(OPEN_AGENDA, id=meeting.id)),
             Button(text("forum_meetings_move"), verb(MOVE_FORM, id=meeting.id)),
             Button(text("forum_meetings_cancel"), verb(CANCEL_ASK, id=meeting.id), "destructive"),
         ]
@@ -192,6 +194,13 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
                 "value": meetings.DEFAULT_SLOTS,
             },
             {"type": "Input.Date", "id": "deadline", "label": text("forum_meeting_deadline")},
+            {
+                "type": "Input.Text",
+                "id": "services",
+                "label": text("forum_meeting_services"),
+                "value": "; ".join(DEFAULT_SERVICES),
+                "maxLength": meetings.MAX_SERVICES_TEXT,
+            },
         ]
         buttons = [
             Button(text("forum_meeting_create"), verb(CREATE, kind=kind.value), "positive"),
@@ -217,6 +226,7 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
             data.text("link") or "",
             int(slots) if slots else meetings.DEFAULT_SLOTS,
             book_by,
+            meetings.services_from(data.text("services") or ""),
         )
         requester = Requester.in_teams(turn.person)
         try:
@@ -247,6 +257,7 @@ def meetings_feature(database: Database, clock: Clock):  # type: ignore[no-untyp
                 "link": Text(max_length=1000, required=False, default=""),
                 "slots": Text(max_length=2, pattern=r"[1-9][0-9]?", required=False),
                 "deadline": Text(max_length=10, pattern=DAY, required=False),
+                "services": Text(max_length=meetings.MAX_SERVICES_TEXT, required=False, default=""),
             },
             create,
         ),

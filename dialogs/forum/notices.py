@@ -8,11 +8,13 @@ from typing import Any
 
 from bot.cards import RenderedCard, render_card
 from bot.notices import NoticeRenderer
+from bot.texts import text
 from db.engine import Database
+from dialogs.forum.agenda import OPEN_AGENDA
 from dialogs.forum.bookings import ACCEPT
 from dialogs.forum.wording import NEXT_STEP, uk_time, when
 from domain.forum import notices, queries
-from domain.forum.model import Booking, BookingStatus, Meeting
+from domain.forum.model import Booking, BookingStatus, Meeting, MeetingKind, MeetingStatus
 from domain.notices import Notice
 
 
@@ -36,7 +38,17 @@ def _card(title: str, lines: list[str], facts: list[tuple[str, str]], **extra: A
 def renderers(database: Database) -> dict[str, NoticeRenderer]:
     async def reminder(notice: Notice) -> RenderedCard | None:
         booking, meeting = await _load(database, notice)
-        if booking is None or meeting is None or booking.status not in (BookingStatus.BOOKED, BookingStatus.OFFERED):
+        if booking is None or meeting is None:
+            return None
+        if booking.status is BookingStatus.OFFERED:  # not on the agenda until the school accepts
+            facts = [("When", when(meeting)), ("Accept by", uk_time(booking.offered_until or meeting.starts_at))]
+            return _card(
+                text("forum_reminder_offered_title"),
+                [text("forum_reminder_offered")],
+                facts,
+                actions=[{"title": "Accept the slot", "verb": ACCEPT, "id": booking.id}],
+            )
+        if booking.status is not BookingStatus.BOOKED:
             return None
         lines = ["Your case is on tomorrow's Inclusion Forum agenda."]
         return _card("Inclusion Forum tomorrow", lines, [("When", when(meeting))], link=meeting.teams_link or None)
@@ -83,8 +95,17 @@ def renderers(database: Database) -> dict[str, NoticeRenderer]:
         _, meeting = await _load(database, notice)
         if meeting is None:
             return None
-        lines = [f"The agenda for the {meeting.kind.label} on {when(meeting)} is ready. Type `agenda` to open it."]
-        return _card(f"{meeting.kind.label} agenda ready", lines, [("Cases booked", str(meeting.slots_taken))])
+        if meeting.status is MeetingStatus.CANCELLED:
+            return None
+        core_group = meeting.kind is MeetingKind.CORE_GROUP
+        lines = [text("forum_agenda_ready", kind=meeting.kind.label, when=when(meeting))]
+        counted = text("forum_agenda_ready_referrals" if core_group else "forum_agenda_ready_cases")
+        return _card(
+            text("forum_agenda_ready_title", kind=meeting.kind.label),
+            lines,
+            [(counted, str(await queries.cases_on(database, meeting)))],
+            actions=[{"title": text("forum_agenda_open"), "verb": OPEN_AGENDA, "id": meeting.id}],
+        )
 
     async def core_group_slot(notice: Notice) -> RenderedCard | None:
         _, meeting = await _load(database, notice)
@@ -95,7 +116,19 @@ def renderers(database: Database) -> dict[str, NoticeRenderer]:
         facts = [("When", when(meeting)), ("Your place on the agenda", str(position))]
         return _card("Your Core Group slot", lines, facts, link=meeting.teams_link or None)
 
+    async def core_group_moved(notice: Notice) -> RenderedCard | None:
+        _, meeting = await _load(database, notice)
+        if meeting is None or meeting.status is MeetingStatus.CANCELLED:
+            return None
+        referral = await queries.listed_referral(database, notice.payload.get("referral_id"), meeting)
+        if referral is None:  # withdrawn, decided or listed elsewhere since
+            return None
+        facts = [("Referral", referral.reference or ""), ("Now", when(meeting))]
+        lines = [text("forum_core_group_moved")]
+        return _card(text("forum_core_group_moved_title"), lines, facts, link=meeting.teams_link or None)
+
     return {
+        notices.CORE_GROUP_MOVED: core_group_moved,
         notices.REMINDER: reminder,
         notices.SLOT_OFFERED: slot_offered,
         notices.ADVICE: advice,

@@ -52,11 +52,17 @@ Step = Callable[[Requester], Awaitable[ActionOutcome]]
 
 
 async def case_view(
-    database: Database, referral: Referral, requester: Requester, *, lines: Sequence[str] = ()
+    database: Database,
+    referral: Referral,
+    requester: Requester,
+    *,
+    lines: Sequence[str] = (),
+    clock: Clock | None = None,
 ) -> CaseView:
     """The case as `requester` may see it: the pupil's name and the details only when the policy
     lets them see the referral (`referral` came from the domain: its audited view, or an action
-    the policy allowed)."""
+    the policy allowed); with a `clock` (the case card's), when it may be listed, the Core Group
+    meetings on record to list it for."""
     school = await get_school(database, referral.school_id)
     may_see = requester.decide(Action.VIEW_REFERRAL, referral.target).allowed
     pupil = None
@@ -64,7 +70,11 @@ async def case_view(
         record = await get_pupil(database, referral.pupil_id)
         pupil = f"{record.first_name} {record.last_name}" if record and not record.erased else None
     place = await queries.place_of(database, referral.id) if may_see else None
-    return CaseView(referral, school.name if school else "a school", pupil, may_see, lines=lines, place=place)
+    days = []
+    if clock is not None and S.LISTED_FOR_CORE_GROUP in TRANSITIONS[referral.status]:
+        days = await casework.upcoming_core_group_days(database, clock)
+    school_name = school.name if school else "a school"
+    return CaseView(referral, school_name, pupil, may_see, lines=lines, place=place, core_group_days=days)
 
 
 class PartnershipActions:
@@ -93,7 +103,8 @@ class PartnershipActions:
         )
 
     async def _card(self, referral: Referral, requester: Requester) -> ActionOutcome:
-        return ActionOutcome(card=case_card(await case_view(self.database, referral, requester), requester))
+        view = await case_view(self.database, referral, requester, clock=self.clock)
+        return ActionOutcome(card=case_card(view, requester))
 
     async def _run(
         self, turn: Turn, referral_id: int | None, step: Step, moving_to: ReferralStatus | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.cards import RenderedCard, render_card
@@ -70,6 +70,7 @@ class CaseView:
     quotes: Sequence[str] = ()
     extra_forms: Sequence[Form] = field(default_factory=tuple)
     place: PlaceState | None = None  # a programme place held, or waited for
+    core_group_days: Sequence[date] = ()  # the Core Group meetings on record, to list it for
 
 
 def outcome_label(outcome: Outcome | str) -> str:
@@ -175,6 +176,7 @@ def case_card(view: CaseView, requester: Requester) -> RenderedCard:
         forms=[*view.extra_forms, *forms],
         buttons=buttons,
         outcomes=[{"title": outcome_label(o), "value": o.value} for o in Outcome],
+        core_group_days=[{"title": f"{d:%A} {d.day} {d:%B %Y}", "value": d.isoformat()} for d in view.core_group_days],
     )
 
 
@@ -199,6 +201,7 @@ def notice_card(
         forms=list(forms),
         buttons=[*buttons, Button("Open", OPEN, view.referral.id)] if view else [],
         outcomes=[],
+        core_group_days=[],
     )
 
 

@@ -5,8 +5,9 @@
   notice to each Partnership SENCO and Director, and for a Core Group each presenting school
   told its place. The meeting is marked sent by a compare-and-set, so two instances or a re-run
   send it once (and the outbox keys each notice once per person anyway).
-- `reminder_job`: daily at `Timings.reminder_at`; every booking on a meeting held on the day
-  after the due day (UK date) gets `forum.reminder`, keyed per booking and start time.
+- `reminder_job`: daily at `Timings.reminder_at`; every booked case on a meeting held on the day
+  after the due day (UK date) gets `forum.reminder`, keyed per booking and start time; a freed
+  slot still held for its school gets one too, which its renderer makes an ask to accept.
 - `offer_lapse_job`: the one-off `forum-offer:<booking>` scheduled when a freed slot is offered.
 
 Each works from `JobContext.due_at`, so a run made late (a restart between the due time and the

@@ -1,8 +1,9 @@
 """The Partnership's meeting records, each one audited transaction (Partnership SENCO or
 Director, `RUN_FORUM`): create a forum or Core Group meeting, move it (the schools with cases
-are told), cancel it (their bookings are cancelled and they are told), and import a term's
-dates from CSV (`IMPORT_MEETINGS`, also the command line's: `python -m cli import meetings
-FILE`), all or nothing, with a row report like the directory's.
+are told; a Core Group's listed referrals move with it and their referrers are told), cancel it
+(their bookings are cancelled and they are told), and import a term's dates from CSV
+(`IMPORT_MEETINGS`, also the command line's: `python -m cli import meetings FILE`), all or
+nothing, with a row report like the directory's.
 
 The CSV file (Excel-style, UTF-8 with or without a byte-order mark, one heading row):
 
@@ -10,7 +11,8 @@ The CSV file (Excel-style, UTF-8 with or without a byte-order mark, one heading 
     forum,14/01/2027,09:30,11:30,https://teams.microsoft.com/l/meetup-join/...,8,07/01/2027,EP;NHS Care Navigator
     core_group,21/01/2027,13:30,15:30,https://teams.microsoft.com/l/meetup-join/...,6,,
 
-Times are UK local times (GMT or BST as the day has it); `booking_deadline` is a date (the end
+The card's services are typed as one line, separated by semicolons or commas (`services_from`);
+the file's by semicolons. Times are UK local times (GMT or BST as the day has it); `booking_deadline` is a date (the end
 of that day, UK time) and defaults to `Timings.deadline_days_before` days before; `slots` to 8.
 """
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock, SystemClock
 from db.engine import Database
@@ -42,6 +45,7 @@ from domain.forum.model import (
     uk_instant,
 )
 from domain.forum.service import ForumError, audit, release, require, tell, unit
+from domain.referrals import casework
 from domain.requester import Requester
 
 FORUM = Target(RecordKind.FORUM)
@@ -49,6 +53,10 @@ COLUMNS = ("kind", "date", "start", "end", "teams_link", "slots", "booking_deadl
 REQUIRED = ("kind", "date", "start", "end")
 DEFAULT_SLOTS = 8
 MAX_SLOTS = 30
+MAX_SERVICES = 12  # external services named as attending one meeting
+MAX_SERVICE_CHARS = 100
+MAX_SERVICES_TEXT = MAX_SERVICES * (MAX_SERVICE_CHARS + 2)  # as typed, with separators
+_SERVICE_SEPARATORS = re.compile(r"[;,\n]")
 TEAMS_LINK = re.compile(r"https://[A-Za-z0-9.-]+\.(microsoft|office|live)\.com/\S{1,900}")
 
 
@@ -83,8 +91,24 @@ class MeetingsReport:
         return [f"meetings: {len(self.plans)} added"]
 
 
+def services_from(typed: str) -> tuple[str, ...]:
+    """The services as typed on the card ("EP; NHS Care Navigator, Early Help"): split on
+    semicolons, commas or new lines, each trimmed, blanks and repeats dropped; none typed is the
+    defaults. `check_plan` then holds each to `MAX_SERVICE_CHARS` and the count to `MAX_SERVICES`."""
+    names: dict[str, str] = {}
+    for typed_name in _SERVICE_SEPARATORS.split(typed or ""):
+        name = " ".join(typed_name.split())
+        if name:
+            names.setdefault(name.casefold(), name)  # the first spelling of a repeat
+    return tuple(names.values()) or DEFAULT_SERVICES
+
+
 def check_plan(plan: MeetingPlan) -> str | None:
     """What is wrong with a plan, in plain words, or None."""
+    if len(plan.services) > MAX_SERVICES:
+        return f"Please name up to {MAX_SERVICES} services attending."
+    if any(len(name) > MAX_SERVICE_CHARS for name in plan.services):
+        return f"Each service's name can be up to {MAX_SERVICE_CHARS} characters."
     if plan.end <= plan.start:
         return "The meeting must end after it starts."
     if not 1 <= plan.slots <= MAX_SLOTS:
@@ -178,9 +202,23 @@ async def move_meeting(
         assert moved is not None
         for booking in await store.bookings_on(session, meeting.id, tuple(ACTIVE)):
             await tell(session, notices.meeting_changed(booking, moved, "moved"), [booking.booked_by], now)
+        if meeting.kind is MeetingKind.CORE_GROUP and moved.day != meeting.day:
+            await _move_listings(session, requester, meeting, moved, now)
         await audit(session, requester, AuditAction.CHANGED, "forum_meeting", meeting.id, status="moved")
         return moved
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _move_listings(
+    session: AsyncSession, requester: Requester, meeting: Meeting, moved: Meeting, now: datetime
+) -> None:
+    """The referrals listed for a moved Core Group follow it to its new day, and each referrer is
+    told, unless another Core Group still meets on the old day (then they stay listed for that)."""
+    still = [m for m in await store.upcoming(session, MeetingKind.CORE_GROUP, now) if m.day == meeting.day]
+    if still:
+        return
+    for referral in await casework.follow_moved_core_group(session, requester, meeting.day, moved.day, now):
+        await tell(session, notices.core_group_moved(moved, referral.id), [referral.referrer_id], now)
 
 
 async def cancel_meeting(
@@ -274,7 +312,10 @@ def _plan(number: int, cells: dict[str, str], report: MeetingsReport, now: datet
     start, end = parsed("start", _time), parsed("end", _time)
     slots = parsed("slots", _slots, DEFAULT_SLOTS)
     deadline = parsed("booking_deadline", parse_date)
-    services = tuple(s.strip()[:100] for s in cells.get("services", "").split(";") if s.strip()) or DEFAULT_SERVICES
+    services = (
+        tuple(s.strip()[:MAX_SERVICE_CHARS] for s in cells.get("services", "").split(";") if s.strip())
+        or DEFAULT_SERVICES
+    )
     if len(report.problems) > before:
         return None
     assert isinstance(kind, MeetingKind) and isinstance(day, date) and isinstance(start, time)

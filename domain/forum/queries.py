@@ -96,6 +96,16 @@ async def booking_and_meeting(
         return booking, meeting
 
 
+async def listed_referral(database: Database, referral_id: object, meeting: Meeting) -> Referral | None:
+    """A notice's referral if it is still listed for this Core Group meeting's day (for its renderer)."""
+    if not isinstance(referral_id, int):
+        return None
+    async with database.session() as session:
+        referral = await referrals.load(session, referral_id)
+    listed = referral is not None and referral.status is ReferralStatus.LISTED_FOR_CORE_GROUP
+    return referral if listed and referral is not None and referral.core_group_on == meeting.day else None
+
+
 async def advice_given(database: Database, booking_id: int) -> AdviceGiven | None:
     async with database.session() as session:
         row = await session.scalar(select(ForumAdvice).where(ForumAdvice.booking_id == booking_id))
@@ -195,6 +205,15 @@ async def core_group_referrals(session: AsyncSession, meeting: Meeting) -> list[
     )
     found = [await referrals.load(session, referral_id) for referral_id in list(ids)]
     return [referral for referral in found if referral is not None]
+
+
+async def cases_on(database: Database, meeting: Meeting) -> int:
+    """How many cases a meeting's agenda has: its booked (or discussed) forum cases, or the
+    referrals listed for a Core Group. No pupil data, so no access check (the agenda notice's)."""
+    async with database.session() as session:
+        if meeting.kind is MeetingKind.CORE_GROUP:
+            return len(await core_group_referrals(session, meeting))
+        return len(await store.bookings_on(session, meeting.id, (BookingStatus.BOOKED, BookingStatus.DISCUSSED)))
 
 
 async def agenda(

@@ -1,6 +1,7 @@
 """The Partnership's side of a referral, each one transaction on `service.py`'s helpers: receive
-it, ask the school for information (the referrer answers), list it for a Core Group date,
-withdraw it, record the Core Group's decision (a programme outcome takes a place or joins the
+it, ask the school for information (the referrer answers), list it for a Core Group date (a
+day with a Core Group meeting on record, when there are any; a moved meeting takes its listings
+along), withdraw it, record the Core Group's decision (a programme outcome takes a place or joins the
 waiting list; the Coordinator gets a "contact parents" task), complete that task (which closes
 the referral), and record a forum discussion (for the forum feature and demo data).
 
@@ -18,10 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock, SystemClock
 from db.engine import Database
+from db.models.referrals import Referral as ReferralRow
 from db.models.referrals import ReferralQuestion, ReferralTask
 from domain.access import Action, NotAllowed, RecordKind, Target
 from domain.audit import AuditAction, record_audit
 from domain.directory.queries import get_pupil
+from domain.forum import store as forum_store
+from domain.forum.model import MeetingKind
 from domain.referrals import notices, store
 from domain.referrals.fields import BY_NAME as FIELDS
 from domain.referrals.fields import Context as FieldContext
@@ -110,12 +114,54 @@ async def receive(database: Database, requester: Requester, referral_id: int, cl
     return await _progress(database, requester, referral_id, S.RECEIVED, clock)
 
 
+async def core_group_days(session: AsyncSession, now: datetime) -> list[date]:
+    """The UK days of the Core Group meetings on record still to come, soonest first."""
+    return list(dict.fromkeys(m.day for m in await forum_store.upcoming(session, MeetingKind.CORE_GROUP, now)))
+
+
+async def upcoming_core_group_days(database: Database, clock: Clock = SystemClock()) -> list[date]:
+    """The days a referral may be listed for (no pupil data: the dates are public)."""
+    async with database.session() as session:
+        return await core_group_days(session, clock.now())
+
+
 async def list_for_core_group(
     database: Database, requester: Requester, referral_id: int, on: date, clock: Clock = SystemClock()
 ) -> Referral:
-    if on < clock.now().date():
+    """List the referral for the Core Group on `on`: one of the Core Group meetings on record
+    when there are any (with none on record yet, any day from today)."""
+    now = clock.now()
+    if on < now.date():
         raise ReferralError("The Core Group date can't be in the past.")
-    return await _progress(database, requester, referral_id, S.LISTED_FOR_CORE_GROUP, clock, core_group_on=on)
+    async with unit(database) as session:
+        referral = await load(session, referral_id)
+        await require(session, requester, Action.PROGRESS_REFERRAL, referral.target, str(referral.id), now)
+        days = await core_group_days(session, now)
+        if days and on not in days:
+            raise ReferralError(
+                "There's no Core Group meeting on that date: please choose one of the Core Group dates."
+            )
+        return await _change(session, requester, referral, S.LISTED_FOR_CORE_GROUP, now, core_group_on=on)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def follow_moved_core_group(
+    session: AsyncSession, requester: Requester, from_day: date, to_day: date, now: datetime
+) -> list[Referral]:
+    """The referrals listed for the Core Group on `from_day` follow its meeting to `to_day`
+    (each audited); the caller, the forum's `move_meeting`, tells their referrers."""
+    ids = await session.scalars(
+        select(ReferralRow.id)
+        .where(ReferralRow.status == S.LISTED_FOR_CORE_GROUP.value, ReferralRow.core_group_on == from_day)
+        .order_by(ReferralRow.submitted_at, ReferralRow.id)
+    )
+    moved: list[Referral] = []
+    for referral_id in list(ids):
+        relisted = replace(await load(session, referral_id), core_group_on=to_day)
+        await store.save(session, relisted)
+        await audit(session, requester, AuditAction.CHANGED, relisted, now, fields=["core_group_on"])
+        moved.append(relisted)
+    return moved
 
 
 async def withdraw(

@@ -3,12 +3,14 @@ pick a forum, attach a case, confirm what is shared; a full forum (the next with
 waiting list); the deadline; two schools pressing "Book it" on the last slot at once; starting a
 new forum case in the referral dialog and coming back; "Book a forum slot" on a Referral to the
 Partnership held back for want of a forum discussion; moving and cancelling a booking; and the
-Partnership adding, moving and cancelling meetings (the schools told)."""
+Partnership adding (naming the services attending), moving and cancelling meetings (the
+schools told); the reminder the day
+before asking a school whose freed slot is still held to accept it."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +21,8 @@ from core.settings import Settings
 from db.models.forum import ForumBooking, ForumMeeting
 from db.models.referrals import Referral as ReferralRow
 from dialogs.forum import feature
-from domain.forum.model import Meeting
+from domain.forum.jobs import send_reminders
+from domain.forum.model import Meeting, uk_instant
 from domain.notices import Notice
 from tests.dialogs.referrals.conftest import Chat, seen
 from tests.dialogs.referrals.partnership_world import Casework, buttons, cards, texts
@@ -335,3 +338,77 @@ async def test_book_a_forum_slot_books_the_pupils_forum_case_when_there_is_one(c
     data = press_data([s.activity for s in chat.sent], text("forum_book_confirm"))
     assert (data["meeting"], data["case"]) == (first.id, case)
     assert "Your drafts" in seen(await chat.say("my drafts"))  # the referral dialog has ended: commands work
+
+
+async def test_the_reminder_the_day_before_asks_a_school_with_a_freed_slot_to_accept_it(casework: Casework) -> None:
+    from domain.forum import service
+    from domain.forum.model import Sharing
+
+    today = today_clock(casework)
+    world = casework.world
+    meeting = await a_forum(world, today + timedelta(days=5), slots=2, deadline=today + timedelta(days=4))  # type: ignore[arg-type]
+    senco, senco_b = world.as_("senco"), world.as_("senco_b")
+    jack = await forum_case(world)  # type: ignore[arg-type]
+    oliver = await forum_case(world, "Oliver Brown")  # type: ignore[arg-type]
+    other = await forum_case(world, "Jack Smithson", "senco_b")  # type: ignore[arg-type]
+    booked = []
+    for who, case in ((senco, jack), (senco, oliver), (senco_b, other)):
+        result = await service.book_case(
+            world.db, who, meeting.id, case, sharing=Sharing.NAMED, question="Q", wait_if_full=True, clock=world.clock
+        )
+        assert result.booking is not None
+        booked.append(result.booking.id)
+    world.clock._now = uk_instant(today + timedelta(days=4), time(8, 0))  # the day before
+    await service.cancel_booking(world.db, senco, booked[1], clock=world.clock)  # Oliver's slot is offered on
+    assert await bookings(casework) == [
+        (meeting.id, jack, "booked"),
+        (meeting.id, oliver, "cancelled"),
+        (meeting.id, other, "offered"),
+    ]
+    world.clock._now = uk_instant(today + timedelta(days=4), time(9, 0))
+    assert await send_reminders(world.db, world.clock.now(), world.clock.now()) == 2
+    await casework.deliver()
+    school_a = texts(casework.received("senco"))
+    assert school_a.count("Your case is on tomorrow's Inclusion Forum agenda.") == 1
+    school_b = casework.received("senco_b")
+    assert "Your case is on tomorrow's" not in texts(school_b)
+    reminder = next(a for a in school_b if "held for your case. Accept it" in texts([a]))
+    accept = press_data([reminder], "Accept the slot")
+    assert accept == {"verb": "forum.offer.accept", "id": booked[2]}
+    assert "Booked" in texts(await casework.press("senco_b", accept))
+    assert await bookings(casework) == [
+        (meeting.id, jack, "booked"),
+        (meeting.id, oliver, "cancelled"),
+        (meeting.id, other, "booked"),
+    ]
+
+
+async def test_the_partnership_names_the_services_attending_a_new_meeting(casework: Casework) -> None:
+    today = today_clock(casework)
+    listing = await casework.chat("psenco").ask("meetings")
+    form = await casework.press("psenco", press_data(listing, text("forum_meetings_new_core_group")))
+    [card] = cards(form)
+    [services] = [item for item in card["body"] if item.get("id") == "services"]
+    assert services["value"] == "LCC Educational Psychologist; NHS Care Navigator; LCC Inclusion Team"
+    create = press_data(form, text("forum_meeting_create")) | {
+        "date": (today + timedelta(days=30)).isoformat(),
+        "start": "13:30",
+        "end": "15:30",
+    }
+    too_many = "; ".join(f"Service {n}" for n in range(13))
+    assert "up to 12 services" in texts(await casework.press("psenco", create | {"services": too_many}))
+    too_long = "EP; " + "x" * 101
+    assert "up to 100 characters" in texts(await casework.press("psenco", create | {"services": too_long}))
+    beyond = "; ".join("y" * 100 for _ in range(13))  # past what the card's shape takes at all
+    assert "Added" not in texts(await casework.press("psenco", create | {"services": beyond}))
+    async with casework.world.db.session() as session:
+        assert list(await session.scalars(select(ForumMeeting))) == []  # nothing stored by those
+    typed = " LCC Educational Psychologist ;School nurse,, Early Help;school nurse ; Early Help "
+    assert "Added" in texts(await casework.press("psenco", create | {"services": typed}))
+    assert "Added" in texts(await casework.press("psenco", create | {"services": "   "}))
+    async with casework.world.db.session() as session:
+        made = list(await session.scalars(select(ForumMeeting).order_by(ForumMeeting.id)))
+    assert [m.attendees["services"] for m in made] == [
+        ["LCC Educational Psychologist", "School nurse", "Early Help"],
+        ["LCC Educational Psychologist", "NHS Care Navigator", "LCC Inclusion Team"],  # none named: the defaults
+    ]

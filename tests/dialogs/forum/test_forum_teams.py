@@ -103,3 +103,19 @@ async def test_the_reminder_card_shows_uk_time_after_the_october_change(world: W
     card = await render(Notice(**{k: getattr(reminder(result.booking, forum), k) for k in ("kind", "payload", "key")}))
     assert card is not None
     assert "Monday 28 October 2024, 09:30 to 11:30" in card.text
+
+
+async def test_with_no_dates_on_record_each_kind_points_at_its_own_dates_page(
+    world: World, tmp_path: object, connector: ConnectorStandIn
+) -> None:
+    await known_to_teams(world.db)
+    settings = make_settings(tmp_path, database_url=world.db.url)  # type: ignore[arg-type]
+    async with running_bot(settings, connector) as bot:
+        chat = bot.conversation(aad_object_id=SENCO_AAD)
+        forums = texts_of(await chat.ask("forum"))
+        assert "No Inclusion Forum dates" in forums and "https://www.leicsseips.org/inclusion-forums" in forums
+        assert "meeting-dates" not in forums
+        core = texts_of(await chat.ask("forum core group"))
+        assert "No Core Group dates" in core and "https://www.leicsseips.org/meeting-dates" in core
+        booking = texts_of(await chat.ask("book"))
+        assert "https://www.leicsseips.org/inclusion-forums" in booking and "meeting-dates" not in booking

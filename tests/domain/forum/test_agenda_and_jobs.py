@@ -1,16 +1,17 @@
 """The agenda in named and anonymised views, the reminder the day before a meeting after the
-October clock change, the advice handed to the referral feature, and a restart between a job's
-due time and its run."""
+October clock change, the advice handed to the referral feature, a restart between a job's
+due time and its run, and a meeting (or Core Group, with its referrals) moved after its agenda
+went out getting a new agenda and slot notices."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from db.engine import Database
 from domain.access import NotAllowed
-from domain.forum import advice, queries, service
+from domain.forum import advice, meetings, queries, service
 from domain.forum.jobs import jobs
 from domain.forum.model import MeetingKind, NextStep, Reader, Sharing
 from domain.referrals import casework
@@ -154,3 +155,65 @@ async def test_erasing_the_pupil_empties_the_question_and_the_advice(world: Worl
     async with world.db.session() as session:
         assert await session.scalar(select(ForumBooking.question)) is None
         assert await session.scalar(select(ForumAdvice.advice)) is None
+
+
+async def test_a_meeting_moved_after_its_agenda_went_out_gets_a_new_agenda(world: World) -> None:
+    forum = await a_forum(world, NOV_7)
+    await booked(world, forum.id, await forum_case(world))
+    scheduler = Scheduler(world.db, world.clock, jobs())
+    await scheduler.run_due()
+    world.clock._now = datetime(2024, 11, 4, 8, 0, tzinfo=UTC)  # three days before, 08:00 GMT
+    await scheduler.run_due()
+    leads = sorted(world.people[p].id for p in ("psenco", "director"))
+    first = await notices_of(world, "forum.agenda")
+    assert sorted(person for person, _ in first) == leads
+    nov_14 = date(2024, 11, 14)
+    await meetings.move_meeting(
+        world.db, world.as_("psenco"), forum.id, nov_14, time(9, 30), time(11, 30), clock=world.clock
+    )
+    world.clock._now = datetime(2024, 11, 11, 8, 0, tzinfo=UTC)  # three days before the new date
+    await scheduler.run_due()
+    agendas = await notices_of(world, "forum.agenda")
+    assert len(agendas) == 4
+    again = agendas[2:]
+    assert sorted(person for person, _ in again) == leads
+    assert {payload["starts_at"] for _, payload in again} == {"2024-11-14T09:30:00+00:00"}
+
+
+async def test_a_core_group_moved_after_its_agenda_takes_its_referrals_and_tells_them_again(world: World) -> None:
+    core = await a_forum(world, NOV_7, kind=MeetingKind.CORE_GROUP)
+    await casework.record_forum_discussion(
+        world.db, world.as_("psenco"), world.pupils["Jack Smith"], date(2024, 9, 20), clock=world.clock
+    )
+    referral_id = await ready_draft(world, consent_date="2024-09-20", interventions=case_values()["interventions"])
+    await referrals.submit(world.db, world.as_("senco"), referral_id, clock=world.clock)
+    await casework.receive(world.db, world.as_("psenco"), referral_id, clock=world.clock)
+    with pytest.raises(referrals.ReferralError, match="no Core Group meeting on that date"):
+        await casework.list_for_core_group(
+            world.db, world.as_("psenco"), referral_id, NOV_7 - timedelta(days=1), clock=world.clock
+        )
+    await casework.list_for_core_group(world.db, world.as_("psenco"), referral_id, NOV_7, clock=world.clock)
+    scheduler = Scheduler(world.db, world.clock, jobs())
+    await scheduler.run_due()
+    world.clock._now = datetime(2024, 11, 4, 8, 0, tzinfo=UTC)  # three days before, 08:00 GMT
+    await scheduler.run_due()
+    assert len(await notices_of(world, "forum.core_group_slot")) == 1
+    nov_14 = date(2024, 11, 14)
+    await meetings.move_meeting(
+        world.db, world.as_("director"), core.id, nov_14, time(13, 30), time(15, 30), clock=world.clock
+    )
+    [(person, told)] = await notices_of(world, "forum.core_group_moved")
+    assert (person, told["referral_id"], told["starts_at"]) == (
+        world.people["senco"].id,
+        referral_id,
+        "2024-11-14T13:30:00+00:00",
+    )
+    agenda = await queries.agenda(world.db, world.as_("director"), core.id)
+    assert [c.referral_id for c in agenda.cases] == [referral_id]  # listed for the new day
+    world.clock._now = datetime(2024, 11, 11, 8, 0, tzinfo=UTC)  # three days before the new day
+    await scheduler.run_due()
+    slots = await notices_of(world, "forum.core_group_slot")
+    assert [(p, payload["starts_at"]) for p, payload in slots] == [
+        (world.people["senco"].id, "2024-11-07T09:30:00+00:00"),
+        (world.people["senco"].id, "2024-11-14T13:30:00+00:00"),
+    ]
