@@ -5,17 +5,12 @@ the card in place, and a DSL asking for today's attendance (their school only)."
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
-
-from sqlalchemy import and_, or_, select
 
 from app import NOTIFIER, SCHEDULER
 from core.clock import ManualClock
 from db.engine import Database
-from db.models.proactive import Notification
 from domain.attendance import notices
-from domain.outbox import NotificationStatus
 from tests.dialogs.attendance.conftest import (
     DSL_AAD,
     DSL_B_AAD,
@@ -25,8 +20,7 @@ from tests.dialogs.attendance.conftest import (
     cards_of,
 )
 from tests.domain.attendance.conftest import World, move_to, queued, utc
-
-ROUNDS = 15  # of `send_due`: each waits at most 2 s for a message
+from tests.fixtures.outbox import deliver_all
 
 
 def save_data(card: dict[str, Any]) -> dict[str, Any]:
@@ -48,38 +42,8 @@ def chased_buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def send_due(running: Running) -> None:
-    """Send what is due. The app's own sender loop may have claimed some of it meanwhile: a row it
-    holds locked is skipped by `run_due` (PostgreSQL) and still reads as pending until its claim
-    commits, and its send may take a while on a busy machine. So until nothing due or being sent
-    is left, send again and wait (on the connector, not the clock) for the next message."""
-    for _ in range(ROUNDS):
-        while await running.app[NOTIFIER].run_due():
-            pass
-        if not await _on_its_way(running):
-            return
-        with contextlib.suppress(TimeoutError):
-            await running.connector.wait_for(len(running.connector.sent) + 1, timeout=2.0)
-    raise AssertionError("notifications are still on their way")
-
-
-async def _on_its_way(running: Running) -> bool:
-    notifier = running.app[NOTIFIER]
-    now = notifier.clock.now()
-    async with notifier.db.session() as session:
-        found = await session.scalar(
-            select(Notification.id)
-            .where(
-                or_(
-                    Notification.status == NotificationStatus.SENDING,
-                    and_(
-                        Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.RETRYING]),
-                        Notification.next_attempt_at <= now,
-                    ),
-                )
-            )
-            .limit(1)
-        )
-    return found is not None
+    """Send what is due, waiting for what the app's own sender loop claimed meanwhile."""
+    await deliver_all(running.app[NOTIFIER], running.connector)
 
 
 async def test_a_school_day_through_the_app(
