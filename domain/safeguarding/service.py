@@ -277,11 +277,21 @@ async def _stop_ladder(session: AsyncSession, concern: Concern, ladders: Ladders
 
 
 async def _tell_everyone(session: AsyncSession, concern: Concern, by: int, now: datetime) -> None:
-    """Update every card an alert put up, and tell the reporter."""
+    """Update every card an alert put up (each update in the chronology), and tell the reporter."""
     for entry in queries.alerts(concern, await queries.chronology(session, concern.id)):
         assert entry.person_id is not None and entry.rung is not None
         notice = notices.acknowledged(concern, entry.person_id, entry.rung, by, now)
-        await queue_notice(session, notice, to_person=entry.person_id, now=now)
+        updated = await queue_notice(session, notice, to_person=entry.person_id, now=now)
+        await add_entry(
+            session,
+            concern.id,
+            EntryKind.NOTIFIED,
+            now,
+            person_id=entry.person_id,
+            rung=entry.rung,
+            notification_id=updated,
+            reason=queries.UPDATED,
+        )
     notice = notices.acknowledged_to_reporter(concern, by, now)
     notification_id = await queue_notice(session, notice, to_person=concern.reporter_id, now=now)
     await add_entry(
