@@ -5,7 +5,8 @@ policy, changes the record, writes the chronology and the audit entry, and queue
          │                    │
          │                    └── acknowledge ──> acknowledged: pending rungs cancelled,
          │                                        every card updated, the reporter told
-         ├── add_note, view (audited, 'viewed' in the chronology)
+         ├── add_note, view (audited, 'viewed' in the chronology); open_concern (view, or
+         │   status for a reporter the policy does not let view it)
          └── status (for the reporter), open_concerns (for the Partnership)
 
 Who may act on a concern: the access policy (`domain.access`), and anyone an alert about it
@@ -194,11 +195,24 @@ async def view(database: Database, requester: Requester, concern_id: int, clock:
         concern = await _load(session, concern_id)
         decision = await _may(session, requester, Action.VIEW_SAFEGUARDING_CONCERN, concern, now)
         if decision.allowed:
-            await add_entry(session, concern_id, EntryKind.VIEWED, now, person_id=requester.person_id)
-            await _audit(session, requester, AuditAction.VIEWED, concern_id, now)
-            return ConcernView(
-                concern, await queries.chronology(session, concern_id), await queries.notes(session, concern_id)
-            )
+            return await _viewed(session, requester, concern, now)
+    raise NotAllowed(decision)
+
+
+async def open_concern(
+    database: Database, requester: Requester, concern_id: int, clock: Clock = SystemClock()
+) -> ConcernView | ConcernStatus:
+    """What opening a concern in Teams shows: the record, as `view` (audited, 'viewed' in the
+    chronology), to whoever the policy lets view it; to its reporter otherwise, where it stands
+    (as `status`). Raises `NotAllowed` with the policy's reason for anyone else."""
+    now = clock.now()
+    async with database.session() as session:
+        concern = await _load(session, concern_id)
+        decision = await _may(session, requester, Action.VIEW_SAFEGUARDING_CONCERN, concern, now)
+        if decision.allowed:
+            return await _viewed(session, requester, concern, now)
+        if concern.reporter_id == requester.person_id:
+            return await concern_status(session, concern)
     raise NotAllowed(decision)
 
 
@@ -268,6 +282,12 @@ async def _may(
         placed_with_partnership=pupil is not None and pupil.provision in PROGRAMMES,
     )
     return await authorise(session, requester, action, target, record_type=RECORD, record_id=str(concern.id))
+
+
+async def _viewed(session: AsyncSession, requester: Requester, concern: Concern, now: datetime) -> ConcernView:
+    await add_entry(session, concern.id, EntryKind.VIEWED, now, person_id=requester.person_id)
+    await _audit(session, requester, AuditAction.VIEWED, concern.id, now)
+    return ConcernView(concern, await queries.chronology(session, concern.id), await queries.notes(session, concern.id))
 
 
 async def _stop_ladder(session: AsyncSession, concern: Concern, ladders: Ladders, now: datetime) -> None:
