@@ -89,6 +89,7 @@ async def test_a_crash_after_the_concern_is_committed_and_before_the_send_sends_
     async with running_world(database, tmp_path / "second", connector, clock, seeded) as second:
         await second.deliver()
         await second.tick()
+        await second.until(lambda: len(second.alerts_to("dsl")) > 0)  # its own sender loop may hold it
         assert len(second.alerts_to("dsl")) == 1
         row = await alert_row(second, "dsl")
         assert (row.status, row.attempts, row.activity_id) == ("sent", 1, second.alerts_to("dsl")[0].id)
