@@ -1,5 +1,6 @@
-"""The safeguarding cards: "call 999 now", the urgent alert (and its acknowledged form), the
-reporter's status card and the open concerns list. Times are shown in UK time.
+"""The safeguarding cards: "call 999 now", the urgent alert (and its acknowledged form), a
+concern's record (opened with `concern <id>` or "Open": the detail, and the chronology in plain
+words), the reporter's status card and the open concerns list. Times are shown in UK time.
 
 The alert's plain text (its notification preview, `fallbackText` and the activity's summary)
 is only ever `PREVIEW`: the detail is on the card, for the person it was sent to."""
@@ -10,13 +11,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.cards import RenderedCard, render_card
-from domain.safeguarding.model import Advice, Concern, Subject
+from domain.safeguarding.model import Advice, Concern, Entry, EntryKind, Subject
 from domain.safeguarding.notices import PREVIEW
+from domain.safeguarding.queries import UPDATED, alerts
 from domain.safeguarding.status import ConcernStatus
-from domain.safeguarding.summaries import AlertDetail
+from domain.safeguarding.summaries import AlertDetail, RecordDetail
 
 ACKNOWLEDGE = "safeguarding.acknowledge"
 NOTE = "safeguarding.note"
+OPEN = "safeguarding.open"  # "Open" on the open concerns card
+RECORD_NOTE = "safeguarding.record.note"  # "Add note" on a concern's record: the record refreshed in place
 UK = ZoneInfo("Europe/London")
 DELIVERY = {
     "pending": "sent",
@@ -52,7 +56,7 @@ def _about(detail: AlertDetail) -> str:
 
 
 def alert_card(detail: AlertDetail, rung: int) -> RenderedCard:
-    """The alert as its recipient sees it; once acknowledged, without buttons and saying by whom."""
+    """The alert as its recipient sees it; once acknowledged, saying by whom, with "Add note" only."""
     concern = detail.concern
     return render_card(
         "safeguarding/alert.json.j2",
@@ -75,6 +79,59 @@ def alert_card(detail: AlertDetail, rung: int) -> RenderedCard:
     )
 
 
+def record_card(record: RecordDetail) -> RenderedCard:
+    """A concern's record for someone the policy lets view it: the detail, the acknowledgement,
+    the chronology as time-stamped lines, and "Add note"."""
+    detail = record.detail
+    concern = detail.concern
+    return render_card(
+        "safeguarding/record.json.j2",
+        concern_id=concern.id,
+        about=_about(detail),
+        school=detail.school,
+        reporter=detail.reporter,
+        raised_at=when(concern.raised_at),
+        immediate_danger=concern.immediate_danger,
+        called_999=concern.called_999,
+        account=concern.account or "",
+        actions=concern.actions_taken or "",
+        acknowledged_by=detail.acknowledged_by or "",
+        acknowledged_at=when(detail.acknowledged_at),
+        step=concern.rung,
+        lines=chronology_lines(record),
+        note_verb=RECORD_NOTE,
+    )
+
+
+def chronology_lines(record: RecordDetail) -> list[dict[str, object]]:
+    """Each chronology entry as the record card's template words it: when (UK time), what
+    (`kind`, and for a notice whether it was an alert, a card's update or the reporter's
+    status), who, the step, the reason, and a note's text."""
+    view = record.view
+    concern = view.concern
+    sent_alerts = {e.notification_id for e in alerts(concern, view.chronology)}
+    notes = {n.id: n.text for n in view.notes}
+
+    def notice(entry: Entry) -> str:
+        if entry.notification_id in sent_alerts:
+            return "alert"
+        return "reporter" if entry.person_id == concern.reporter_id else "update"
+
+    return [
+        {
+            "at": when(e.at),
+            "kind": e.kind.value,
+            "notice": notice(e) if e.kind in (EntryKind.NOTIFIED, EntryKind.DELIVERED, EntryKind.UNDELIVERABLE) else "",
+            "name": record.names.get(e.person_id, "someone") if e.person_id is not None else "",
+            "step": e.rung or 0,
+            "reason": e.reason or "",
+            "note": (notes.get(e.note_id) or "") if e.note_id is not None else "",
+            "updated": e.reason == UPDATED,
+        }
+        for e in view.chronology
+    ]
+
+
 def status_card(status: ConcernStatus, advice: str | None = None, social_care: bool = False) -> RenderedCard:
     alerts = [
         {"name": f"{a.name} (step {a.rung})", "state": DELIVERY.get(a.delivery, a.delivery)} for a in status.alerts
@@ -87,6 +144,7 @@ def status_card(status: ConcernStatus, advice: str | None = None, social_care: b
     said = ADVICE.get(advice or "") if status.acknowledged_by is None else None
     return render_card(
         "safeguarding/status.json.j2",
+        concern_id=status.concern_id,
         raised_at=when(status.raised_at),
         acknowledged_by=status.acknowledged_by_name,
         acknowledged_at=when(status.acknowledged_at),
@@ -105,4 +163,4 @@ def open_concerns_card(concerns: list[Concern], schools: dict[int, str], now: da
         }
         for c in concerns
     ]
-    return render_card("safeguarding/open_concerns.json.j2", concerns=lines)
+    return render_card("safeguarding/open_concerns.json.j2", concerns=lines, open_verb=OPEN)

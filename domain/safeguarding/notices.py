@@ -3,13 +3,16 @@
 - `safeguarding.alert`: the urgent card to a rung's recipient (an activity-feed alert). Its
   preview must only ever be `PREVIEW`; the renderer loads the concern and shows the detail to
   the DSL only, with "Acknowledge" and "Add note".
-- `safeguarding.acknowledged`: to everyone an alert reached, so their card is updated in place
+- `safeguarding.acknowledged`: one for each alert sent, so every card is updated in place
   ("acknowledged by ... at ..."); `updates` names the alert's key.
-- `safeguarding.status`: to the reporter, as the ladder moves (escalated, with any advice) and
-  when the concern is acknowledged.
+- `safeguarding.status`: to the reporter, when a rung's alert is first delivered (or found
+  undeliverable), as the ladder moves (escalated, with any advice) and when the concern is
+  acknowledged.
 
-Keys: `concern:<id>:<recipient>:<rung>` for alerts (`model.alert_key`); the outbox stores each
-key once per recipient, so a rung run twice queues nothing new.
+Keys: `concern:<id>:<recipient>:<rung>` for alerts (`model.alert_key`), and
+`concern:<id>:<recipient>:acknowledged:<rung>` for their updates (one person may have had
+alerts at two rungs: a DSL who is also the headteacher); the outbox stores each key once per
+recipient, so a rung run twice queues nothing new.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def acknowledged(concern: Concern, person_id: int, rung: int, by: int, at: datet
         "acknowledged_at": at.isoformat(),
         "updates": alert_key(concern.id, person_id, rung),
     }
-    return Notice(ACKNOWLEDGED, payload, f"concern:{concern.id}:{person_id}:acknowledged")
+    return Notice(ACKNOWLEDGED, payload, f"concern:{concern.id}:{person_id}:acknowledged:{rung}")
 
 
 def escalated(concern: Concern, rung: int, alerted: list[int], advice: Advice | None, reason: str | None) -> Notice:
@@ -69,3 +72,10 @@ def acknowledged_to_reporter(concern: Concern, by: int, at: datetime) -> Notice:
         "acknowledged_at": at.isoformat(),
     }
     return Notice(STATUS, payload, f"concern:{concern.id}:reporter:acknowledged")
+
+
+def delivered_to_reporter(concern: Concern, rung: int) -> Notice:
+    """To the reporter: rung `rung`'s alert has reached someone (or could not); the card shows
+    where the concern stands when it is sent."""
+    payload: dict[str, JsonValue] = {**_about(concern), "status": "delivered", "rung": rung}
+    return Notice(STATUS, payload, f"concern:{concern.id}:reporter:delivered:{rung}")

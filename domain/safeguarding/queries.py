@@ -12,6 +12,8 @@ from db.models.proactive import Notification
 from db.models.safeguarding import SafeguardingConcern, SafeguardingEntry, SafeguardingNote
 from domain.safeguarding.model import Concern, Entry, EntryKind, Note, Status, Subject
 
+UPDATED = "acknowledged"  # the reason of a 'notified' entry for an alert card's update
+
 
 def concern_record(row: SafeguardingConcern) -> Concern:
     return Concern(
@@ -66,11 +68,15 @@ async def notes(session: AsyncSession, concern_id: int) -> list[Note]:
 
 
 def alerts(concern: Concern, entries: list[Entry]) -> list[Entry]:
-    """The 'notified' entries of the alerts the ladder sent (not the reporter's status notices)."""
+    """The 'notified' entries of the alerts the ladder sent: not the reporter's status notices,
+    nor the updates that put "acknowledged" on each alert card (reason `UPDATED`)."""
     return [
         e
         for e in entries
-        if e.kind is EntryKind.NOTIFIED and e.person_id != concern.reporter_id and e.notification_id is not None
+        if e.kind is EntryKind.NOTIFIED
+        and e.person_id != concern.reporter_id
+        and e.notification_id is not None
+        and e.reason != UPDATED
     ]
 
 

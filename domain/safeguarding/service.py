@@ -5,7 +5,8 @@ policy, changes the record, writes the chronology and the audit entry, and queue
          │                    │
          │                    └── acknowledge ──> acknowledged: pending rungs cancelled,
          │                                        every card updated, the reporter told
-         ├── add_note, view (audited, 'viewed' in the chronology)
+         ├── add_note, view (audited, 'viewed' in the chronology); open_concern (view, or
+         │   status for a reporter the policy does not let view it)
          └── status (for the reporter), open_concerns (for the Partnership)
 
 Who may act on a concern: the access policy (`domain.access`), and anyone an alert about it
@@ -194,11 +195,24 @@ async def view(database: Database, requester: Requester, concern_id: int, clock:
         concern = await _load(session, concern_id)
         decision = await _may(session, requester, Action.VIEW_SAFEGUARDING_CONCERN, concern, now)
         if decision.allowed:
-            await add_entry(session, concern_id, EntryKind.VIEWED, now, person_id=requester.person_id)
-            await _audit(session, requester, AuditAction.VIEWED, concern_id, now)
-            return ConcernView(
-                concern, await queries.chronology(session, concern_id), await queries.notes(session, concern_id)
-            )
+            return await _viewed(session, requester, concern, now)
+    raise NotAllowed(decision)
+
+
+async def open_concern(
+    database: Database, requester: Requester, concern_id: int, clock: Clock = SystemClock()
+) -> ConcernView | ConcernStatus:
+    """What opening a concern in Teams shows: the record, as `view` (audited, 'viewed' in the
+    chronology), to whoever the policy lets view it; to its reporter otherwise, where it stands
+    (as `status`). Raises `NotAllowed` with the policy's reason for anyone else."""
+    now = clock.now()
+    async with database.session() as session:
+        concern = await _load(session, concern_id)
+        decision = await _may(session, requester, Action.VIEW_SAFEGUARDING_CONCERN, concern, now)
+        if decision.allowed:
+            return await _viewed(session, requester, concern, now)
+        if concern.reporter_id == requester.person_id:
+            return await concern_status(session, concern)
     raise NotAllowed(decision)
 
 
@@ -270,6 +284,12 @@ async def _may(
     return await authorise(session, requester, action, target, record_type=RECORD, record_id=str(concern.id))
 
 
+async def _viewed(session: AsyncSession, requester: Requester, concern: Concern, now: datetime) -> ConcernView:
+    await add_entry(session, concern.id, EntryKind.VIEWED, now, person_id=requester.person_id)
+    await _audit(session, requester, AuditAction.VIEWED, concern.id, now)
+    return ConcernView(concern, await queries.chronology(session, concern.id), await queries.notes(session, concern.id))
+
+
 async def _stop_ladder(session: AsyncSession, concern: Concern, ladders: Ladders, now: datetime) -> None:
     ladder = ladders.for_subject(concern.subject)
     for number in range(concern.rung + 1, ladder.last + 1):
@@ -277,11 +297,21 @@ async def _stop_ladder(session: AsyncSession, concern: Concern, ladders: Ladders
 
 
 async def _tell_everyone(session: AsyncSession, concern: Concern, by: int, now: datetime) -> None:
-    """Update every card an alert put up, and tell the reporter."""
+    """Update every card an alert put up (each update in the chronology), and tell the reporter."""
     for entry in queries.alerts(concern, await queries.chronology(session, concern.id)):
         assert entry.person_id is not None and entry.rung is not None
         notice = notices.acknowledged(concern, entry.person_id, entry.rung, by, now)
-        await queue_notice(session, notice, to_person=entry.person_id, now=now)
+        updated = await queue_notice(session, notice, to_person=entry.person_id, now=now)
+        await add_entry(
+            session,
+            concern.id,
+            EntryKind.NOTIFIED,
+            now,
+            person_id=entry.person_id,
+            rung=entry.rung,
+            notification_id=updated,
+            reason=queries.UPDATED,
+        )
     notice = notices.acknowledged_to_reporter(concern, by, now)
     notification_id = await queue_notice(session, notice, to_person=concern.reporter_id, now=now)
     await add_entry(

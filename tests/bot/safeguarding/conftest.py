@@ -5,8 +5,9 @@ Entra id (`World.chat(name)` is their 1:1 chat with the bot)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ PEOPLE = {  # name: (at the school?, role)
     "director": (False, Role.PARTNERSHIP_DIRECTOR),
     "reporter": (False, Role.PARTNERSHIP_STAFF),
     "coordinator": (False, Role.COORDINATOR),
+    "admin": (False, Role.PARTNERSHIP_ADMIN),  # may raise a concern, never see its detail
 }
 ACCOUNT = "She said: 'he hit me with a belt last night'. Bruise on her left forearm."
 
@@ -133,6 +135,14 @@ class World:
         self.clock.advance(timedelta(seconds=31))  # the delivery follower's next run
         await self.scheduler.run_due()
         await self.deliver()
+
+    async def until(self, done: Callable[[], bool], timeout: float = 10) -> None:
+        """Deliver until `done()`, up to `timeout` seconds: the app's own sender loop (on real
+        time) may be sending a notice the test's pass found claimed."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not done() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)  # polling for the other loop's send
+            await self.deliver()
 
     def to(self, name: str) -> list[Sent]:
         return [s for s in self.connector.sent if s.conversation_id == f"a:chat-{name}"]

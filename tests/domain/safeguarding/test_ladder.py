@@ -159,3 +159,29 @@ async def test_the_director_may_not_acknowledge_before_the_ladder_reaches_them(
     with pytest.raises(service.NotAllowed):
         await service.acknowledge(world.database, await world.requester("director"), concern_id, clock, LADDERS)
     assert any(kind == EntryKind.RAISED.value for kind, *_ in await entries(world, concern_id))
+
+
+async def test_the_reporter_is_told_once_a_rung_is_delivered(world: World, clock: ManualClock, sleep: object) -> None:
+    concern_id = await raise_one(world)
+
+    async def render(notice: object) -> Message:
+        return Message({}, "a card")
+
+    notifier = Notifier(world.database, FakeSender(clock), clock, sleep, render=render)  # type: ignore[arg-type]
+    await notifier.run_due()  # the DSL's alert goes out
+    assert await follow_deliveries(world.database, clock, LADDERS) == 0
+    status = await world.notices("safeguarding.status")
+    assert [(to, key.split("|")[1]) for _, to, key, _ in status] == [
+        ("reporter", f"concern:{concern_id}:reporter:delivered:1")
+    ]
+    assert ("notified", "reporter", 1, "delivered") in await entries(world, concern_id)
+    await notifier.run_due()
+    await follow_deliveries(world.database, clock, LADDERS)  # the reporter's own card: told once only
+    assert len(await world.notices("safeguarding.status")) == 1
+
+
+async def test_the_delivery_follower_runs_every_five_seconds() -> None:
+    from domain.safeguarding.jobs import delivery_job
+    from domain.scheduler import Every
+
+    assert delivery_job(LADDERS).schedule == Every(timedelta(seconds=5))

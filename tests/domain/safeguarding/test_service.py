@@ -148,3 +148,48 @@ def test_the_preview_and_payloads_hold_no_detail() -> None:
     ]
     assert all("secret" not in n.encoded and n.pupil_ids == (2,) for n in made)
     assert made[0].alert and made[0].key == "concern:3:9:1"
+
+
+async def climb_to(world: World, rung: int) -> None:
+    scheduler = world.scheduler()
+    for _ in range(rung - 1):
+        world.clock.advance(timedelta(minutes=10))
+        await scheduler.run_due()
+
+
+async def test_a_person_alerted_at_two_rungs_has_both_cards_updated(world: World, clock: ManualClock) -> None:
+    from db.models.directory import PersonRole
+    from domain.roles import Role
+
+    async with world.database.session() as session:  # the DSL is also the headteacher
+        session.add(PersonRole(person_id=world.people["dsl"], role=Role.HEADTEACHER.value))
+    concern_id = await raise_one(world)
+    await climb_to(world, 3)
+    assert ("dsl", 1) in await world.alerted() and ("dsl", 3) in await world.alerted()
+    await service.acknowledge(world.database, await world.requester("dsl"), concern_id, clock, LADDERS)
+    updates = await world.notices("safeguarding.acknowledged")
+    mine = sorted(key.split("|")[1] for _, to, key, _ in updates if to == "dsl")
+    assert mine == [f"concern:{concern_id}:{world.people['dsl']}:acknowledged:{n}" for n in (1, 3)]
+
+
+async def test_each_card_update_is_in_the_chronology_and_is_not_an_alert(world: World, clock: ManualClock) -> None:
+    from domain.safeguarding import queries
+    from domain.safeguarding.jobs import follow_deliveries
+
+    concern_id = await raise_one(world)
+    await climb_to(world, 2)
+    await service.acknowledge(world.database, await world.requester("deputy"), concern_id, clock, LADDERS)
+    seen = await service.view(world.database, await world.requester("dsl"), concern_id, clock)
+    names = {v: k for k, v in world.people.items()}
+    updated = [(names[e.person_id or 0], e.rung) for e in seen.chronology if e.reason == "acknowledged"]
+    assert updated == [("dsl", 1), ("deputy", 2), ("reporter", None)]
+    assert all(e.notification_id for e in seen.chronology if e.reason == "acknowledged")
+    async with world.database.session() as session:
+        assert [(names[e.person_id or 0], e.rung) for e in queries.alerts(seen.concern, seen.chronology)] == [
+            ("dsl", 1),
+            ("deputy", 2),
+        ]
+        assert await queries.reached(session, seen.concern) == {world.people["dsl"], world.people["deputy"]}
+    status = await service.status(world.database, await world.requester("reporter"), concern_id, clock)
+    assert [a.name for a in status.alerts] == ["Dsl Person", "Deputy Person"]
+    assert await follow_deliveries(world.database, clock, LADDERS) == 0
