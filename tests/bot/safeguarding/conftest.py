@@ -26,6 +26,7 @@ from domain.scheduler import Scheduler
 from tests.fixtures.bot_server import BotClient, Conversation, make_settings, shared_knowledge
 from tests.fixtures.connector import ConnectorStandIn, Sent
 from tests.fixtures.directory_rows import add_pupil, add_school
+from tests.fixtures.outbox import deliver_all
 from tests.fixtures.serving import start_serving
 
 PEOPLE = {  # name: (at the school?, role)
@@ -121,6 +122,13 @@ class World:
             await chat.ask(answer)
 
     async def deliver(self) -> None:
+        """Send what is due, and wait for what the app's own sender loop claimed meanwhile (so
+        the clock never jumps past the claim of a send in flight)."""
+        await deliver_all(self.notifier, self.connector)
+
+    async def send_what_is_due(self) -> None:
+        """One pass of this instance's notifier, waiting for nothing another instance holds (a
+        dead instance's claim, say)."""
         while await self.notifier.run_due():
             pass
 

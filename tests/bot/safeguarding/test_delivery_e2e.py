@@ -120,11 +120,11 @@ async def test_a_crash_mid_post_sends_the_alert_again_once_when_the_claim_runs_o
         crash.set()
         await sending
     async with running_world(database, tmp_path / "second", connector, clock, seeded) as second:
-        await second.deliver()
+        await second.send_what_is_due()
         assert second.alerts_to("dsl") == []  # still claimed by the dead process
         clock.advance(LEASE)
-        await second.deliver()
-        await second.deliver()
+        await second.send_what_is_due()
+        await second.send_what_is_due()
         assert len(second.alerts_to("dsl")) == 1
         row = await alert_row(second, "dsl")
         assert (row.status, row.last_error) == ("sent", "maybe_twice")  # Teams may show it twice
