@@ -14,7 +14,7 @@ from db.engine import Database
 from domain.rate_limit import Sleep
 from domain.scheduler import store
 from domain.scheduler.jobs import Job, JobContext
-from domain.scheduler.schedules import Once, SchoolCalendar, latest_due, next_due, still_due
+from domain.scheduler.schedules import Every, Once, SchoolCalendar, latest_due, next_due, still_due
 from domain.scheduler.store import ClaimedJob, ClaimedRun, Outcome, RunStatus
 from domain.school_calendar.queries import CalendarCache
 
@@ -148,7 +148,7 @@ class Scheduler:
             error=error,
             now=self.clock.now(),
         )
-        self._log(job.name, outcome, error, due_at, kept, key=None)
+        self._log(job, outcome, error, due_at, kept, key=None)
         return 0 if outcome == Outcome.SKIPPED else 1
 
     # ---- one-off runs ------------------------------------------------------------------
@@ -166,7 +166,7 @@ class Scheduler:
         else:
             status = RunStatus.FAILED
         kept = await store.finish_run(self.database, run, status, now=now, error=error, retry_at=retry_at)
-        self._log(job.name, Outcome.OK if error is None else Outcome.FAILED, error, run.due_at, kept, key=run.key)
+        self._log(job, Outcome.OK if error is None else Outcome.FAILED, error, run.due_at, kept, key=run.key)
 
     # ---- running -----------------------------------------------------------------------
 
@@ -186,13 +186,15 @@ class Scheduler:
         return self.clock.now() + self.run_timeout < claimed_until
 
     def _log(
-        self, name: str, outcome: Outcome, error: str | None, due_at: datetime, kept: bool, key: str | None
+        self, job: Job, outcome: Outcome, error: str | None, due_at: datetime, kept: bool, key: str | None
     ) -> None:
+        # A job that runs every few seconds would fill the log: its good runs are debug lines.
+        quiet = outcome == Outcome.OK and isinstance(job.schedule, Every)
         log_event(
             logger,
             "scheduler.job_" + str(outcome),
-            logging.ERROR if outcome == Outcome.FAILED else logging.INFO,
-            job=name,
+            logging.ERROR if outcome == Outcome.FAILED else logging.DEBUG if quiet else logging.INFO,
+            job=job.name,
             key=key,
             due_at=due_at.isoformat(),
             error=error,

@@ -215,6 +215,20 @@ async def test_a_failing_job_is_recorded_and_stops_nothing(
     assert await scheduler.run_due() == 2  # and it runs again next time
 
 
+async def test_a_frequent_jobs_good_runs_stay_out_of_the_info_log(
+    database: Database, clock: ManualClock, recorder: Recorder, logged: JsonLines
+) -> None:
+    move_to(clock, utc(2027, 1, 11, 9, 0))
+    scheduler = scheduler_for(
+        database, clock, recorder.job("often", Every(MINUTE)), recorder.job("daily", Daily(time(9, 30)))
+    )
+    await scheduler.run_due()
+    move_to(clock, utc(2027, 1, 11, 9, 30))
+    await scheduler.run_due()
+    ok = [line["job"] for line in logged.lines("domain.scheduler.runner") if line["event"] == "scheduler.job_ok"]
+    assert recorder.due_times("often") and ok == ["daily"]
+
+
 async def test_a_job_this_instance_does_not_know_is_left_alone(
     database: Database, clock: ManualClock, recorder: Recorder
 ) -> None:
