@@ -55,6 +55,7 @@ from db.models.proactive import DeliveryAttempt, Notification
 from db.models.safeguarding import SafeguardingConcern, SafeguardingEntry
 from domain.notifier import MAYBE_TWICE
 from domain.outbox import CUT_OFF, NotificationStatus
+from domain.safeguarding.jobs import FOLLOW_EVERY
 from domain.safeguarding.model import EntryKind, Subject, ladders
 from domain.safeguarding.notices import ALERT, PREVIEW
 from tests.bot.safeguarding.conftest import ACCOUNT, PEOPLE, aad, seed_world
@@ -264,9 +265,13 @@ async def run(settings: Settings, connector: RecordingConnector, kills: int, see
 
 
 async def settled(database: Database, deadline: float) -> None:
-    """Wait until every concern is at the top of its ladder and no notification is waiting,
-    or the deadline passes (the count then shows what was not reached)."""
+    """Wait until every concern is at the top of its ladder and no notification is waiting, and
+    that has held for longer than the delivery follower's period (it queues the reporter's
+    "delivered" cards when it next looks), or the deadline passes (the count then shows what was
+    not reached)."""
     waiting = [str(status) for status in (NotificationStatus.PENDING, *_STILL_GOING)]
+    quiet_for = FOLLOW_EVERY.total_seconds() + 1
+    quiet_since: float | None = None
     while time.monotonic() < deadline:
         async with database.session() as session:
             below = await session.scalar(
@@ -275,7 +280,11 @@ async def settled(database: Database, deadline: float) -> None:
             unsent = await session.scalar(
                 select(func.count()).select_from(Notification).where(Notification.status.in_(waiting))
             )
-        if not below and not unsent:
+        if below or unsent:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > quiet_for:
             return
         await asyncio.sleep(0.2)  # polling a real-time process's database until the deadline
 
