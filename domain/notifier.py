@@ -162,6 +162,9 @@ class Notifier:
         self.lease = lease
         self.max_wait_in_batch = max_wait_in_batch
         self._paused_until: datetime | None = None
+        # One pass at a time per instance: the sender loop and a pass asked for meanwhile (a test's,
+        # or a caller's) share the limiter, the pause and the batch's drawn cards.
+        self._one_pass = asyncio.Lock()
 
     async def delivery(self, notification_id: int) -> Delivery:
         """Where a notification stands (e.g. undeliverable because the person has no chat)."""
@@ -187,7 +190,12 @@ class Notifier:
 
     async def run_due(self, max_batch: int = 20) -> int:
         """Claim up to `max_batch` due notifications and try each once; returns how many
-        were tried (rows put back because of a pause or a rate limit are not counted)."""
+        were tried (rows put back because of a pause or a rate limit are not counted). A pass
+        asked for while another runs waits for it."""
+        async with self._one_pass:
+            return await self._pass(max_batch)
+
+    async def _pass(self, max_batch: int) -> int:
         await self._wait_out_pause()
         now = self.clock.now()
         if not await outbox.any_due(self.db, now):

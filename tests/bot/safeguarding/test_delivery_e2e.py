@@ -159,8 +159,10 @@ async def test_two_instances_on_one_postgresql_database_send_each_alert_once_and
         for minutes in (0, 10, 10, 10):
             clock.advance(timedelta(minutes=minutes))
             for _ in range(2):
-                await asyncio.gather(a.deliver(), b.deliver(), a.scheduler.run_due(), b.scheduler.run_due())
-        await asyncio.gather(a.deliver(), b.deliver())
+                await asyncio.gather(
+                    a.send_what_is_due(), b.send_what_is_due(), a.scheduler.run_due(), b.scheduler.run_due()
+                )
+        await asyncio.gather(a.send_what_is_due(), b.send_what_is_due())
         cards = Counter(
             (s.conversation_id, s.cards[0]["actions"][0]["data"]["id"])
             for s in connector.sent
