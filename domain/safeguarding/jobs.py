@@ -26,10 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from db.engine import Database
-from domain.notifier import queue_notice
 from domain.outbox import NotificationStatus
 from domain.safeguarding import notices, queries
-from domain.safeguarding.ladder import ESCALATE, UNREACHED, add_entry, climb
+from domain.safeguarding.ladder import ESCALATE, UNREACHED, add_entry, climb, notify
 from domain.safeguarding.model import LADDERS, Concern, Entry, EntryKind, Ladders, Reason, Status
 from domain.scheduler import Every, Job, JobContext, Once
 
@@ -129,14 +128,4 @@ async def _tell_reporter_delivered(
     if told:
         return
     notice = notices.delivered_to_reporter(concern, concern.rung)
-    notification_id = await queue_notice(session, notice, to_person=concern.reporter_id, now=now)
-    await add_entry(
-        session,
-        concern.id,
-        EntryKind.NOTIFIED,
-        now,
-        person_id=concern.reporter_id,
-        rung=concern.rung,
-        notification_id=notification_id,
-        reason=DELIVERED,
-    )
+    await notify(session, concern, notice, concern.reporter_id, now, rung=concern.rung, reason=DELIVERED)

@@ -29,7 +29,7 @@ from db.models.safeguarding import SafeguardingConcern, SafeguardingEntry
 from domain.audit import AuditAction, record_audit
 from domain.directory.model import PersonRecord
 from domain.directory.queries import list_people
-from domain.notices import JsonValue
+from domain.notices import JsonValue, Notice
 from domain.notifier import queue_notice
 from domain.outbox import NotificationStatus, hold_for_a_chat
 from domain.roles import Role
@@ -76,6 +76,32 @@ async def add_entry(
     await session.flush()
 
 
+async def notify(
+    session: AsyncSession,
+    concern: Concern,
+    notice: Notice,
+    person_id: int,
+    now: datetime,
+    *,
+    rung: int | None = None,
+    reason: str | None = None,
+) -> int:
+    """Queue `notice` to the person and write it in the concern's chronology, in the caller's
+    transaction; returns the notification's id."""
+    notification_id = await queue_notice(session, notice, to_person=person_id, now=now)
+    await add_entry(
+        session,
+        concern.id,
+        EntryKind.NOTIFIED,
+        now,
+        person_id=person_id,
+        rung=rung,
+        notification_id=notification_id,
+        reason=reason,
+    )
+    return notification_id
+
+
 async def recipients(session: AsyncSession, concern: Concern, posts: frozenset[Post]) -> list[PersonRecord]:
     """The active people holding the rung's posts (never the reporter), in post order, by name.
     A deputy who is also a DSL is reached as a DSL, at rung 1."""
@@ -104,10 +130,8 @@ async def reach(
     people = await recipients(session, concern, rung.posts)
     queued: list[int] = []
     for person in people:
-        notice = notices.alert(concern, number, person.id)
-        queued.append(await queue_notice(session, notice, to_person=person.id, now=now))
-        await add_entry(
-            session, concern.id, EntryKind.NOTIFIED, now, person_id=person.id, rung=number, notification_id=queued[-1]
+        queued.append(
+            await notify(session, concern, notices.alert(concern, number, person.id), person.id, now, rung=number)
         )
     states = await deliveries(session, queued)
     reachable = 0
@@ -184,17 +208,8 @@ async def _tell_reporter(
 ) -> None:
     rung = ladder.rung(number)
     notice = notices.escalated(concern, number, alerted, rung.advice, reason.value if reason else None)
-    notification_id = await queue_notice(session, notice, to_person=concern.reporter_id, now=now)
-    await add_entry(
-        session,
-        concern.id,
-        EntryKind.NOTIFIED,
-        now,
-        person_id=concern.reporter_id,
-        rung=number,
-        notification_id=notification_id,
-        reason=rung.advice.value if rung.advice else "escalated",
-    )
+    reason_code = rung.advice.value if rung.advice else "escalated"
+    await notify(session, concern, notice, concern.reporter_id, now, rung=number, reason=reason_code)
 
 
 async def _alert_still_wanted(session: AsyncSession, payload: Mapping[str, JsonValue]) -> bool:

@@ -30,10 +30,9 @@ from db.models.safeguarding import SafeguardingConcern, SafeguardingNote
 from domain.access import Action, Decision, NotAllowed, RecordKind, Target
 from domain.audit import AuditAction, record_audit
 from domain.directory.queries import get_person
-from domain.notifier import queue_notice
 from domain.requester import Requester, authorise
 from domain.safeguarding import notices, queries
-from domain.safeguarding.ladder import add_entry, reach
+from domain.safeguarding.ladder import add_entry, notify, reach
 from domain.safeguarding.model import (
     LADDERS,
     Concern,
@@ -301,28 +300,9 @@ async def _tell_everyone(session: AsyncSession, concern: Concern, by: int, now: 
     for entry in queries.alerts(concern, await queries.chronology(session, concern.id)):
         assert entry.person_id is not None and entry.rung is not None
         notice = notices.acknowledged(concern, entry.person_id, entry.rung, by, now)
-        updated = await queue_notice(session, notice, to_person=entry.person_id, now=now)
-        await add_entry(
-            session,
-            concern.id,
-            EntryKind.NOTIFIED,
-            now,
-            person_id=entry.person_id,
-            rung=entry.rung,
-            notification_id=updated,
-            reason=queries.UPDATED,
-        )
+        await notify(session, concern, notice, entry.person_id, now, rung=entry.rung, reason=queries.UPDATED)
     notice = notices.acknowledged_to_reporter(concern, by, now)
-    notification_id = await queue_notice(session, notice, to_person=concern.reporter_id, now=now)
-    await add_entry(
-        session,
-        concern.id,
-        EntryKind.NOTIFIED,
-        now,
-        person_id=concern.reporter_id,
-        notification_id=notification_id,
-        reason="acknowledged",
-    )
+    await notify(session, concern, notice, concern.reporter_id, now, reason="acknowledged")
 
 
 async def _acknowledgement(
