@@ -7,6 +7,8 @@ for: card data can be forged.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from bot.card_actions import ActionData, ActionOutcome, CardAction
 from bot.cards import RenderedCard
 from bot.submit_shapes import Id, Text
@@ -40,6 +42,18 @@ async def open_concern(database: Database, requester: Requester, concern_id: int
     return ActionOutcome(card=status_card(opened))
 
 
+async def _answered(step: Callable[[], Awaitable[ActionOutcome]]) -> ActionOutcome:
+    """Run a press's step; the domain's refusals and problems become the reply."""
+    try:
+        return await step()
+    except NotAllowed as refusal:
+        return ActionOutcome(say=refusal.decision.reason)
+    except service.NoSuchConcern:
+        return ActionOutcome(say=text("safeguarding_no_such_concern"))
+    except service.ConcernError as error:
+        return ActionOutcome(say=str(error))
+
+
 async def _record(database: Database, view: service.ConcernView) -> RenderedCard | None:
     record = await record_detail(database, view)
     return record_card(record) if record is not None else None
@@ -64,15 +78,11 @@ def card_actions(database: Database, ladders: Ladders, clock: Clock) -> tuple[Ca
         return ActionOutcome(card, text("safeguarding_acknowledged_now"))
 
     async def add_note(turn: Turn, data: ActionData) -> ActionOutcome:
-        try:
+        async def step() -> ActionOutcome:
             await service.add_note(database, Requester.in_teams(turn.person), data.id, data.text("note") or "", clock)
-        except NotAllowed as refusal:
-            return ActionOutcome(say=refusal.decision.reason)
-        except service.NoSuchConcern:
-            return ActionOutcome(say=text("safeguarding_no_such_concern"))
-        except service.ConcernError as error:
-            return ActionOutcome(say=str(error))
-        return ActionOutcome(say=text("safeguarding_note_added"))
+            return ActionOutcome(say=text("safeguarding_note_added"))
+
+        return await _answered(step)
 
     async def open_(turn: Turn, data: ActionData) -> ActionOutcome:
         opened = await open_concern(database, Requester.in_teams(turn.person), data.id, clock)
@@ -83,17 +93,13 @@ def card_actions(database: Database, ladders: Ladders, clock: Clock) -> tuple[Ca
         return ActionOutcome(say=opened.say)
 
     async def record_note(turn: Turn, data: ActionData) -> ActionOutcome:
-        requester = Requester.in_teams(turn.person)
-        try:
+        async def step() -> ActionOutcome:
+            requester = Requester.in_teams(turn.person)
             await service.add_note(database, requester, data.id, data.text("note") or "", clock)
             view = await service.view(database, requester, data.id, clock)
-        except NotAllowed as refusal:
-            return ActionOutcome(say=refusal.decision.reason)
-        except service.NoSuchConcern:
-            return ActionOutcome(say=text("safeguarding_no_such_concern"))
-        except service.ConcernError as error:
-            return ActionOutcome(say=str(error))
-        return ActionOutcome(card=await _record(database, view))
+            return ActionOutcome(card=await _record(database, view))
+
+        return await _answered(step)
 
     return (
         CardAction(ACKNOWLEDGE, SHAPE, acknowledge),

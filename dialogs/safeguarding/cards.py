@@ -8,6 +8,7 @@ is only ever `PREVIEW`: the detail is on the card, for the person it was sent to
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cards import RenderedCard, render_card
@@ -57,47 +58,42 @@ def _about(detail: AlertDetail) -> str:
 
 def alert_card(detail: AlertDetail, rung: int) -> RenderedCard:
     """The alert as its recipient sees it; once acknowledged, saying by whom, with "Add note" only."""
-    concern = detail.concern
     return render_card(
         "safeguarding/alert.json.j2",
         lambda _card: PREVIEW,
-        concern_id=concern.id,
+        **_shown(detail),
         rung=rung,
-        about=_about(detail),
-        school=detail.school,
-        reporter=detail.reporter,
-        raised_at=when(concern.raised_at),
-        immediate_danger=concern.immediate_danger,
-        called_999=concern.called_999,
-        account=concern.account or "",
-        actions=concern.actions_taken or "",
         acknowledged=detail.acknowledged_by is not None,
-        acknowledged_by=detail.acknowledged_by or "",
-        acknowledged_at=when(detail.acknowledged_at),
         acknowledge_verb=ACKNOWLEDGE,
         note_verb=NOTE,
     )
 
 
+def _shown(detail: AlertDetail) -> dict[str, Any]:
+    """What the alert and the record both show of a concern."""
+    concern = detail.concern
+    return {
+        "concern_id": concern.id,
+        "about": _about(detail),
+        "school": detail.school,
+        "reporter": detail.reporter,
+        "raised_at": when(concern.raised_at),
+        "immediate_danger": concern.immediate_danger,
+        "called_999": concern.called_999,
+        "account": concern.account or "",
+        "actions": concern.actions_taken or "",
+        "acknowledged_by": detail.acknowledged_by or "",
+        "acknowledged_at": when(detail.acknowledged_at),
+    }
+
+
 def record_card(record: RecordDetail) -> RenderedCard:
     """A concern's record for someone the policy lets view it: the detail, the acknowledgement,
     the chronology as time-stamped lines, and "Add note"."""
-    detail = record.detail
-    concern = detail.concern
     return render_card(
         "safeguarding/record.json.j2",
-        concern_id=concern.id,
-        about=_about(detail),
-        school=detail.school,
-        reporter=detail.reporter,
-        raised_at=when(concern.raised_at),
-        immediate_danger=concern.immediate_danger,
-        called_999=concern.called_999,
-        account=concern.account or "",
-        actions=concern.actions_taken or "",
-        acknowledged_by=detail.acknowledged_by or "",
-        acknowledged_at=when(detail.acknowledged_at),
-        step=concern.rung,
+        **_shown(record.detail),
+        step=record.detail.concern.rung,
         lines=chronology_lines(record),
         note_verb=RECORD_NOTE,
     )
