@@ -13,10 +13,9 @@ from domain.forum import service
 from domain.forum.jobs import send_agendas
 from domain.forum.model import MeetingKind, Sharing, Timings
 from domain.referrals import casework as referral_casework
-from domain.referrals import service as referrals
+from tests.dialogs.forum.test_core_group_dates import received_referral
 from tests.dialogs.referrals.partnership_world import Casework, buttons, cards, texts
-from tests.domain.forum.conftest import a_forum, case_values, forum_case
-from tests.domain.referrals.helpers import ready_draft
+from tests.domain.forum.conftest import a_forum, forum_case
 
 
 def facts(card: dict[str, Any]) -> dict[str, str]:
@@ -45,13 +44,7 @@ async def test_the_agenda_notice_and_the_meetings_card_open_each_meetings_agenda
     assert booked.booking is not None
     core = await a_forum(world, today + timedelta(days=3), kind=MeetingKind.CORE_GROUP)  # type: ignore[arg-type]
     lead = world.as_("psenco")
-    jack = world.pupils["Jack Smith"]
-    await referral_casework.record_forum_discussion(world.db, lead, jack, today - timedelta(days=60), clock=world.clock)
-    consented = (today - timedelta(days=20)).isoformat()
-    interventions = case_values()["interventions"]
-    referral_id = await ready_draft(world, consent_date=consented, interventions=interventions)  # type: ignore[arg-type]
-    await referrals.submit(world.db, world.as_("senco"), referral_id, clock=world.clock)
-    await referral_casework.receive(world.db, lead, referral_id, clock=world.clock)
+    referral_id = await received_referral(casework, today)
     await referral_casework.list_for_core_group(world.db, lead, referral_id, core.day, clock=world.clock)
 
     assert await send_agendas(world.db, world.clock.now(), world.clock.now(), Timings()) == 2
